@@ -1,0 +1,3 @@
+module github.com/tenantry/tenantry
+
+go 1.26

@@ -1,0 +1,334 @@
+// Package store is the persistence contract of Tenantry: what a storage engine must do
+// so that the account and profile packages can enforce the policy on top of it.
+//
+// A Store runs closures in transactions. View gives a consistent read-only snapshot;
+// Update gives a Writer whose changes are committed when the closure returns nil and
+// rolled back when it returns an error or panics (the panic is re-raised after the
+// rollback). The closure's error is returned unchanged. A store may run the closure of
+// Update again after an internal ErrConflict (a serialization failure), so a closure
+// must have no effects outside the transaction.
+//
+// Applications do not call Writer methods directly. The rules of the policy (one owner
+// per account, no escalation, the audit log...) live in package account and package
+// profile, which check them inside the same Update that makes the change; the store only
+// keeps records, indexes, uniqueness and the cascades documented on each method.
+//
+// # Errors
+//
+// Methods return ErrNotFound when a record they need does not exist, ErrExists when a
+// record would break a uniqueness rule, and ErrConflict when the transaction could not
+// be serialized with a concurrent one. Stores may wrap these errors; callers test them
+// with errors.Is. Errors from the context are returned as the context reports them.
+//
+// # Listings
+//
+// Listings return an iter.Seq2[T, error] (stopped early by breaking out of the range
+// loop) or, where a list can be long, a page of at most limit records after a keyset
+// cursor. A listing's order is stated on its method. A closure must not write to the
+// store while it ranges over a listing of the same transaction.
+//
+// # Testing
+//
+// Every Store implementation should pass the conformance suite:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store { return mystore.New() })
+//	}
+//
+// storetest.Run checks the storage contract of this package and runs a property-based
+// state machine that drives the account and profile operations on the store under test.
+package store
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+
+	"github.com/tenantry/tenantry/rbac"
+)
+
+// Sentinel errors. Stores may wrap them; test with errors.Is.
+var (
+	// ErrNotFound: the record does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrExists: the record, or a unique value of it, already exists.
+	ErrExists = errors.New("store: already exists")
+	// ErrConflict: the transaction conflicted with a concurrent one and was rolled
+	// back; running it again may succeed.
+	ErrConflict = errors.New("store: transaction conflict")
+)
+
+// Store is a transactional storage engine for Tenantry's records.
+type Store interface {
+	// View runs fn with a consistent, read-only view of the store.
+	View(ctx context.Context, fn func(ctx context.Context, r Reader) error) error
+	// Update runs fn in a read-write transaction. It commits when fn returns nil and
+	// rolls back when fn returns an error or panics. fn may be run more than once
+	// when the store retries after a conflict; when retries run out Update returns an
+	// error matching ErrConflict.
+	Update(ctx context.Context, fn func(ctx context.Context, w Writer) error) error
+}
+
+// Reacher is an optional interface of a Store that can answer Reader.Reach outside a
+// transaction, as one consistent read, without the cost of View. The account package
+// uses it on the check path when the store has it.
+type Reacher interface {
+	Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error)
+}
+
+// Account is an account or an organization: a tenant, the root of a tree of scopes,
+// with one owner (D4) and a plan. Its Ref's kind is rbac.KindAccount or
+// rbac.KindOrganization.
+type Account struct {
+	Ref     rbac.Ref
+	Org     string // for a sub-account, the ID of its organization; else empty
+	Name    string
+	Owner   string // the owner's user ID
+	Plan    string // the plan's name
+	Created time.Time
+}
+
+// Resource is a scope inside an account: a project, inbox, domain, billing, templates
+// or campaigns scope.
+type Resource struct {
+	Ref     rbac.Ref
+	Parent  rbac.Ref // the scope directly above: an account, or a project for an inbox
+	Account string   // the ID of the account the resource belongs to
+	Name    string
+	Created time.Time
+}
+
+// User is a user's profile. Email is stored as given (already normalised by the
+// caller) and is unique without regard to case.
+type User struct {
+	ID        string
+	Email     string
+	Name      string
+	TimeZone  string      // an IANA time zone name, or empty
+	TwoFactor bool        // whether the host reports two-factor authentication on
+	OAuth     []OAuthLink // linked OAuth identities; each unique across all users
+	Created   time.Time
+}
+
+// OAuthLink is an identity at an OAuth provider linked to a user.
+type OAuthLink struct {
+	Provider string
+	Subject  string
+}
+
+// Member is a user's presence in an account or organization (its Tenant). A member
+// counts to seats whatever its grants (D20).
+type Member struct {
+	Tenant  rbac.Ref
+	User    string
+	Created time.Time
+}
+
+// Grant is a stored grant: rbac.Grant plus the tenant (account, or organization for
+// organization-level grants) that its scope belongs to. A holder has at most one grant
+// per scope.
+type Grant struct {
+	rbac.Grant
+	Tenant rbac.Ref
+}
+
+// Team is a named group of users inside an account or organization. Its grants apply
+// to its members.
+type Team struct {
+	ID      string
+	Tenant  rbac.Ref
+	Name    string // unique within the tenant, ignoring case
+	Created time.Time
+}
+
+// Invitation is a pending invitation of an email address into a tenant (D19). Its
+// grants are stored as grants held by rbac.Invite(ID), possibly in several tenants
+// (an organization and some of its sub-accounts).
+type Invitation struct {
+	ID        string
+	Tenant    rbac.Ref // where the invitation was made
+	Email     string   // normalised; unique per tenant ignoring case
+	InvitedBy rbac.Holder
+	Teams     []string // teams the invitee joins on acceptance
+	Created   time.Time
+}
+
+// Token is an API token (D22, D23). Only a hash of its secret is stored.
+type Token struct {
+	ID        string
+	Tenant    rbac.Ref
+	Name      string
+	Hash      []byte
+	Last4     string
+	CreatedBy string // the creator's user ID
+	Created   time.Time
+	Expires   time.Time // zero: never expires
+	ResetTo   string    // set when the token was reset: the ID of its successor
+}
+
+// Event is an audit event (D31). Seq is assigned by the store, increasing in commit
+// order across the whole store.
+type Event struct {
+	Seq    uint64
+	Time   time.Time
+	Tenant rbac.Ref // the account or organization the change happened in; zero for a profile change
+	Actor  rbac.Holder
+	Action string
+	Target string
+	Before string
+	After  string
+}
+
+// Reader reads records. All methods honour ctx.
+type Reader interface {
+	// Account returns the account or organization ref, or ErrNotFound.
+	Account(ctx context.Context, ref rbac.Ref) (Account, error)
+	// SubAccounts lists the sub-accounts of organization orgID, by ID.
+	SubAccounts(ctx context.Context, orgID string) iter.Seq2[Account, error]
+
+	// Resource returns the resource ref, or ErrNotFound. It does not return accounts.
+	Resource(ctx context.Context, ref rbac.Ref) (Resource, error)
+	// Children lists the resources directly below parent (an account or a resource),
+	// by kind and then ID.
+	Children(ctx context.Context, parent rbac.Ref) iter.Seq2[Resource, error]
+	// Path appends to buf[:0] the path from the root to scope (an organization,
+	// account or resource), root first, and returns it; ErrNotFound when scope does
+	// not exist.
+	Path(ctx context.Context, scope rbac.Ref, buf rbac.Path) (rbac.Path, error)
+	// Reach returns the path to scope (appended to path[:0]) and every grant that
+	// reaches scope for holder (appended to grants[:0]): holder's grants on any scope
+	// of the path; when holder is a user, the grants of every team the user belongs
+	// to on any scope of the path; and an Owner-level grant on each account or
+	// organization of the path that holder owns. ErrNotFound when scope does not
+	// exist. This is the check path: stores make it O(depth + teams) look-ups.
+	Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error)
+
+	// User returns the user with the given ID, or ErrNotFound.
+	User(ctx context.Context, id string) (User, error)
+	// UserByEmail returns the user whose email equals email ignoring case, or
+	// ErrNotFound.
+	UserByEmail(ctx context.Context, email string) (User, error)
+	// UserByOAuth returns the user linked to the OAuth identity, or ErrNotFound.
+	UserByOAuth(ctx context.Context, provider, subject string) (User, error)
+
+	// Member returns user's membership of tenant, or ErrNotFound.
+	Member(ctx context.Context, tenant rbac.Ref, user string) (Member, error)
+	// Members returns up to limit members of tenant whose user ID is greater than
+	// after, by user ID.
+	Members(ctx context.Context, tenant rbac.Ref, after string, limit int) ([]Member, error)
+	// CountMembers returns the number of members of tenant.
+	CountMembers(ctx context.Context, tenant rbac.Ref) (int, error)
+	// Memberships lists every tenant user is a member of, by tenant kind and ID.
+	Memberships(ctx context.Context, user string) iter.Seq2[Member, error]
+
+	// Grant returns holder's grant on scope, or ErrNotFound.
+	Grant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (Grant, error)
+	// HolderGrants lists holder's grants in tenant, by scope kind and ID.
+	HolderGrants(ctx context.Context, holder rbac.Holder, tenant rbac.Ref) iter.Seq2[Grant, error]
+	// ScopeGrants lists the grants on scope, and with subtree also those on every
+	// scope below it, by scope and then holder.
+	ScopeGrants(ctx context.Context, scope rbac.Ref, subtree bool) iter.Seq2[Grant, error]
+
+	// Team returns the team with the given ID, or ErrNotFound.
+	Team(ctx context.Context, id string) (Team, error)
+	// Teams lists the teams of tenant, by ID.
+	Teams(ctx context.Context, tenant rbac.Ref) iter.Seq2[Team, error]
+	// TeamMembers lists the user IDs of the team's members, in order.
+	TeamMembers(ctx context.Context, team string) iter.Seq2[string, error]
+	// UserTeams lists the teams of tenant that user belongs to, by ID.
+	UserTeams(ctx context.Context, user string, tenant rbac.Ref) iter.Seq2[Team, error]
+
+	// Invitation returns the invitation with the given ID, or ErrNotFound.
+	Invitation(ctx context.Context, id string) (Invitation, error)
+	// Invitations lists the invitations made in tenant, by ID.
+	Invitations(ctx context.Context, tenant rbac.Ref) iter.Seq2[Invitation, error]
+	// InvitationsByEmail lists the invitations of email (ignoring case), by ID.
+	InvitationsByEmail(ctx context.Context, email string) iter.Seq2[Invitation, error]
+
+	// Token returns the token with the given ID, or ErrNotFound.
+	Token(ctx context.Context, id string) (Token, error)
+	// Tokens lists the tokens of tenant, by ID.
+	Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[Token, error]
+
+	// Events returns up to limit audit events of tenant with Seq greater than after,
+	// in Seq order.
+	Events(ctx context.Context, tenant rbac.Ref, after uint64, limit int) ([]Event, error)
+}
+
+// Writer reads and writes records inside an Update. Insert methods return ErrExists
+// when the record (or one of its unique values) exists; Update and Delete methods
+// return ErrNotFound when it does not.
+type Writer interface {
+	Reader
+
+	// InsertAccount adds an account or organization. ErrNotFound when a.Org names
+	// no organization.
+	InsertAccount(ctx context.Context, a Account) error
+	// UpdateAccount replaces the account's Name, Owner and Plan.
+	UpdateAccount(ctx context.Context, a Account) error
+	// DeleteAccount removes the account or organization and everything in it: for an
+	// organization its sub-accounts first; its resources, the grants on its scopes,
+	// its memberships, teams (with their members and grants), invitations made in it
+	// (with all their grants) and tokens (with their grants). Users and events stay.
+	DeleteAccount(ctx context.Context, ref rbac.Ref) error
+
+	// InsertResource adds a resource. ErrNotFound when its parent does not exist.
+	InsertResource(ctx context.Context, r Resource) error
+	// UpdateResource replaces the resource's Name.
+	UpdateResource(ctx context.Context, r Resource) error
+	// DeleteResource removes the resource, every resource below it, and every grant
+	// on any of them.
+	DeleteResource(ctx context.Context, ref rbac.Ref) error
+
+	// InsertUser adds a user. ErrExists when the ID, the email (ignoring case) or one
+	// of its OAuth links is taken.
+	InsertUser(ctx context.Context, u User) error
+	// UpdateUser replaces the user's fields but ID and Created. ErrExists when the
+	// new email or an OAuth link belongs to another user.
+	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser removes the user with its memberships, team places and grants.
+	// Accounts the user owns are not touched.
+	DeleteUser(ctx context.Context, id string) error
+
+	// InsertMember adds a membership. ErrNotFound when the tenant or user does not
+	// exist.
+	InsertMember(ctx context.Context, m Member) error
+	// DeleteMember removes user's membership of tenant, with the user's grants on
+	// the tenant's scopes and places in the tenant's teams.
+	DeleteMember(ctx context.Context, tenant rbac.Ref, user string) error
+
+	// PutGrant adds the grant or replaces holder's grant on that scope. ErrNotFound
+	// when the scope does not exist.
+	PutGrant(ctx context.Context, g Grant) error
+	// DeleteGrant removes holder's grant on scope.
+	DeleteGrant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) error
+
+	// InsertTeam adds a team. ErrExists when the name is taken in its tenant.
+	InsertTeam(ctx context.Context, t Team) error
+	// UpdateTeam replaces the team's Name.
+	UpdateTeam(ctx context.Context, t Team) error
+	// DeleteTeam removes the team, its memberships and its grants.
+	DeleteTeam(ctx context.Context, id string) error
+	// InsertTeamMember adds user to the team. ErrNotFound when either is missing.
+	InsertTeamMember(ctx context.Context, team, user string) error
+	// DeleteTeamMember removes user from the team.
+	DeleteTeamMember(ctx context.Context, team, user string) error
+
+	// InsertInvitation adds an invitation. ErrExists when the email already has an
+	// invitation in that tenant.
+	InsertInvitation(ctx context.Context, inv Invitation) error
+	// DeleteInvitation removes the invitation and all its grants.
+	DeleteInvitation(ctx context.Context, id string) error
+
+	// InsertToken adds a token.
+	InsertToken(ctx context.Context, t Token) error
+	// UpdateToken replaces the token's Name, Hash, Last4, Expires and ResetTo.
+	UpdateToken(ctx context.Context, t Token) error
+	// DeleteToken removes the token and its grants.
+	DeleteToken(ctx context.Context, id string) error
+
+	// AppendEvent appends an audit event, assigning its Seq (e.Seq is ignored), and
+	// returns the event as stored.
+	AppendEvent(ctx context.Context, e Event) (Event, error)
+}
