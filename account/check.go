@@ -1,0 +1,185 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+)
+
+// buffers are the scratch slices of one check, pooled so that a check allocates
+// nothing.
+type buffers struct {
+	path   rbac.Path
+	grants []rbac.Grant
+}
+
+type bufPool struct{ p sync.Pool }
+
+func newBufPool() *bufPool {
+	return &bufPool{p: sync.Pool{New: func() any {
+		return &buffers{path: make(rbac.Path, 0, 8), grants: make([]rbac.Grant, 0, 16)}
+	}}}
+}
+
+// Check decides whether holder may do action on scope: the check a service makes on
+// every request. It returns ErrNotFound when scope does not exist; otherwise the
+// decision, allowed or not, with a nil error. Check trusts holder: authenticate tokens
+// with Authenticate first. On stores that implement store.Reacher it is one read and
+// allocates nothing.
+func (s *Service) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error) {
+	b := s.buffer.p.Get().(*buffers)
+	defer s.buffer.p.Put(b)
+	var err error
+	if s.reach != nil {
+		b.path, b.grants, err = s.reach.Reach(ctx, holder, scope, b.path, b.grants)
+	} else {
+		err = s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
+			var err error
+			b.path, b.grants, err = r.Reach(ctx, holder, scope, b.path, b.grants)
+			return err
+		})
+	}
+	if err != nil {
+		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
+	}
+	return rbac.Decide(action, b.path, b.grants), nil
+}
+
+// Explanation is a decision with everything it was made from.
+type Explanation struct {
+	rbac.Decision
+	// Path is the scope with its ancestors, root first.
+	Path rbac.Path
+	// Grants are every grant that reached the scope for the holder: its own, its
+	// teams', and the owner's on an owned account or organization.
+	Grants []rbac.Grant
+}
+
+// Explain is Check with the full reason: the path and every grant the decision
+// weighed.
+func (s *Service) Explain(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (Explanation, error) {
+	var e Explanation
+	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
+		var err error
+		e.Path, e.Grants, err = r.Reach(ctx, holder, scope, nil, nil)
+		return err
+	})
+	if err != nil {
+		return Explanation{}, err
+	}
+	e.Decision = rbac.Decide(action, e.Path, e.Grants)
+	return e, nil
+}
+
+// reach returns the path to scope and holder's effective level there.
+func (tx *Tx) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Path, []rbac.Grant, error) {
+	p, g, err := tx.r.Reach(ctx, holder, scope, nil, nil)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, notFound(scope)
+	}
+	return p, g, err
+}
+
+// authorize checks that actor is a live holder and may do action on scope. When the
+// actor cannot see scope at all it reports ErrNotFound; when it can see it but may not
+// act, an *rbac.DeniedError.
+func (tx *Tx) authorize(ctx context.Context, actor rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Path, rbac.Decision, error) {
+	if err := tx.checkActor(ctx, actor); err != nil {
+		return nil, rbac.Decision{}, err
+	}
+	p, g, err := tx.reach(ctx, actor, scope)
+	if err != nil {
+		return nil, rbac.Decision{}, err
+	}
+	d := rbac.Decide(action, p, g)
+	if d.Allowed {
+		return p, d, nil
+	}
+	if d.Level == rbac.None {
+		seen, err := tx.seesBelow(ctx, actor, p)
+		if err != nil {
+			return nil, d, err
+		}
+		if !seen {
+			return nil, d, notFound(scope)
+		}
+	}
+	return p, d, d.Err()
+}
+
+// checkActor reports ErrUnauthenticated for an actor that is not a live user or a
+// valid token.
+func (tx *Tx) checkActor(ctx context.Context, actor rbac.Holder) error {
+	switch actor.Kind {
+	case rbac.HolderUser:
+		if _, err := tx.r.User(ctx, actor.ID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return ErrUnauthenticated
+			}
+			return err
+		}
+		return nil
+	case rbac.HolderToken:
+		t, err := tx.r.Token(ctx, actor.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrUnauthenticated
+		}
+		if err != nil {
+			return err
+		}
+		if !tx.tokenLive(t) {
+			return ErrUnauthenticated
+		}
+		return nil
+	}
+	return ErrUnauthenticated
+}
+
+// seesBelow reports whether actor holds any grant on a scope below the leaf of p, so
+// that it knows the leaf exists even without access to it.
+func (tx *Tx) seesBelow(ctx context.Context, actor rbac.Holder, p rbac.Path) (bool, error) {
+	tenant := p.Tenant()
+	if tenant.IsZero() {
+		return false, nil
+	}
+	holders := []rbac.Holder{actor}
+	if actor.Kind == rbac.HolderUser {
+		for t, err := range tx.r.UserTeams(ctx, actor.ID, tenant) {
+			if err != nil {
+				return false, err
+			}
+			holders = append(holders, rbac.Team(t.ID))
+		}
+	}
+	leaf := p.Leaf()
+	for _, h := range holders {
+		for g, err := range tx.r.HolderGrants(ctx, h, tenant) {
+			if err != nil {
+				return false, err
+			}
+			if g.Scope == leaf {
+				return true, nil
+			}
+			gp, err := tx.r.Path(ctx, g.Scope, nil)
+			if err != nil {
+				return false, err
+			}
+			if gp.Contains(leaf) {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// level returns holder's effective level on scope.
+func (tx *Tx) level(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Level, error) {
+	p, g, err := tx.reach(ctx, holder, scope)
+	if err != nil {
+		return rbac.None, err
+	}
+	return rbac.EffectiveLevel(p, g), nil
+}

@@ -1,0 +1,92 @@
+package account
+
+import (
+	"net/mail"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tenantry/tenantry/rbac"
+)
+
+// Limits on input.
+const (
+	MaxNameLen  = 100 // runes in a name
+	MaxIDLen    = 128 // bytes in an ID
+	MaxEmailLen = 254 // bytes in an email address
+	MaxGrants   = 200 // grants in one request
+)
+
+// ValidName trims s and checks that it is a usable name: 1 to MaxNameLen runes of
+// valid UTF-8 without control characters.
+func ValidName(field, s string) (string, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case !utf8.ValidString(s):
+		return "", invalid(field, "not valid UTF-8")
+	case s == "":
+		return "", invalid(field, "empty")
+	case utf8.RuneCountInString(s) > MaxNameLen:
+		return "", invalid(field, "longer than %d characters", MaxNameLen)
+	case strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "", invalid(field, "contains control characters")
+	}
+	return s, nil
+}
+
+// ValidID checks that id is a well-formed ID: 1 to MaxIDLen bytes of letters, digits
+// and "_-.:".
+func ValidID(field, id string) error {
+	if id == "" || len(id) > MaxIDLen {
+		return invalid(field, "must be 1 to %d bytes", MaxIDLen)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
+			return invalid(field, "has a character other than letters, digits and _-.:")
+		}
+	}
+	return nil
+}
+
+// validRef checks a scope reference.
+func validRef(field string, r rbac.Ref) error {
+	if !r.Kind.Valid() {
+		return invalid(field+".kind", "not a scope kind")
+	}
+	return ValidID(field+".id", r.ID)
+}
+
+func validHolder(field string, h rbac.Holder) error {
+	if !h.Kind.Valid() {
+		return invalid(field+".kind", "not a holder kind")
+	}
+	return ValidID(field+".id", h.ID)
+}
+
+// NormalizeEmail validates an email address and returns its normal form: trimmed,
+// lower-cased, without a display name. Addresses are unique without regard to case
+// (D25).
+func NormalizeEmail(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", invalid("email", "empty")
+	}
+	if len(s) > MaxEmailLen {
+		return "", invalid("email", "longer than %d bytes", MaxEmailLen)
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Name != "" || a.Address != s {
+		return "", invalid("email", "not a plain email address")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || at > 64 || at == len(s)-1 || !strings.Contains(s[at+1:], ".") && s[at+1:] != "localhost" {
+		return "", invalid("email", "not a plain email address")
+	}
+	for _, r := range s {
+		if r > unicode.MaxASCII || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "", invalid("email", "only ASCII addresses are accepted")
+		}
+	}
+	return strings.ToLower(s), nil
+}
