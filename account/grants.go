@@ -264,6 +264,13 @@ func (tx *Tx) RemoveFromResource(ctx context.Context, actor rbac.Holder, target 
 	if err != nil {
 		return err
 	}
+	// The owner (D9) and the actor itself (D10) are refused before anything else.
+	if d := rbac.DecideChange(rbac.Change{
+		Actor: actor, ActorLevel: rbac.Admin, Target: target, Scope: scope,
+		TargetIsOwner: t.isOwner, TargetIncludesActor: t.includesActor,
+	}); !d.Allowed {
+		return d.Err()
+	}
 	var changes []PermissionChange
 	for g, err := range tx.r.ScopeGrants(ctx, scope, true) {
 		if err != nil {

@@ -173,6 +173,9 @@ func (tx *Tx) Members(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, f
 				}
 				return nil, err
 			}
+			if acc.Invitation.Tenant != tenant {
+				continue // made in the organization: listed there
+			}
 		default:
 			continue
 		}

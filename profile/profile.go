@@ -62,11 +62,10 @@ func (s *Service) Register(ctx context.Context, email, name string) (Profile, st
 		if acctName == "" {
 			acctName = truncate(email, account.MaxNameLen)
 		}
+		// One change, one event (D31): the new account's creation, in its log.
 		var err error
-		if a, err = tx.CreateAccount(ctx, rbac.User(u.ID), acctName); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, rbac.Ref{}, rbac.User(u.ID), "profile.register", rbac.User(u.ID).String(), "", "")
+		a, err = tx.CreateAccount(ctx, rbac.User(u.ID), acctName)
+		return err
 	})
 	if err != nil {
 		return Profile{}, store.Account{}, err
