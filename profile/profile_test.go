@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/profile"
@@ -341,4 +342,21 @@ func ExampleService_Delete() {
 	fmt.Println(errors.Is(err, store.ErrNotFound))
 	// Output:
 	// true
+}
+
+func FuzzValidTimeZone(f *testing.F) {
+	for _, s := range []string{"Europe/Riga", "UTC", "", "Local", "../x", "America/Argentina/Buenos_Aires", "Etc/GMT+5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tz string) {
+		err := profile.ValidTimeZone(tz)
+		if err != nil && !errors.Is(err, account.ErrInvalid) {
+			t.Fatalf("ValidTimeZone(%q): untyped error %v", tz, err)
+		}
+		if err == nil && tz != "" {
+			if _, lerr := time.LoadLocation(tz); lerr != nil || tz == "Local" {
+				t.Fatalf("ValidTimeZone accepted %q", tz)
+			}
+		}
+	})
 }

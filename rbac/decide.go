@@ -109,6 +109,7 @@ func Decide(action Action, path Path, grants []Grant) Decision {
 	}
 	best, bestPos := -1, -1
 	content := -1 // a viewer grant on the leaf domain carrying ViewContent (D8)
+	wantContent := row.special == specialViewContent
 	leaf := len(path) - 1
 	for i := range grants {
 		g := &grants[i]
@@ -132,7 +133,7 @@ func Decide(action Action, path Path, grants []Grant) Decision {
 		if best < 0 || stronger(g, pos, &grants[best], bestPos) {
 			best, bestPos = i, pos
 		}
-		if pos == leaf && g.ViewContent && (content < 0 || g.Holder.Compare(grants[content].Holder) < 0) {
+		if wantContent && pos == leaf && g.ViewContent && (content < 0 || g.Holder.Compare(grants[content].Holder) < 0) {
 			content = i
 		}
 	}
