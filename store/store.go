@@ -59,7 +59,9 @@ var (
 	ErrConflict = errors.New("store: transaction conflict")
 )
 
-// Store is a transactional storage engine for Tenantry's records.
+// Store is a transactional storage engine for Tenantry's records. A closure given to
+// View or Update must not call the same Store's methods: it uses the Reader or Writer
+// it was given.
 type Store interface {
 	// View runs fn with a consistent, read-only view of the store.
 	View(ctx context.Context, fn func(ctx context.Context, r Reader) error) error
@@ -199,7 +201,8 @@ type Reader interface {
 	// Reach returns the path to scope (appended to path[:0]) and every grant that
 	// reaches scope for holder (appended to grants[:0]): holder's grants on any scope
 	// of the path; when holder is a user, the grants of every team the user belongs
-	// to on any scope of the path; and an Owner-level grant on each account or
+	// to in a tenant on the path (the account, or its organization) on any scope of
+	// the path; and an Owner-level grant on each account or
 	// organization of the path that holder owns. ErrNotFound when scope does not
 	// exist. This is the check path: stores make it O(depth + teams) look-ups.
 	Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error)
@@ -227,7 +230,8 @@ type Reader interface {
 	// HolderGrants lists holder's grants in tenant, by scope kind and ID.
 	HolderGrants(ctx context.Context, holder rbac.Holder, tenant rbac.Ref) iter.Seq2[Grant, error]
 	// ScopeGrants lists the grants on scope, and with subtree also those on every
-	// scope below it, by scope and then holder.
+	// scope below it (for an organization, its sub-accounts and what they hold), by
+	// scope and then holder.
 	ScopeGrants(ctx context.Context, scope rbac.Ref, subtree bool) iter.Seq2[Grant, error]
 
 	// Team returns the team with the given ID, or ErrNotFound.
@@ -298,7 +302,8 @@ type Writer interface {
 	// the tenant's scopes and places in the tenant's teams.
 	DeleteMember(ctx context.Context, tenant rbac.Ref, user string) error
 
-	// PutGrant adds the grant or replaces holder's grant on that scope. ErrNotFound
+	// PutGrant adds the grant or replaces holder's grant on that scope. g.Tenant
+	// must be the tenant of g.Scope (a store may derive it instead). ErrNotFound
 	// when the scope does not exist.
 	PutGrant(ctx context.Context, g Grant) error
 	// DeleteGrant removes holder's grant on scope.

@@ -1,0 +1,405 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+)
+
+// reader is the store.Reader of a transaction. The transaction's lock is held while
+// it is open.
+type reader struct {
+	st     *state
+	closed bool
+}
+
+func notFound(what string) error { return fmt.Errorf("memstore: %s: %w", what, store.ErrNotFound) }
+func exists(what string) error   { return fmt.Errorf("memstore: %s: %w", what, store.ErrExists) }
+
+// check returns the error a method must return before doing anything.
+func (r *reader) check(ctx context.Context) error {
+	if r.closed {
+		return errClosed
+	}
+	return ctx.Err()
+}
+
+// list returns a listing of the values that items computes when the range starts.
+func list[T any](r *reader, ctx context.Context, items func() []T) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		if err := r.check(ctx); err != nil {
+			var zero T
+			yield(zero, err)
+			return
+		}
+		for _, v := range items() {
+			if !yield(v, nil) {
+				return
+			}
+		}
+	}
+}
+
+func copyUser(u *store.User) store.User {
+	c := *u
+	c.OAuth = slices.Clone(u.OAuth)
+	return c
+}
+
+func copyInvite(inv *store.Invitation) store.Invitation {
+	c := *inv
+	c.Teams = slices.Clone(inv.Teams)
+	return c
+}
+
+func copyToken(t *store.Token) store.Token {
+	c := *t
+	c.Hash = slices.Clone(t.Hash)
+	return c
+}
+
+// Account implements store.Reader.
+func (r *reader) Account(ctx context.Context, ref rbac.Ref) (store.Account, error) {
+	if err := r.check(ctx); err != nil {
+		return store.Account{}, err
+	}
+	if id, ok := r.st.lookupScope(ref); ok && r.st.scopes[id].acct != nil {
+		return *r.st.scopes[id].acct, nil
+	}
+	return store.Account{}, notFound(ref.String())
+}
+
+// SubAccounts implements store.Reader.
+func (r *reader) SubAccounts(ctx context.Context, orgID string) iter.Seq2[store.Account, error] {
+	return list(r, ctx, func() []store.Account {
+		id, ok := r.st.lookupScope(rbac.Org(orgID))
+		if !ok {
+			return nil
+		}
+		var out []store.Account
+		for _, c := range r.st.scopes[id].children {
+			if a := r.st.scopes[c].acct; a != nil {
+				out = append(out, *a)
+			}
+		}
+		slices.SortFunc(out, func(a, b store.Account) int { return a.Ref.Compare(b.Ref) })
+		return out
+	})
+}
+
+// Resource implements store.Reader.
+func (r *reader) Resource(ctx context.Context, ref rbac.Ref) (store.Resource, error) {
+	if err := r.check(ctx); err != nil {
+		return store.Resource{}, err
+	}
+	if id, ok := r.st.lookupScope(ref); ok && r.st.scopes[id].res != nil {
+		return *r.st.scopes[id].res, nil
+	}
+	return store.Resource{}, notFound(ref.String())
+}
+
+// Children implements store.Reader.
+func (r *reader) Children(ctx context.Context, parent rbac.Ref) iter.Seq2[store.Resource, error] {
+	return list(r, ctx, func() []store.Resource {
+		id, ok := r.st.lookupScope(parent)
+		if !ok {
+			return nil
+		}
+		var out []store.Resource
+		for _, c := range r.st.scopes[id].children {
+			if res := r.st.scopes[c].res; res != nil {
+				out = append(out, *res)
+			}
+		}
+		slices.SortFunc(out, func(a, b store.Resource) int { return a.Ref.Compare(b.Ref) })
+		return out
+	})
+}
+
+// Path implements store.Reader.
+func (r *reader) Path(ctx context.Context, scope rbac.Ref, buf rbac.Path) (rbac.Path, error) {
+	buf = buf[:0]
+	if err := r.check(ctx); err != nil {
+		return buf, err
+	}
+	id, ok := r.st.lookupScope(scope)
+	if !ok {
+		return buf, notFound(scope.String())
+	}
+	for ; id != noID; id = r.st.scopes[id].parent {
+		buf = append(buf, r.st.scopes[id].ref)
+	}
+	slices.Reverse(buf)
+	return buf, nil
+}
+
+// Reach implements store.Reader.
+func (r *reader) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	if err := r.check(ctx); err != nil {
+		return path[:0], grants[:0], err
+	}
+	return r.st.reach(holder, scope, path, grants)
+}
+
+// User implements store.Reader.
+func (r *reader) User(ctx context.Context, id string) (store.User, error) {
+	if err := r.check(ctx); err != nil {
+		return store.User{}, err
+	}
+	if u, ok := r.st.users[id]; ok {
+		return copyUser(u), nil
+	}
+	return store.User{}, notFound("user " + id)
+}
+
+// UserByEmail implements store.Reader.
+func (r *reader) UserByEmail(ctx context.Context, email string) (store.User, error) {
+	if err := r.check(ctx); err != nil {
+		return store.User{}, err
+	}
+	if id, ok := r.st.emails[fold(email)]; ok {
+		return copyUser(r.st.users[id]), nil
+	}
+	return store.User{}, notFound("user with email " + email)
+}
+
+// UserByOAuth implements store.Reader.
+func (r *reader) UserByOAuth(ctx context.Context, provider, subject string) (store.User, error) {
+	if err := r.check(ctx); err != nil {
+		return store.User{}, err
+	}
+	if id, ok := r.st.oauth[store.OAuthLink{Provider: provider, Subject: subject}]; ok {
+		return copyUser(r.st.users[id]), nil
+	}
+	return store.User{}, notFound("user linked to " + provider + " " + subject)
+}
+
+// Member implements store.Reader.
+func (r *reader) Member(ctx context.Context, tenant rbac.Ref, user string) (store.Member, error) {
+	if err := r.check(ctx); err != nil {
+		return store.Member{}, err
+	}
+	if ms := r.st.members[tenant]; ms != nil {
+		if m, ok := ms.since[user]; ok {
+			return m, nil
+		}
+	}
+	return store.Member{}, notFound("member " + user + " of " + tenant.String())
+}
+
+// Members implements store.Reader. A limit of zero or less returns no members.
+func (r *reader) Members(ctx context.Context, tenant rbac.Ref, after string, limit int) ([]store.Member, error) {
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	ms := r.st.members[tenant]
+	if ms == nil || limit <= 0 {
+		return nil, nil
+	}
+	i, found := slices.BinarySearch(ms.users, after)
+	if found {
+		i++
+	}
+	page := ms.users[i:min(len(ms.users), i+limit)]
+	out := make([]store.Member, len(page))
+	for j, u := range page {
+		out[j] = ms.since[u]
+	}
+	return out, nil
+}
+
+// CountMembers implements store.Reader.
+func (r *reader) CountMembers(ctx context.Context, tenant rbac.Ref) (int, error) {
+	if err := r.check(ctx); err != nil {
+		return 0, err
+	}
+	if ms := r.st.members[tenant]; ms != nil {
+		return len(ms.users), nil
+	}
+	return 0, nil
+}
+
+// Memberships implements store.Reader.
+func (r *reader) Memberships(ctx context.Context, user string) iter.Seq2[store.Member, error] {
+	return list(r, ctx, func() []store.Member {
+		tenants := r.st.memberships[user]
+		out := make([]store.Member, len(tenants))
+		for i, t := range tenants {
+			out[i] = r.st.members[t].since[user]
+		}
+		slices.SortFunc(out, func(a, b store.Member) int { return a.Tenant.Compare(b.Tenant) })
+		return out
+	})
+}
+
+// Grant implements store.Reader.
+func (r *reader) Grant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (store.Grant, error) {
+	if err := r.check(ctx); err != nil {
+		return store.Grant{}, err
+	}
+	if sid, ok := r.st.lookupScope(scope); ok {
+		if v, ok := r.st.grant(holder, sid); ok {
+			return r.st.storeGrant(r.st.hidOf(holder), sid, v), nil
+		}
+	}
+	return store.Grant{}, notFound("grant of " + holder.String() + " on " + scope.String())
+}
+
+// HolderGrants implements store.Reader.
+func (r *reader) HolderGrants(ctx context.Context, holder rbac.Holder, tenant rbac.Ref) iter.Seq2[store.Grant, error] {
+	return list(r, ctx, func() []store.Grant {
+		hid, ok := r.st.lookupHolder(holder)
+		tid, ok2 := r.st.lookupScope(tenant)
+		if !ok || !ok2 {
+			return nil
+		}
+		sids := r.st.holderTenant[gkey(hid, tid)]
+		out := make([]store.Grant, len(sids))
+		for i, sid := range sids {
+			out[i] = r.st.storeGrant(hid, sid, r.st.grants[gkey(hid, sid)])
+		}
+		slices.SortFunc(out, func(a, b store.Grant) int { return a.Scope.Compare(b.Scope) })
+		return out
+	})
+}
+
+// ScopeGrants implements store.Reader.
+func (r *reader) ScopeGrants(ctx context.Context, scope rbac.Ref, subtree bool) iter.Seq2[store.Grant, error] {
+	return list(r, ctx, func() []store.Grant {
+		sid, ok := r.st.lookupScope(scope)
+		if !ok {
+			return nil
+		}
+		var out []store.Grant
+		todo := []uint32{sid}
+		for len(todo) > 0 {
+			id := todo[len(todo)-1]
+			todo = todo[:len(todo)-1]
+			for _, hid := range r.st.scopes[id].holders {
+				out = append(out, r.st.storeGrant(hid, id, r.st.grants[gkey(hid, id)]))
+			}
+			if subtree {
+				todo = append(todo, r.st.scopes[id].children...)
+			}
+		}
+		slices.SortFunc(out, cmpGrant)
+		return out
+	})
+}
+
+// Team implements store.Reader.
+func (r *reader) Team(ctx context.Context, id string) (store.Team, error) {
+	if err := r.check(ctx); err != nil {
+		return store.Team{}, err
+	}
+	if t, ok := r.st.teams[id]; ok {
+		return t.rec, nil
+	}
+	return store.Team{}, notFound("team " + id)
+}
+
+// Teams implements store.Reader.
+func (r *reader) Teams(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Team, error] {
+	return list(r, ctx, func() []store.Team { return r.teamList(r.st.tenantTeams[tenant]) })
+}
+
+func (r *reader) teamList(ids []string) []store.Team {
+	out := make([]store.Team, len(ids))
+	for i, id := range ids {
+		out[i] = r.st.teams[id].rec
+	}
+	return out
+}
+
+// TeamMembers implements store.Reader. Members come by user ID.
+func (r *reader) TeamMembers(ctx context.Context, team string) iter.Seq2[string, error] {
+	return list(r, ctx, func() []string {
+		if t, ok := r.st.teams[team]; ok {
+			return slices.Clone(t.members)
+		}
+		return nil
+	})
+}
+
+// UserTeams implements store.Reader.
+func (r *reader) UserTeams(ctx context.Context, user string, tenant rbac.Ref) iter.Seq2[store.Team, error] {
+	return list(r, ctx, func() []store.Team { return r.teamList(r.st.userTeams[userTenant{user, tenant}]) })
+}
+
+// Invitation implements store.Reader.
+func (r *reader) Invitation(ctx context.Context, id string) (store.Invitation, error) {
+	if err := r.check(ctx); err != nil {
+		return store.Invitation{}, err
+	}
+	if inv, ok := r.st.invites[id]; ok {
+		return copyInvite(inv), nil
+	}
+	return store.Invitation{}, notFound("invitation " + id)
+}
+
+func (r *reader) inviteList(ids []string) []store.Invitation {
+	out := make([]store.Invitation, len(ids))
+	for i, id := range ids {
+		out[i] = copyInvite(r.st.invites[id])
+	}
+	return out
+}
+
+// Invitations implements store.Reader.
+func (r *reader) Invitations(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Invitation, error] {
+	return list(r, ctx, func() []store.Invitation { return r.inviteList(r.st.tenantInvites[tenant]) })
+}
+
+// InvitationsByEmail implements store.Reader.
+func (r *reader) InvitationsByEmail(ctx context.Context, email string) iter.Seq2[store.Invitation, error] {
+	return list(r, ctx, func() []store.Invitation { return r.inviteList(r.st.emailInvites[fold(email)]) })
+}
+
+// Token implements store.Reader.
+func (r *reader) Token(ctx context.Context, id string) (store.Token, error) {
+	if err := r.check(ctx); err != nil {
+		return store.Token{}, err
+	}
+	if t, ok := r.st.tokens[id]; ok {
+		return copyToken(t), nil
+	}
+	return store.Token{}, notFound("token " + id)
+}
+
+// Tokens implements store.Reader.
+func (r *reader) Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Token, error] {
+	return list(r, ctx, func() []store.Token {
+		ids := r.st.tenantTokens[tenant]
+		out := make([]store.Token, len(ids))
+		for i, id := range ids {
+			out[i] = copyToken(r.st.tokens[id])
+		}
+		return out
+	})
+}
+
+// Events implements store.Reader. A limit of zero or less returns no events.
+func (r *reader) Events(ctx context.Context, tenant rbac.Ref, after uint64, limit int) ([]store.Event, error) {
+	if err := r.check(ctx); err != nil {
+		return nil, err
+	}
+	evs := r.st.events[tenant]
+	if limit <= 0 {
+		return nil, nil
+	}
+	// The first event after the cursor: the comparison never reports equality.
+	i, _ := slices.BinarySearchFunc(evs, after, func(e store.Event, seq uint64) int {
+		if e.Seq <= seq {
+			return -1
+		}
+		return 1
+	})
+	if i >= len(evs) {
+		return nil, nil
+	}
+	return slices.Clone(evs[i:min(len(evs), i+limit)]), nil
+}

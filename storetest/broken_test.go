@@ -1,0 +1,401 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/store/memstore"
+	"github.com/tenantry/tenantry/storetest"
+)
+
+// brokenEnv names, in the environment of a child test process, the broken store that
+// TestBrokenHelper runs the suite against.
+const brokenEnv = "STORETEST_BROKEN_STORE"
+
+// brokenCase is a store with one defect and the subtests of the suite that must
+// catch it.
+type brokenCase struct {
+	name  string
+	fails []string // subtests that must fail; none: the suite must pass
+	make  func() store.Store
+}
+
+var brokenCases = []brokenCase{
+	{"reference", nil, func() store.Store { return memstore.New() }},
+	{"commits-on-error", []string{"Tx/RollbackOnError", "Tx/RollbackOnPanic"}, func() store.Store {
+		return &broken{inner: memstore.New(), commitAlways: true}
+	}},
+	{"leaks-failed-writes-into-views", []string{"Tx/RollbackOnError", "Tx/ViewSeesCommittedOnly"}, func() store.Store {
+		return &leaky{views: memstore.New(), updates: memstore.New()}
+	}},
+	{"ignores-context", []string{"Context/CancelledContextIsHonoured", "Context/ExpiredDeadlineIsHonoured"}, func() store.Store {
+		return &broken{inner: memstore.New(), noContext: true}
+	}},
+	{"email-unique-with-case", []string{"Users/EmailUniqueIgnoringCase", "Users/UpdateKeepsUniqueness"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return caseSensitiveEmail{w} }}
+	}},
+	{"unwrapped-not-found", []string{"Errors/NotFoundIsWrapped"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return plainNotFound{w} }}
+	}},
+	{"aliases-oauth-links", []string{"Users/CopiesInAndOut"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return aliasing{w, b} }}
+	}},
+	{"delete-account-forgets-tokens", []string{"Accounts/DeleteCascades"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return orphanTokens{w, b} }}
+	}},
+	{"path-leaf-first", []string{"Resources/PathRootFirst"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return leafFirst{w} }}
+	}},
+	{"subtree-ignored", []string{"Grants/SubtreeQuery"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return noSubtree{w} }}
+	}},
+	{"reach-ignores-teams", []string{"Reach/TeamGrants"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer {
+			return reachFilter{w, func(g rbac.Grant) bool { return g.Holder.Kind != rbac.HolderTeam }}
+		}}
+	}},
+	{"reach-without-owner", []string{"Reach/OwnerSynthesized"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer {
+			return reachFilter{w, func(g rbac.Grant) bool { return g.Level != rbac.Owner }}
+		}}
+	}},
+	{"members-pages-skip-one", []string{"Members/KeysetPages"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return skipOne{w} }}
+	}},
+	{"delete-member-keeps-grants", []string{"Members/DeleteMemberCascades"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return keepGrants{w} }}
+	}},
+	{"events-survive-rollback", []string{"Audit/RolledBackEventsInvisible"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return sideLog{w, b} }}
+	}},
+}
+
+// TestBrokenHelper runs the suite against the broken store named in the environment.
+// It does nothing in a normal run: TestBrokenStores runs it in a child process.
+func TestBrokenHelper(t *testing.T) {
+	name := os.Getenv(brokenEnv)
+	if name == "" {
+		return
+	}
+	i := slices.IndexFunc(brokenCases, func(c brokenCase) bool { return c.name == name })
+	if i < 0 {
+		t.Fatalf("no broken store named %q", name)
+	}
+	storetest.Run(t, func(*testing.T) store.Store { return brokenCases[i].make() })
+}
+
+// TestBrokenStores checks that the suite fails for every broken store, in the
+// subtests that name its defect, and passes for the reference store.
+func TestBrokenStores(t *testing.T) {
+	for _, c := range brokenCases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestBrokenHelper$", "-test.count=1", "-rapid.checks=5", "-rapid.nofailfile", "-rapid.shrinktime=1ms")
+			cmd.Env = append(os.Environ(), brokenEnv+"="+c.name)
+			out, err := cmd.CombinedOutput()
+			var exit *exec.ExitError
+			switch {
+			case len(c.fails) == 0 && err != nil:
+				t.Fatalf("the suite must pass against memstore, got %v:\n%s", err, out)
+			case len(c.fails) == 0:
+				return
+			case err == nil:
+				t.Fatalf("the suite passed against a store that is broken (%s); it must fail:\n%s", c.name, out)
+			case !errors.As(err, &exit):
+				t.Fatalf("running the suite: %v\n%s", err, out)
+			}
+			for _, sub := range c.fails {
+				if !strings.Contains(string(out), "--- FAIL: TestBrokenHelper/"+sub+" ") {
+					t.Errorf("the suite must fail in %s against a store that is broken (%s); output:\n%s", sub, c.name, out)
+				}
+			}
+		})
+	}
+}
+
+// broken wraps a memstore.Store and breaks it as its fields say.
+type broken struct {
+	inner        *memstore.Store
+	commitAlways bool                                     // Update commits whatever fn returns
+	noContext    bool                                     // View and Update ignore cancellation
+	wrap         func(store.Writer, *broken) store.Writer // replaces methods of the Reader and Writer
+
+	mu      sync.Mutex
+	oauth   map[string][]store.OAuthLink // aliasing: the caller's slices
+	orphans map[string]store.Token       // orphanTokens: tokens DeleteAccount forgot
+	events  []store.Event                // sideLog: every appended event
+}
+
+func (b *broken) w(w store.Writer) store.Writer {
+	if b.wrap == nil {
+		return w
+	}
+	return b.wrap(w, b)
+}
+
+// View runs fn in an Update of the inner store, so that one wrapper serves both.
+func (b *broken) View(ctx context.Context, fn func(ctx context.Context, r store.Reader) error) error {
+	if b.noContext {
+		ctx = context.WithoutCancel(ctx)
+	}
+	return b.inner.Update(ctx, func(ctx context.Context, w store.Writer) error { return fn(ctx, b.w(w)) })
+}
+
+func (b *broken) Update(ctx context.Context, fn func(ctx context.Context, w store.Writer) error) error {
+	if b.noContext {
+		ctx = context.WithoutCancel(ctx)
+	}
+	if !b.commitAlways {
+		return b.inner.Update(ctx, func(ctx context.Context, w store.Writer) error { return fn(ctx, b.w(w)) })
+	}
+	var ferr error
+	var panicked any
+	err := b.inner.Update(ctx, func(ctx context.Context, w store.Writer) error {
+		defer func() { panicked = recover() }()
+		ferr = fn(ctx, b.w(w))
+		return nil
+	})
+	if panicked != nil {
+		panic(panicked)
+	}
+	if err != nil {
+		return err
+	}
+	return ferr
+}
+
+// leaky applies every Update to two stores, and commits it in the one Views read
+// even when it fails.
+type leaky struct{ views, updates *memstore.Store }
+
+func (l *leaky) View(ctx context.Context, fn func(ctx context.Context, r store.Reader) error) error {
+	return l.views.View(ctx, fn)
+}
+
+func (l *leaky) Update(ctx context.Context, fn func(ctx context.Context, w store.Writer) error) error {
+	err := l.updates.Update(ctx, fn)
+	_ = l.views.Update(ctx, func(ctx context.Context, w store.Writer) error { _ = fn(ctx, w); return nil })
+	return err
+}
+
+// caseSensitiveEmail stores emails with a suffix that records their case, so that
+// the inner store's case-insensitive index sees "Ann@x" and "ann@x" as different.
+type caseSensitiveEmail struct{ store.Writer }
+
+func caseCode(e string) string {
+	var b strings.Builder
+	b.WriteString(e + "\x00")
+	for _, r := range e {
+		if strings.ToUpper(string(r)) == string(r) && strings.ToLower(string(r)) != string(r) {
+			b.WriteByte('1')
+		} else {
+			b.WriteByte('0')
+		}
+	}
+	return b.String()
+}
+
+func caseDecode(u store.User, err error) (store.User, error) {
+	u.Email, _, _ = strings.Cut(u.Email, "\x00")
+	return u, err
+}
+
+func (c caseSensitiveEmail) InsertUser(ctx context.Context, u store.User) error {
+	u.Email = caseCode(u.Email)
+	return c.Writer.InsertUser(ctx, u)
+}
+
+func (c caseSensitiveEmail) UpdateUser(ctx context.Context, u store.User) error {
+	u.Email = caseCode(u.Email)
+	return c.Writer.UpdateUser(ctx, u)
+}
+
+func (c caseSensitiveEmail) User(ctx context.Context, id string) (store.User, error) {
+	return caseDecode(c.Writer.User(ctx, id))
+}
+
+func (c caseSensitiveEmail) UserByEmail(ctx context.Context, e string) (store.User, error) {
+	return caseDecode(c.Writer.UserByEmail(ctx, caseCode(e)))
+}
+
+func (c caseSensitiveEmail) UserByOAuth(ctx context.Context, p, s string) (store.User, error) {
+	return caseDecode(c.Writer.UserByOAuth(ctx, p, s))
+}
+
+// plainNotFound returns its own error for a missing user.
+type plainNotFound struct{ store.Writer }
+
+func (p plainNotFound) User(ctx context.Context, id string) (store.User, error) {
+	u, err := p.Writer.User(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		err = errors.New("no such user")
+	}
+	return u, err
+}
+
+// aliasing keeps the caller's User.OAuth slice and returns it.
+type aliasing struct {
+	store.Writer
+	b *broken
+}
+
+func (a aliasing) InsertUser(ctx context.Context, u store.User) error {
+	err := a.Writer.InsertUser(ctx, u)
+	if err == nil {
+		a.b.mu.Lock()
+		if a.b.oauth == nil {
+			a.b.oauth = map[string][]store.OAuthLink{}
+		}
+		a.b.oauth[u.ID] = u.OAuth
+		a.b.mu.Unlock()
+	}
+	return err
+}
+
+func (a aliasing) User(ctx context.Context, id string) (store.User, error) {
+	u, err := a.Writer.User(ctx, id)
+	a.b.mu.Lock()
+	if l, ok := a.b.oauth[id]; ok && err == nil {
+		u.OAuth = l
+	}
+	a.b.mu.Unlock()
+	return u, err
+}
+
+// orphanTokens keeps the tokens of a deleted account.
+type orphanTokens struct {
+	store.Writer
+	b *broken
+}
+
+func (o orphanTokens) DeleteAccount(ctx context.Context, ref rbac.Ref) error {
+	var toks []store.Token
+	for t, err := range o.Writer.Tokens(ctx, ref) {
+		if err != nil {
+			return err
+		}
+		toks = append(toks, t)
+	}
+	if err := o.Writer.DeleteAccount(ctx, ref); err != nil {
+		return err
+	}
+	o.b.mu.Lock()
+	defer o.b.mu.Unlock()
+	if o.b.orphans == nil {
+		o.b.orphans = map[string]store.Token{}
+	}
+	for _, t := range toks {
+		o.b.orphans[t.ID] = t
+	}
+	return nil
+}
+
+func (o orphanTokens) Token(ctx context.Context, id string) (store.Token, error) {
+	t, err := o.Writer.Token(ctx, id)
+	o.b.mu.Lock()
+	defer o.b.mu.Unlock()
+	if ot, ok := o.b.orphans[id]; ok && errors.Is(err, store.ErrNotFound) {
+		return ot, nil
+	}
+	return t, err
+}
+
+// leafFirst returns paths leaf first.
+type leafFirst struct{ store.Writer }
+
+func (l leafFirst) Path(ctx context.Context, scope rbac.Ref, buf rbac.Path) (rbac.Path, error) {
+	p, err := l.Writer.Path(ctx, scope, buf)
+	slices.Reverse(p)
+	return p, err
+}
+
+// noSubtree ignores ScopeGrants' subtree flag.
+type noSubtree struct{ store.Writer }
+
+func (n noSubtree) ScopeGrants(ctx context.Context, scope rbac.Ref, _ bool) iter.Seq2[store.Grant, error] {
+	return n.Writer.ScopeGrants(ctx, scope, false)
+}
+
+// reachFilter drops the grants keep refuses from Reach.
+type reachFilter struct {
+	store.Writer
+	keep func(rbac.Grant) bool
+}
+
+func (f reachFilter) Reach(ctx context.Context, h rbac.Holder, s rbac.Ref, p rbac.Path, gs []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	p, gs, err := f.Writer.Reach(ctx, h, s, p, gs)
+	return p, slices.DeleteFunc(gs, func(g rbac.Grant) bool { return !f.keep(g) }), err
+}
+
+// skipOne loses the first member of every page after the first.
+type skipOne struct{ store.Writer }
+
+func (s skipOne) Members(ctx context.Context, tenant rbac.Ref, after string, limit int) ([]store.Member, error) {
+	if after == "" {
+		return s.Writer.Members(ctx, tenant, after, limit)
+	}
+	page, err := s.Writer.Members(ctx, tenant, after, limit+1)
+	if len(page) > 0 {
+		page = page[1:]
+	}
+	return page, err
+}
+
+// keepGrants deletes the membership but puts the member's grants back.
+type keepGrants struct{ store.Writer }
+
+func (k keepGrants) DeleteMember(ctx context.Context, tenant rbac.Ref, user string) error {
+	var gs []store.Grant
+	for g, err := range k.Writer.HolderGrants(ctx, rbac.User(user), tenant) {
+		if err != nil {
+			return err
+		}
+		gs = append(gs, g)
+	}
+	if err := k.Writer.DeleteMember(ctx, tenant, user); err != nil {
+		return err
+	}
+	for _, g := range gs {
+		if err := k.Writer.PutGrant(ctx, g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sideLog keeps every appended event outside the transaction.
+type sideLog struct {
+	store.Writer
+	b *broken
+}
+
+func (s sideLog) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
+	e, err := s.Writer.AppendEvent(ctx, e)
+	if err == nil {
+		s.b.mu.Lock()
+		s.b.events = append(s.b.events, e)
+		s.b.mu.Unlock()
+	}
+	return e, err
+}
+
+func (s sideLog) Events(ctx context.Context, tenant rbac.Ref, after uint64, limit int) ([]store.Event, error) {
+	s.b.mu.Lock()
+	defer s.b.mu.Unlock()
+	var out []store.Event
+	for _, e := range s.b.events {
+		if e.Tenant == tenant && e.Seq > after && len(out) < limit {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}

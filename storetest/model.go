@@ -1,0 +1,302 @@
+package storetest
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/tenantry/tenantry/rbac"
+)
+
+// model is a small, independent model of what the account and profile operations
+// should leave in a store. It knows the rules only through package rbac's pure
+// functions; everything else (who owns what, what a delete takes with it) is written
+// here again, plainly, so that the store and the operations are checked against
+// something they do not share.
+type model struct {
+	users   map[string]string // user ID → email
+	tenants map[rbac.Ref]*mTenant
+	parent  map[rbac.Ref]rbac.Ref // resource → parent scope
+	members map[rbac.Ref]map[string]bool
+	grants  map[gkey]mGrant
+	teams   map[string]*mTeam
+	invites map[string]*mInvite
+	tokens  map[string]*mToken
+
+	// Every ID ever created, to check that deleted records are gone.
+	everUsers   []string
+	everTenants []rbac.Ref
+	everScopes  []rbac.Ref
+	everTeams   []string
+	everInvites []string
+	everTokens  []string
+}
+
+type mTenant struct {
+	owner string
+	org   string // for a sub-account
+	plan  string
+}
+
+type gkey struct {
+	h rbac.Holder
+	s rbac.Ref
+}
+
+type mGrant struct {
+	level   rbac.Level
+	content bool
+	granter rbac.Level // the granter's level on the scope when it was given
+}
+
+type mTeam struct {
+	tenant  rbac.Ref
+	members map[string]bool
+}
+
+type mInvite struct {
+	tenant rbac.Ref
+	email  string
+	teams  []string
+}
+
+type mToken struct {
+	tenant rbac.Ref
+	live   bool
+}
+
+func newModel() *model {
+	return &model{
+		users: map[string]string{}, tenants: map[rbac.Ref]*mTenant{}, parent: map[rbac.Ref]rbac.Ref{},
+		members: map[rbac.Ref]map[string]bool{}, grants: map[gkey]mGrant{}, teams: map[string]*mTeam{},
+		invites: map[string]*mInvite{}, tokens: map[string]*mToken{},
+	}
+}
+
+// exists reports whether scope is a live tenant or resource.
+func (m *model) exists(s rbac.Ref) bool {
+	if _, ok := m.tenants[s]; ok {
+		return true
+	}
+	_, ok := m.parent[s]
+	return ok
+}
+
+// path returns the scope's path, root first.
+func (m *model) path(s rbac.Ref) rbac.Path {
+	var p rbac.Path
+	for {
+		p = append(p, s)
+		if par, ok := m.parent[s]; ok {
+			s = par
+			continue
+		}
+		if t, ok := m.tenants[s]; ok && t.org != "" {
+			s = rbac.Org(t.org)
+			continue
+		}
+		break
+	}
+	slices.Reverse(p)
+	return p
+}
+
+// tenantOf returns the account (or organization) a scope belongs to.
+func (m *model) tenantOf(s rbac.Ref) rbac.Ref { return m.path(s).Tenant() }
+
+// reach returns the grants that reach s for h: its own, its teams', the owner's.
+func (m *model) reach(h rbac.Holder, s rbac.Ref) []rbac.Grant {
+	var out []rbac.Grant
+	p := m.path(s)
+	var teams []string
+	if h.Kind == rbac.HolderUser {
+		for id, t := range m.teams {
+			if t.members[h.ID] && p.Contains(t.tenant) {
+				teams = append(teams, id)
+			}
+		}
+	}
+	for _, sc := range p {
+		if g, ok := m.grants[gkey{h, sc}]; ok {
+			out = append(out, rbac.Grant{Holder: h, Scope: sc, Level: g.level, ViewContent: g.content})
+		}
+		for _, id := range teams {
+			if g, ok := m.grants[gkey{rbac.Team(id), sc}]; ok {
+				out = append(out, rbac.Grant{Holder: rbac.Team(id), Scope: sc, Level: g.level, ViewContent: g.content})
+			}
+		}
+		if t, ok := m.tenants[sc]; ok && h.Kind == rbac.HolderUser && t.owner == h.ID {
+			out = append(out, rbac.Grant{Holder: h, Scope: sc, Level: rbac.Owner})
+		}
+	}
+	return out
+}
+
+// level is h's effective level on s (D5).
+func (m *model) level(h rbac.Holder, s rbac.Ref) rbac.Level {
+	if !m.exists(s) {
+		return rbac.None
+	}
+	return rbac.EffectiveLevel(m.path(s), m.reach(h, s))
+}
+
+// live reports whether h may act: an existing user, or a token neither reset nor
+// deleted.
+func (m *model) live(h rbac.Holder) bool {
+	switch h.Kind {
+	case rbac.HolderUser:
+		_, ok := m.users[h.ID]
+		return ok
+	case rbac.HolderToken:
+		t, ok := m.tokens[h.ID]
+		return ok && t.live
+	}
+	return false
+}
+
+// below returns s and every resource below it.
+func (m *model) below(s rbac.Ref) []rbac.Ref {
+	out := []rbac.Ref{s}
+	for i := 0; i < len(out); i++ {
+		for r, p := range m.parent {
+			if p == out[i] {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+func (m *model) isMember(tenant rbac.Ref, user string) bool { return m.members[tenant][user] }
+
+func (m *model) userByEmail(email string) (string, bool) {
+	for id, e := range m.users {
+		if e == email {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// ---- effects ----
+
+func (m *model) addTenant(ref rbac.Ref, owner, org, plan string) {
+	m.tenants[ref] = &mTenant{owner: owner, org: org, plan: plan}
+	m.members[ref] = map[string]bool{owner: true}
+	m.everTenants = append(m.everTenants, ref)
+	if ref.Kind == rbac.KindAccount {
+		for _, k := range []rbac.Kind{rbac.KindBilling, rbac.KindTemplates, rbac.KindCampaigns} {
+			m.addResource(rbac.Ref{Kind: k, ID: ref.ID}, ref)
+		}
+	}
+}
+
+func (m *model) addResource(ref, parent rbac.Ref) {
+	m.parent[ref] = parent
+	m.everScopes = append(m.everScopes, ref)
+}
+
+func (m *model) dropGrantsOf(h rbac.Holder) {
+	for k := range m.grants {
+		if k.h == h {
+			delete(m.grants, k)
+		}
+	}
+}
+
+func (m *model) deleteTenant(ref rbac.Ref) {
+	if ref.Kind == rbac.KindOrganization {
+		for sub, t := range m.tenants {
+			if t.org == ref.ID {
+				m.deleteTenant(sub)
+			}
+		}
+	}
+	scopes := map[rbac.Ref]bool{ref: true}
+	for r := range m.parent {
+		if m.tenantOf(r) == ref {
+			scopes[r] = true
+		}
+	}
+	for k := range m.grants {
+		if scopes[k.s] {
+			delete(m.grants, k)
+		}
+	}
+	for r := range scopes {
+		delete(m.parent, r)
+	}
+	for id, t := range m.teams {
+		if t.tenant == ref {
+			m.dropGrantsOf(rbac.Team(id))
+			delete(m.teams, id)
+		}
+	}
+	for id, inv := range m.invites {
+		if inv.tenant == ref {
+			m.dropGrantsOf(rbac.Invite(id))
+			delete(m.invites, id)
+		}
+	}
+	for id, t := range m.tokens {
+		if t.tenant == ref {
+			m.dropGrantsOf(rbac.Token(id))
+			delete(m.tokens, id)
+		}
+	}
+	delete(m.members, ref)
+	delete(m.tenants, ref)
+}
+
+func (m *model) deleteResource(ref rbac.Ref) {
+	sub := m.below(ref)
+	for k := range m.grants {
+		if slices.Contains(sub, k.s) {
+			delete(m.grants, k)
+		}
+	}
+	for _, r := range sub {
+		delete(m.parent, r)
+	}
+}
+
+func (m *model) deleteMember(tenant rbac.Ref, user string) {
+	delete(m.members[tenant], user)
+	for k := range m.grants {
+		if k.h == rbac.User(user) && m.tenantOf(k.s) == tenant {
+			delete(m.grants, k)
+		}
+	}
+	for _, t := range m.teams {
+		if t.tenant == tenant {
+			delete(t.members, user)
+		}
+	}
+}
+
+func (m *model) deleteUser(id string) {
+	for _, ms := range m.members {
+		delete(ms, id)
+	}
+	for _, t := range m.teams {
+		delete(t.members, id)
+	}
+	m.dropGrantsOf(rbac.User(id))
+	delete(m.users, id)
+}
+
+// sortedTenants returns the live tenants in order, for deterministic draws.
+func (m *model) sortedTenants() []rbac.Ref {
+	return slices.SortedFunc(maps.Keys(m.tenants), rbac.Ref.Compare)
+}
+
+// scopesOf returns the live scopes of tenant (itself and its resources), in order.
+func (m *model) scopesOf(tenant rbac.Ref) []rbac.Ref {
+	out := []rbac.Ref{tenant}
+	for r := range m.parent {
+		if m.tenantOf(r) == tenant {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, rbac.Ref.Compare)
+	return out
+}

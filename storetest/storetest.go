@@ -1,0 +1,355 @@
+// Package storetest is the conformance suite of the store contract: every store.Store
+// implementation proves itself with one test.
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store { return mystore.New() })
+//	}
+//
+// Run calls newStore for a fresh, empty store in every subtest. Subtests are named
+// after the behaviour they check and grouped by area (Tx/RollbackOnError,
+// Users/EmailUniqueIgnoringCase, Reach/TeamGrants...), so that a failure names the
+// clause of package store's documentation that the store breaks; run one with
+// go test -run 'TestConformance/Users/EmailUniqueIgnoringCase'. The Model group
+// drives random reads and writes, with pgregory.net/rapid, against a small
+// independent model of the contract and compares the store with it after every step;
+// its number of runs follows rapid's flags (-rapid.checks, default 100).
+//
+// The suite writes only through store.Writer and reads only through store.Reader (and
+// store.Reacher when the store has it). Each Update does at most one failing write and
+// returns its error, so that stores whose transactions abort on the first error (SQL
+// databases) pass too. Times are whole seconds in UTC and compared with time.Equal.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+)
+
+// Run runs the conformance suite against the stores newStore makes. newStore is
+// called once per subtest and must return an empty store; it may register cleanups
+// on the t it is given.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Helper()
+	t.Run("Tx", func(t *testing.T) { testTx(t, newStore) })
+	t.Run("Context", func(t *testing.T) { testContext(t, newStore) })
+	t.Run("Errors", func(t *testing.T) { testErrors(t, newStore) })
+	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore) })
+	t.Run("Resources", func(t *testing.T) { testResources(t, newStore) })
+	t.Run("Grants", func(t *testing.T) { testGrants(t, newStore) })
+	t.Run("Reach", func(t *testing.T) { testReach(t, newStore) })
+	t.Run("Members", func(t *testing.T) { testMembers(t, newStore) })
+	t.Run("Teams", func(t *testing.T) { testTeams(t, newStore) })
+	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore) })
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
+	t.Run("Model", func(t *testing.T) { testModel(t, newStore) })
+	t.Run("Operations", func(t *testing.T) {
+		t.Run("StateMachine", func(t *testing.T) { testOperationsMachine(t, newStore) })
+		t.Run("Concurrent", func(t *testing.T) { testConcurrentOperations(t, newStore) })
+	})
+}
+
+// newStoreFunc is the type of Run's argument.
+type newStoreFunc = func(t *testing.T) store.Store
+
+// subtests runs each named test with a fresh environment.
+func subtests(t *testing.T, newStore newStoreFunc, tests []namedTest) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.fn(newEnv(t, newStore)) })
+	}
+}
+
+type namedTest struct {
+	name string
+	fn   func(e *env)
+}
+
+// env is one subtest's store with helpers that fail the test on errors.
+type env struct {
+	t   *testing.T
+	ctx context.Context
+	s   store.Store
+}
+
+func newEnv(t *testing.T, newStore newStoreFunc) *env {
+	s := newStore(t)
+	if s == nil {
+		t.Fatal("storetest: newStore returned nil")
+	}
+	return &env{t: t, ctx: t.Context(), s: s}
+}
+
+// errBoom is the error the suite's closures return to make an Update roll back.
+var errBoom = errors.New("storetest: closure failed on purpose")
+
+// write runs fn in an Update and fails the test when it returns an error.
+func (e *env) write(what string, fn func(ctx context.Context, w store.Writer) error) {
+	e.t.Helper()
+	if err := e.s.Update(e.ctx, fn); err != nil {
+		e.t.Fatalf("%s: Update failed: %v", what, err)
+	}
+}
+
+// read runs fn in a View and fails the test when it returns an error.
+func (e *env) read(what string, fn func(ctx context.Context, r store.Reader) error) {
+	e.t.Helper()
+	if err := e.s.View(e.ctx, fn); err != nil {
+		e.t.Fatalf("%s: View failed: %v", what, err)
+	}
+}
+
+// try runs one write in its own Update and returns the error Update returned.
+func (e *env) try(fn func(ctx context.Context, w store.Writer) error) error {
+	return e.s.Update(e.ctx, fn)
+}
+
+// wantErr fails the test unless errors.Is(err, target) (nil target: err is nil).
+func (e *env) wantErr(err, target error, clause string, args ...any) {
+	e.t.Helper()
+	switch {
+	case target == nil && err != nil:
+		e.t.Errorf("%s: got error %v, want none", fmt.Sprintf(clause, args...), err)
+	case target != nil && !errors.Is(err, target):
+		e.t.Errorf("%s: got error %v, want one matching %v", fmt.Sprintf(clause, args...), err, target)
+	}
+}
+
+// collect drains a listing.
+func collect[T any](seq iter.Seq2[T, error]) ([]T, error) {
+	var out []T
+	for v, err := range seq {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// t0 is the creation time of the suite's records.
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// ---- fixtures ----
+
+// The standard world of the suite:
+//
+//	users  ann (owner of o1 and a1), bob (owner of a2 and a3), cy, dee
+//	o1     organization            members ann, dee
+//	├── a1 sub-account             members ann, cy
+//	│   ├── project p1 ── inbox i1
+//	│   └── domain d1
+//	└── a3 sub-account             members bob
+//	    └── project p3
+//	a2     account                 members bob
+//	└── project p2 ── inbox i2
+var (
+	uAnn, uBob, uCy, uDee = "u-ann", "u-bob", "u-cy", "u-dee"
+	o1                    = rbac.Org("o1")
+	a1, a2, a3            = rbac.Account("a1"), rbac.Account("a2"), rbac.Account("a3")
+	p1, p2, p3            = rbac.Project("p1"), rbac.Project("p2"), rbac.Project("p3")
+	i1, i2                = rbac.Inbox("i1"), rbac.Inbox("i2")
+	d1                    = rbac.Domain("d1")
+)
+
+func newUser(id, email string) store.User {
+	return store.User{ID: id, Email: email, Name: "Name of " + id, TimeZone: "Europe/Paris", Created: t0}
+}
+
+func newAccount(ref rbac.Ref, org, owner string) store.Account {
+	return store.Account{Ref: ref, Org: org, Name: "Name of " + ref.ID, Owner: owner, Plan: "business", Created: t0}
+}
+
+func newResource(ref, parent rbac.Ref, account string) store.Resource {
+	return store.Resource{Ref: ref, Parent: parent, Account: account, Name: "Name of " + ref.ID, Created: t0}
+}
+
+func grant(h rbac.Holder, scope, tenant rbac.Ref, l rbac.Level) store.Grant {
+	return store.Grant{Grant: rbac.Grant{Holder: h, Scope: scope, Level: l}, Tenant: tenant}
+}
+
+// world builds the standard world in one Update.
+func (e *env) world() {
+	e.t.Helper()
+	e.write("building the suite's world", func(ctx context.Context, w store.Writer) error {
+		for _, u := range []store.User{
+			newUser(uAnn, "ann@example.test"), newUser(uBob, "bob@example.test"),
+			newUser(uCy, "cy@example.test"), newUser(uDee, "dee@example.test"),
+		} {
+			if err := w.InsertUser(ctx, u); err != nil {
+				return fmt.Errorf("InsertUser %s: %w", u.ID, err)
+			}
+		}
+		for _, a := range []store.Account{
+			newAccount(o1, "", uAnn), newAccount(a1, "o1", uAnn), newAccount(a3, "o1", uBob), newAccount(a2, "", uBob),
+		} {
+			if err := w.InsertAccount(ctx, a); err != nil {
+				return fmt.Errorf("InsertAccount %v: %w", a.Ref, err)
+			}
+		}
+		for _, r := range []store.Resource{
+			newResource(p1, a1, "a1"), newResource(i1, p1, "a1"), newResource(d1, a1, "a1"),
+			newResource(p3, a3, "a3"), newResource(p2, a2, "a2"), newResource(i2, p2, "a2"),
+		} {
+			if err := w.InsertResource(ctx, r); err != nil {
+				return fmt.Errorf("InsertResource %v: %w", r.Ref, err)
+			}
+		}
+		for _, m := range []store.Member{
+			{Tenant: o1, User: uAnn}, {Tenant: o1, User: uDee}, {Tenant: a1, User: uAnn},
+			{Tenant: a1, User: uCy}, {Tenant: a3, User: uBob}, {Tenant: a2, User: uBob},
+		} {
+			m.Created = t0
+			if err := w.InsertMember(ctx, m); err != nil {
+				return fmt.Errorf("InsertMember %s in %v: %w", m.User, m.Tenant, err)
+			}
+		}
+		return nil
+	})
+}
+
+// put stores grants in one Update.
+func (e *env) put(gs ...store.Grant) {
+	e.t.Helper()
+	e.write("putting grants", func(ctx context.Context, w store.Writer) error {
+		for _, g := range gs {
+			if err := w.PutGrant(ctx, g); err != nil {
+				return fmt.Errorf("PutGrant %v: %w", g.Grant, err)
+			}
+		}
+		return nil
+	})
+}
+
+// do runs fn in one Update and fails the test on error.
+func (e *env) do(what string, fn func(ctx context.Context, w store.Writer) error) {
+	e.t.Helper()
+	e.write(what, fn)
+}
+
+// exists reports whether get finds its record: true on nil, false on ErrNotFound,
+// and fails the test on any other error.
+func (e *env) exists(what string, get func(ctx context.Context, r store.Reader) error) bool {
+	e.t.Helper()
+	var found bool
+	e.read(what, func(ctx context.Context, r store.Reader) error {
+		err := get(ctx, r)
+		switch {
+		case err == nil:
+			found = true
+		case errors.Is(err, store.ErrNotFound):
+			found = false
+		default:
+			return err
+		}
+		return nil
+	})
+	return found
+}
+
+func (e *env) hasUser(id string) bool {
+	return e.exists("User "+id, func(ctx context.Context, r store.Reader) error { _, err := r.User(ctx, id); return err })
+}
+
+func (e *env) hasAccount(ref rbac.Ref) bool {
+	return e.exists("Account "+ref.String(), func(ctx context.Context, r store.Reader) error { _, err := r.Account(ctx, ref); return err })
+}
+
+func (e *env) hasResource(ref rbac.Ref) bool {
+	return e.exists("Resource "+ref.String(), func(ctx context.Context, r store.Reader) error { _, err := r.Resource(ctx, ref); return err })
+}
+
+func (e *env) hasGrant(h rbac.Holder, s rbac.Ref) bool {
+	return e.exists("Grant", func(ctx context.Context, r store.Reader) error { _, err := r.Grant(ctx, h, s); return err })
+}
+
+func (e *env) hasMember(tenant rbac.Ref, user string) bool {
+	return e.exists("Member", func(ctx context.Context, r store.Reader) error { _, err := r.Member(ctx, tenant, user); return err })
+}
+
+func (e *env) hasTeam(id string) bool {
+	return e.exists("Team "+id, func(ctx context.Context, r store.Reader) error { _, err := r.Team(ctx, id); return err })
+}
+
+func (e *env) hasInvitation(id string) bool {
+	return e.exists("Invitation "+id, func(ctx context.Context, r store.Reader) error { _, err := r.Invitation(ctx, id); return err })
+}
+
+func (e *env) hasToken(id string) bool {
+	return e.exists("Token "+id, func(ctx context.Context, r store.Reader) error { _, err := r.Token(ctx, id); return err })
+}
+
+// list reads a listing in a View.
+func list[T any](e *env, what string, seq func(ctx context.Context, r store.Reader) iter.Seq2[T, error]) []T {
+	e.t.Helper()
+	var out []T
+	e.read(what, func(ctx context.Context, r store.Reader) error {
+		var err error
+		out, err = collect(seq(ctx, r))
+		return err
+	})
+	return out
+}
+
+func (e *env) teamMembers(team string) []string {
+	e.t.Helper()
+	return list(e, "TeamMembers "+team, func(ctx context.Context, r store.Reader) iter.Seq2[string, error] { return r.TeamMembers(ctx, team) })
+}
+
+func (e *env) userTeams(user string, tenant rbac.Ref) []string {
+	e.t.Helper()
+	var ids []string
+	for _, t := range list(e, "UserTeams", func(ctx context.Context, r store.Reader) iter.Seq2[store.Team, error] {
+		return r.UserTeams(ctx, user, tenant)
+	}) {
+		ids = append(ids, t.ID)
+	}
+	return ids
+}
+
+// ---- record comparison (times with time.Equal, nil and empty slices alike) ----
+
+func eqUser(a, b store.User) bool {
+	return a.ID == b.ID && a.Email == b.Email && a.Name == b.Name && a.TimeZone == b.TimeZone &&
+		a.TwoFactor == b.TwoFactor && slices.Equal(a.OAuth, b.OAuth) && a.Created.Equal(b.Created)
+}
+
+func eqAccount(a, b store.Account) bool {
+	return a.Ref == b.Ref && a.Org == b.Org && a.Name == b.Name && a.Owner == b.Owner && a.Plan == b.Plan && a.Created.Equal(b.Created)
+}
+
+func eqResource(a, b store.Resource) bool {
+	return a.Ref == b.Ref && a.Parent == b.Parent && a.Account == b.Account && a.Name == b.Name && a.Created.Equal(b.Created)
+}
+
+func eqMember(a, b store.Member) bool {
+	return a.Tenant == b.Tenant && a.User == b.User && a.Created.Equal(b.Created)
+}
+
+func eqTeam(a, b store.Team) bool {
+	return a.ID == b.ID && a.Tenant == b.Tenant && a.Name == b.Name && a.Created.Equal(b.Created)
+}
+
+func eqInvitation(a, b store.Invitation) bool {
+	return a.ID == b.ID && a.Tenant == b.Tenant && a.Email == b.Email && a.InvitedBy == b.InvitedBy &&
+		slices.Equal(a.Teams, b.Teams) && a.Created.Equal(b.Created)
+}
+
+func eqToken(a, b store.Token) bool {
+	return a.ID == b.ID && a.Tenant == b.Tenant && a.Name == b.Name && slices.Equal(a.Hash, b.Hash) && a.Last4 == b.Last4 &&
+		a.CreatedBy == b.CreatedBy && a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires) && a.ResetTo == b.ResetTo
+}
+
+func eqEvent(a, b store.Event) bool {
+	return a.Seq == b.Seq && a.Time.Equal(b.Time) && a.Tenant == b.Tenant && a.Actor == b.Actor && a.Action == b.Action &&
+		a.Target == b.Target && a.Before == b.Before && a.After == b.After
+}

@@ -1,0 +1,388 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+)
+
+func testTx(t *testing.T, newStore newStoreFunc) {
+	subtests(t, newStore, []namedTest{
+		{"CommitOnNil", txCommitOnNil},
+		{"RollbackOnError", txRollbackOnError},
+		{"RollbackUndoesUpdatesAndCascades", txRollbackUndoesUpdates},
+		{"RollbackOnPanic", txRollbackOnPanic},
+		{"ErrorReturnedUnchanged", txErrorReturnedUnchanged},
+		{"UpdateReadsOwnWrites", txReadsOwnWrites},
+		{"ViewSeesCommittedOnly", txViewSeesCommittedOnly},
+		{"ConcurrentUpdatesSerialize", txConcurrentUpdatesSerialize},
+	})
+}
+
+func txCommitOnNil(e *env) {
+	e.do("insert a user", func(ctx context.Context, w store.Writer) error {
+		return w.InsertUser(ctx, newUser(uAnn, "ann@example.test"))
+	})
+	if !e.hasUser(uAnn) {
+		e.t.Errorf("store.go: Store.Update must commit when fn returns nil: user %s is missing afterwards", uAnn)
+	}
+}
+
+func txRollbackOnError(e *env) {
+	err := e.s.Update(e.ctx, func(ctx context.Context, w store.Writer) error {
+		if err := w.InsertUser(ctx, newUser(uAnn, "ann@example.test")); err != nil {
+			return err
+		}
+		if err := w.InsertAccount(ctx, newAccount(a1, "", uAnn)); err != nil {
+			return err
+		}
+		if err := w.InsertResource(ctx, newResource(p1, a1, "a1")); err != nil {
+			return err
+		}
+		if err := w.PutGrant(ctx, grant(rbac.User(uAnn), p1, a1, rbac.Admin)); err != nil {
+			return err
+		}
+		if _, err := w.AppendEvent(ctx, store.Event{Time: t0, Tenant: a1, Actor: rbac.User(uAnn), Action: "test"}); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		e.t.Fatalf("store.go: Store.Update must return the closure's error: got %v", err)
+	}
+	for what, found := range map[string]bool{
+		"user " + uAnn:        e.hasUser(uAnn),
+		"account a1":          e.hasAccount(a1),
+		"project p1":          e.hasResource(p1),
+		"grant on project p1": e.hasGrant(rbac.User(uAnn), p1),
+	} {
+		if found {
+			e.t.Errorf("store.go: Store.Update must roll back when fn returns an error: %s is still there", what)
+		}
+	}
+	evs := e.events(a1)
+	if len(evs) != 0 {
+		e.t.Errorf("store.go: Store.Update must roll back when fn returns an error: %d event(s) still there", len(evs))
+	}
+}
+
+func txRollbackUndoesUpdates(e *env) {
+	e.world()
+	e.put(grant(rbac.User(uCy), p1, a1, rbac.Admin), grant(rbac.User(uDee), o1, o1, rbac.Viewer))
+	e.do("add a team", func(ctx context.Context, w store.Writer) error {
+		if err := w.InsertTeam(ctx, store.Team{ID: "t1", Tenant: a1, Name: "Ops", Created: t0}); err != nil {
+			return err
+		}
+		return w.InsertTeamMember(ctx, "t1", uCy)
+	})
+	err := e.s.Update(e.ctx, func(ctx context.Context, w store.Writer) error {
+		u := newUser(uCy, "new-cy@example.test")
+		if err := w.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		a := newAccount(a2, "", uBob)
+		a.Name = "renamed"
+		if err := w.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		for _, ref := range []rbac.Ref{o1, a2} {
+			if err := w.DeleteAccount(ctx, ref); err != nil {
+				return err
+			}
+		}
+		if err := w.DeleteUser(ctx, uDee); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	if !errors.Is(err, errBoom) {
+		e.t.Fatalf("store.go: Store.Update must return the closure's error: got %v", err)
+	}
+	e.read("reading after the rollback", func(ctx context.Context, r store.Reader) error {
+		u, err := r.User(ctx, uCy)
+		if err != nil || u.Email != "cy@example.test" {
+			e.t.Errorf("store.go: a rolled-back UpdateUser must leave the user as it was: got %+v, %v", u, err)
+		}
+		if _, err := r.UserByEmail(ctx, "new-cy@example.test"); !errors.Is(err, store.ErrNotFound) {
+			e.t.Errorf("store.go: a rolled-back UpdateUser must not leave its new email indexed: UserByEmail got %v", err)
+		}
+		a, err := r.Account(ctx, a2)
+		if err != nil || a.Name != "Name of a2" {
+			e.t.Errorf("store.go: a rolled-back UpdateAccount and DeleteAccount must leave the account as it was: got %+v, %v", a, err)
+		}
+		return nil
+	})
+	for _, ref := range []rbac.Ref{o1, a1, a3, a2} {
+		if !e.hasAccount(ref) {
+			e.t.Errorf("store.go: a rolled-back DeleteAccount must leave account %v there", ref)
+		}
+	}
+	for _, ref := range []rbac.Ref{p1, i1, d1, p2, i2, p3} {
+		if !e.hasResource(ref) {
+			e.t.Errorf("store.go: a rolled-back DeleteAccount must leave resource %v there", ref)
+		}
+	}
+	if !e.hasUser(uDee) || !e.hasMember(o1, uDee) || !e.hasMember(a1, uCy) {
+		e.t.Errorf("store.go: a rolled-back DeleteUser and DeleteAccount must leave users and memberships there")
+	}
+	if !e.hasGrant(rbac.User(uCy), p1) || !e.hasGrant(rbac.User(uDee), o1) {
+		e.t.Errorf("store.go: a rolled-back cascade must leave the grants there")
+	}
+	if !e.hasTeam("t1") || !slices.Equal(e.teamMembers("t1"), []string{uCy}) {
+		e.t.Errorf("store.go: a rolled-back DeleteAccount must leave its teams and their members there")
+	}
+}
+
+type panicValue struct{ n int }
+
+func txRollbackOnPanic(e *env) {
+	want := &panicValue{42}
+	var got any
+	func() {
+		defer func() { got = recover() }()
+		_ = e.s.Update(e.ctx, func(ctx context.Context, w store.Writer) error {
+			if err := w.InsertUser(ctx, newUser(uAnn, "ann@example.test")); err != nil {
+				return err
+			}
+			panic(want)
+		})
+	}()
+	if got != want {
+		e.t.Errorf("store.go: Store.Update must re-raise the closure's panic after the rollback: recovered %v, want %v", got, want)
+	}
+	if e.hasUser(uAnn) {
+		e.t.Errorf("store.go: Store.Update must roll back when fn panics: user %s is still there", uAnn)
+	}
+	// The store must still work.
+	e.do("insert after a panic", func(ctx context.Context, w store.Writer) error {
+		return w.InsertUser(ctx, newUser(uBob, "bob@example.test"))
+	})
+}
+
+// customErr is an error type, to check that Update and View return the closure's
+// error value itself.
+type customErr struct{ msg string }
+
+func (c *customErr) Error() string { return c.msg }
+
+func txErrorReturnedUnchanged(e *env) {
+	want := &customErr{"custom"}
+	if err := e.s.Update(e.ctx, func(context.Context, store.Writer) error { return want }); err != want {
+		e.t.Errorf("store.go: Store.Update must return the closure's error unchanged: got %#v, want %#v", err, want)
+	}
+	if err := e.s.View(e.ctx, func(context.Context, store.Reader) error { return want }); err != want {
+		e.t.Errorf("store.go: Store.View must return the closure's error unchanged: got %#v, want %#v", err, want)
+	}
+	wrapped := fmt.Errorf("wrapped: %w", store.ErrNotFound)
+	if err := e.s.Update(e.ctx, func(context.Context, store.Writer) error { return wrapped }); err != wrapped {
+		e.t.Errorf("store.go: Store.Update must return the closure's error unchanged, even a store error: got %v", err)
+	}
+}
+
+func txReadsOwnWrites(e *env) {
+	e.do("read own writes", func(ctx context.Context, w store.Writer) error {
+		if err := w.InsertUser(ctx, newUser(uAnn, "ann@example.test")); err != nil {
+			return err
+		}
+		if u, err := w.User(ctx, uAnn); err != nil || u.ID != uAnn {
+			e.t.Errorf("store.go: a Writer must read its own writes: User got %+v, %v", u, err)
+		}
+		if err := w.InsertAccount(ctx, newAccount(a1, "", uAnn)); err != nil {
+			return err
+		}
+		if err := w.PutGrant(ctx, grant(rbac.User(uAnn), a1, a1, rbac.Admin)); err != nil {
+			return err
+		}
+		if g, err := w.Grant(ctx, rbac.User(uAnn), a1); err != nil || g.Level != rbac.Admin {
+			e.t.Errorf("store.go: a Writer must read its own writes: Grant got %+v, %v", g, err)
+		}
+		return nil
+	})
+}
+
+func txViewSeesCommittedOnly(e *env) {
+	written := make(chan struct{})
+	release := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		once := sync.Once{}
+		_ = e.s.Update(e.ctx, func(ctx context.Context, w store.Writer) error {
+			if err := w.InsertUser(ctx, newUser(uAnn, "ann@example.test")); err != nil {
+				return err
+			}
+			once.Do(func() { close(written) })
+			// A store that runs Views beside Updates lets the View below run now; one
+			// that serializes them runs it after this Update has rolled back.
+			select {
+			case <-release:
+			case <-time.After(100 * time.Millisecond):
+			}
+			return errBoom
+		})
+	}()
+	<-written
+	seen := e.hasUser(uAnn)
+	close(release)
+	wg.Wait()
+	if seen {
+		e.t.Errorf("store.go: a View must not see the writes of an Update that has not committed (and then rolled back)")
+	}
+	if e.hasUser(uAnn) {
+		e.t.Errorf("store.go: Store.Update must roll back when fn returns an error: user %s is there", uAnn)
+	}
+	e.do("commit", func(ctx context.Context, w store.Writer) error {
+		return w.InsertUser(ctx, newUser(uBob, "bob@example.test"))
+	})
+	if !e.hasUser(uBob) {
+		e.t.Errorf("store.go: a View must see what committed Updates wrote: user %s is missing", uBob)
+	}
+}
+
+func txConcurrentUpdatesSerialize(e *env) {
+	e.do("insert the counter", func(ctx context.Context, w store.Writer) error {
+		if err := w.InsertUser(ctx, newUser(uAnn, "ann@example.test")); err != nil {
+			return err
+		}
+		a := newAccount(a1, "", uAnn)
+		a.Name = "0"
+		return w.InsertAccount(ctx, a)
+	})
+	const workers, increments = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() {
+			for range increments {
+				for {
+					err := e.s.Update(e.ctx, func(ctx context.Context, w store.Writer) error {
+						a, err := w.Account(ctx, a1)
+						if err != nil {
+							return err
+						}
+						n, err := strconv.Atoi(a.Name)
+						if err != nil {
+							return err
+						}
+						a.Name = strconv.Itoa(n + 1)
+						return w.UpdateAccount(ctx, a)
+					})
+					if errors.Is(err, store.ErrConflict) {
+						continue
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					break
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		e.t.Fatalf("concurrent read-modify-write Update failed: %v", err)
+	}
+	var got store.Account
+	e.read("read the counter", func(ctx context.Context, r store.Reader) error {
+		var err error
+		got, err = r.Account(ctx, a1)
+		return err
+	})
+	if want := strconv.Itoa(workers * increments); got.Name != want {
+		e.t.Errorf("store.go: Updates must be serializable: %d goroutines each incremented a counter %d times, final value %s, want %s (lost updates)",
+			workers, increments, got.Name, want)
+	}
+}
+
+// events returns every event of tenant.
+func (e *env) events(tenant rbac.Ref) []store.Event {
+	e.t.Helper()
+	var out []store.Event
+	e.read("Events", func(ctx context.Context, r store.Reader) error {
+		var err error
+		out, err = r.Events(ctx, tenant, 0, 1<<20)
+		return err
+	})
+	return out
+}
+
+func testContext(t *testing.T, newStore newStoreFunc) {
+	subtests(t, newStore, []namedTest{
+		{"CancelledContextIsHonoured", ctxCancelled},
+		{"ExpiredDeadlineIsHonoured", ctxDeadline},
+		{"CancelledWriteWritesNothing", ctxCancelledWrite},
+	})
+}
+
+func ctxCancelled(e *env) {
+	ctx, cancel := context.WithCancel(e.ctx)
+	cancel()
+	ran := false
+	err := e.s.View(ctx, func(context.Context, store.Reader) error { ran = true; return nil })
+	if !errors.Is(err, context.Canceled) || ran {
+		e.t.Errorf("store.go: Store.View with a cancelled context must return context.Canceled without running fn: got %v, fn ran: %v", err, ran)
+	}
+	ran = false
+	err = e.s.Update(ctx, func(ctx context.Context, w store.Writer) error {
+		ran = true
+		return w.InsertUser(ctx, newUser(uAnn, "ann@example.test"))
+	})
+	if !errors.Is(err, context.Canceled) || ran {
+		e.t.Errorf("store.go: Store.Update with a cancelled context must return context.Canceled without running fn: got %v, fn ran: %v", err, ran)
+	}
+	if e.hasUser(uAnn) {
+		e.t.Errorf("store.go: Store.Update with a cancelled context must write nothing")
+	}
+	if r, ok := e.s.(store.Reacher); ok {
+		if _, _, err := r.Reach(ctx, rbac.User(uAnn), a1, nil, nil); !errors.Is(err, context.Canceled) {
+			e.t.Errorf("store.go: Reacher.Reach with a cancelled context must return context.Canceled: got %v", err)
+		}
+	}
+}
+
+func ctxDeadline(e *env) {
+	ctx, cancel := context.WithDeadline(e.ctx, time.Now().Add(-time.Second))
+	defer cancel()
+	err := e.s.View(ctx, func(context.Context, store.Reader) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		e.t.Errorf("store.go: Store.View with an expired context must return context.DeadlineExceeded: got %v", err)
+	}
+	err = e.s.Update(ctx, func(context.Context, store.Writer) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) {
+		e.t.Errorf("store.go: Store.Update with an expired context must return context.DeadlineExceeded: got %v", err)
+	}
+}
+
+func ctxCancelledWrite(e *env) {
+	e.world()
+	var insertErr, readErr error
+	// A store may refuse to commit a transaction in which a statement failed; the
+	// Update's own error is not the point here.
+	_ = e.s.Update(e.ctx, func(ctx context.Context, w store.Writer) error {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		insertErr = w.InsertUser(cctx, newUser("u-new", "new@example.test"))
+		_, readErr = w.User(cctx, uAnn)
+		return nil
+	})
+	if !errors.Is(insertErr, context.Canceled) {
+		e.t.Errorf("store.go: Writer.InsertUser must honour its context: got %v with a cancelled context", insertErr)
+	}
+	if !errors.Is(readErr, context.Canceled) {
+		e.t.Errorf("store.go: Reader.User must honour its context: got %v with a cancelled context", readErr)
+	}
+	if e.hasUser("u-new") {
+		e.t.Errorf("store.go: a write with a cancelled context must write nothing: user u-new is there")
+	}
+}
