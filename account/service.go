@@ -176,6 +176,11 @@ func (s *Service) Update(ctx context.Context, fn func(ctx context.Context, tx *T
 	})
 }
 
+// Tx returns a Tx over a writer of a transaction that the caller manages, such as the
+// one pgstore.Store.UpdateTx hands over to run Tenantry's operations inside a
+// transaction of the service's own. The caller commits, rolls back and retries.
+func (s *Service) Tx(w store.Writer) *Tx { return &Tx{s: s, r: w, w: w} }
+
 // View runs fn with a read-only view of the store.
 func (s *Service) View(ctx context.Context, fn func(ctx context.Context, r store.Reader) error) error {
 	return s.st.View(ctx, fn)

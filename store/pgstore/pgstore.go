@@ -1,0 +1,247 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+)
+
+// DefaultMaxRetries is the number of times Update runs a transaction again after a
+// serialization failure or a deadlock when Options.MaxRetries is zero.
+const DefaultMaxRetries = 10
+
+const (
+	backoffBase = time.Millisecond
+	backoffMax  = 100 * time.Millisecond
+	// cleanupTimeout bounds a rollback run after the caller's context is done.
+	cleanupTimeout = 5 * time.Second
+)
+
+// Options configures a Store. The zero value is ready to use.
+type Options struct {
+	// Schema is the PostgreSQL schema that holds Tenantry's tables. Every statement
+	// the store runs names it explicitly, so the connections' search_path does not
+	// matter (which also holds for UpdateTx on a caller's transaction). Empty: the
+	// tables are found through the search_path (usually in "public").
+	Schema string
+	// MaxRetries is how many times Update runs a transaction again after a
+	// serialization failure (SQLSTATE 40001) or a deadlock (40P01), waiting an
+	// exponential backoff with jitter in between. Zero means DefaultMaxRetries; a
+	// negative value disables retries.
+	MaxRetries int
+	// Logger receives a debug record for each retry, an info record for each
+	// migration applied and a warning when the database's schema is newer than this
+	// package. Nil: nothing is logged.
+	Logger *slog.Logger
+}
+
+// Store is a store.Store on PostgreSQL. It is safe for concurrent use, including by
+// several processes sharing one database. It also implements store.Reacher.
+type Store struct {
+	pool       *pgxpool.Pool
+	ownPool    bool
+	schema     string
+	prefix     string // the quoted schema and a dot, or empty
+	maxRetries int
+	log        *slog.Logger
+	sql        [numQueries]string
+}
+
+var (
+	_ store.Store   = (*Store)(nil)
+	_ store.Reacher = (*Store)(nil)
+)
+
+// Open connects to the database at dsn (a PostgreSQL URL or key=value string, as
+// pgxpool.ParseConfig accepts, including pool_max_conns and friends) and returns a
+// Store that owns the pool: Close closes it. Open checks that the server answers; it
+// does not create or migrate the schema (see Migrate).
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	s := New(pool, opts)
+	s.ownPool = true
+	return s, nil
+}
+
+// New returns a Store on an existing pool. The caller keeps ownership of the pool:
+// Close does not close it.
+func New(pool *pgxpool.Pool, opts Options) *Store {
+	s := &Store{pool: pool, schema: opts.Schema, maxRetries: opts.MaxRetries, log: opts.Logger}
+	if s.maxRetries == 0 {
+		s.maxRetries = DefaultMaxRetries
+	} else if s.maxRetries < 0 {
+		s.maxRetries = 0
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.schema != "" {
+		s.prefix = pgx.Identifier{s.schema}.Sanitize() + "."
+	}
+	// The events table's name is also written as a string literal (for regclass).
+	lit := "'" + strings.ReplaceAll(s.prefix+"events", "'", "''") + "'"
+	for i, q := range queryText {
+		q = strings.ReplaceAll(q, "'$schema.events'", lit)
+		s.sql[i] = strings.ReplaceAll(q, "$schema.", s.prefix)
+	}
+	return s
+}
+
+// Close closes the pool when the Store was made by Open. It waits for connections in
+// use to be released.
+func (s *Store) Close() {
+	if s.ownPool {
+		s.pool.Close()
+	}
+}
+
+// Pool returns the store's connection pool, for a service that runs its own
+// statements in the same database (see UpdateTx).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// View runs fn in a read-only REPEATABLE READ transaction: every read of fn sees the
+// same snapshot of the database. fn's error is returned unchanged; a panic in fn rolls
+// the transaction back and is raised again.
+func (s *Store) View(ctx context.Context, fn func(ctx context.Context, r store.Reader) error) error {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return wrapErr(ctx, "begin", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			rollback(ctx, tx)
+		}
+	}()
+	rw := &rw{s: s, q: tx}
+	err = fn(ctx, rw)
+	done = true
+	if err != nil {
+		rollback(ctx, tx)
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return wrapErr(ctx, "commit", err)
+	}
+	return nil
+}
+
+// Update runs fn in a SERIALIZABLE read-write transaction and commits it when fn
+// returns nil. When fn returns an error or panics the transaction is rolled back and
+// the error returned unchanged (or the panic raised again).
+//
+// When the transaction fails with a serialization failure or a deadlock, whether a
+// statement of fn or the commit reported it, Update rolls back, waits an exponential
+// backoff with jitter, and runs fn again, up to Options.MaxRetries times; then it
+// returns an error matching store.ErrConflict. fn must therefore have no effect
+// outside the transaction.
+//
+// When the connection fails during the commit, the transaction may or may not have
+// been committed; Update returns the error and does not run fn again.
+func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, w store.Writer) error) error {
+	for attempt := 0; ; attempt++ {
+		conflict, err := s.updateOnce(ctx, fn)
+		if !conflict {
+			return err
+		}
+		if attempt >= s.maxRetries {
+			return fmt.Errorf("pgstore: %w after %d attempts: %w", store.ErrConflict, attempt+1, err)
+		}
+		d := backoff(attempt)
+		s.log.DebugContext(ctx, "pgstore: retrying transaction", "attempt", attempt+1, "backoff", d, "err", err)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// backoff returns the wait before retry number attempt+1: a random duration up to an
+// exponentially growing bound (full jitter).
+func backoff(attempt int) time.Duration {
+	ceil := backoffMax
+	if attempt < 20 {
+		ceil = min(backoffBase<<attempt, backoffMax)
+	}
+	return time.Duration(rand.Int64N(int64(ceil))) + 1
+}
+
+// updateOnce runs one attempt of Update. conflict reports a serialization failure or
+// deadlock, after which fn may run again.
+func (s *Store) updateOnce(ctx context.Context, fn func(ctx context.Context, w store.Writer) error) (conflict bool, err error) {
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+	if err != nil {
+		return false, wrapErr(ctx, "begin", err)
+	}
+	done := false
+	defer func() {
+		if !done { // fn panicked or called runtime.Goexit
+			rollback(ctx, tx)
+		}
+	}()
+	w := &rw{s: s, q: tx}
+	err = fn(ctx, w)
+	done = true
+	if err != nil {
+		rollback(ctx, tx)
+		return w.conflict || isConflict(err), err
+	}
+	if cerr := tx.Commit(ctx); cerr != nil {
+		conflict = isConflict(cerr) || (w.conflict && errors.Is(cerr, pgx.ErrTxCommitRollback))
+		return conflict, wrapErr(ctx, "commit", cerr)
+	}
+	return false, nil
+}
+
+// UpdateTx runs fn on tx, a transaction the caller began, so that a service can make
+// its own changes and Tenantry's atomically. UpdateTx neither begins, commits nor
+// rolls back tx, and does not retry: choosing the isolation level (SERIALIZABLE is what
+// Tenantry's invariants need), committing, rolling back and retrying on an error
+// matching store.ErrConflict are the caller's job. fn's error is returned unchanged.
+// After any error from a Writer method the PostgreSQL transaction may be aborted; the
+// caller should roll it back.
+func (s *Store) UpdateTx(ctx context.Context, tx pgx.Tx, fn func(ctx context.Context, w store.Writer) error) error {
+	return fn(ctx, &rw{s: s, q: tx})
+}
+
+// Reach answers store.Reader.Reach outside a transaction, with one SQL statement (one
+// round trip), which reads a consistent snapshot.
+func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	r := rw{s: s, q: s.pool}
+	return r.Reach(ctx, holder, scope, path, grants)
+}
+
+// rollback rolls tx back, even when ctx is done, within cleanupTimeout. An error means
+// the connection is broken; the pool discards it.
+func rollback(ctx context.Context, tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+	defer cancel()
+	_ = tx.Rollback(ctx)
+}

@@ -1,0 +1,312 @@
+package pgstore
+
+// Query identifies one SQL statement of the store. Its text is in queryText, with
+// "$schema." where the schema's name goes; New replaces it once.
+type query int
+
+const (
+	qAccount query = iota
+	qSubAccounts
+	qResource
+	qChildren
+	qPath
+	qReach
+	qScopeState
+	qInsertScope
+	qInsertRoot
+	qUpdateAccount
+	qUpdateResource
+	qDeleteAccount
+	qDeleteResource
+
+	qUser
+	qUserByEmail
+	qUserByOAuth
+	qInsertUser
+	qUpdateUser
+	qDeleteUser
+
+	qMember
+	qMembers
+	qCountMembers
+	qMemberships
+	qInsertMember
+	qMemberParents
+	qDeleteMember
+
+	qGrant
+	qHolderGrants
+	qScopeGrants
+	qScopeGrantsSubtree
+	qPutGrant
+	qDeleteGrant
+
+	qTeam
+	qTeams
+	qTeamMembers
+	qUserTeams
+	qInsertTeam
+	qUpdateTeam
+	qTeamExists
+	qDeleteTeam
+	qInsertTeamMember
+	qTeamMemberParents
+	qDeleteTeamMember
+
+	qInvitation
+	qInvitations
+	qInvitationsByEmail
+	qInsertInvitation
+	qDeleteInvitation
+
+	qToken
+	qTokens
+	qInsertToken
+	qUpdateToken
+	qDeleteToken
+
+	qTenantExists
+	qAppendEvent
+	qEvents
+
+	numQueries
+)
+
+const (
+	accountCols  = `kind, id, coalesce(parent_id, ''), name, coalesce(owner_id, ''), coalesce(plan, ''), created`
+	resourceCols = `kind, id, parent_kind, parent_id, tenant_id, name, created`
+	userCols     = `u.id, u.email, u.name, u.time_zone, u.two_factor, u.created,
+	ARRAY(SELECT o.provider FROM $schema.oauth_links o WHERE o.user_id = u.id ORDER BY o.pos),
+	ARRAY(SELECT o.subject FROM $schema.oauth_links o WHERE o.user_id = u.id ORDER BY o.pos)`
+	grantCols      = `holder_kind, holder_id, scope_kind, scope_id, level, view_content, tenant_kind, tenant_id`
+	teamCols       = `t.id, t.tenant_kind, t.tenant_id, t.name, t.created`
+	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, created`
+	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to`
+	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
+	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
+	tenantKinds = `(1, 2)`
+)
+
+var queryText = [numQueries]string{
+	qAccount: `SELECT ` + accountCols + ` FROM $schema.scopes
+		WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds,
+	qSubAccounts: `SELECT ` + accountCols + ` FROM $schema.scopes
+		WHERE parent_kind = 1 AND parent_id = $1 AND kind = 2 ORDER BY id`,
+	qResource: `SELECT ` + resourceCols + ` FROM $schema.scopes
+		WHERE kind = $1 AND id = $2 AND kind NOT IN ` + tenantKinds,
+	qChildren: `SELECT ` + resourceCols + ` FROM $schema.scopes
+		WHERE parent_kind = $1 AND parent_id = $2 AND kind NOT IN ` + tenantKinds + ` ORDER BY kind, id`,
+	qPath: `SELECT path_kinds, path_ids FROM $schema.scopes WHERE kind = $1 AND id = $2`,
+
+	// qReach returns, in one statement, rows of (tag, holder kind, holder ID, scope
+	// kind, scope ID, level or position, view content): tag 0 for each element of the
+	// path (its position from 1 in the level column), 1 for the holder's own grants on
+	// the path, 2 for the grants of the teams a user holder belongs to in the tenants
+	// on the path, 3 for the accounts and organizations on the path a user holder owns.
+	// No row: the scope does not exist.
+	qReach: `WITH p AS MATERIALIZED (
+		SELECT u.k, u.i, u.ord
+		FROM $schema.scopes s, unnest(s.path_kinds, s.path_ids) WITH ORDINALITY AS u(k, i, ord)
+		WHERE s.kind = $1 AND s.id = $2
+	)
+	SELECT 0, 0::smallint, ''::text, p.k, p.i, p.ord::smallint, false FROM p
+	UNION ALL
+	SELECT 1, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content
+	FROM p JOIN $schema.grants g
+		ON g.holder_kind = $3 AND g.holder_id = $4 AND g.scope_kind = p.k AND g.scope_id = p.i
+	UNION ALL
+	SELECT 2, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content
+	FROM p pt
+	JOIN $schema.teams t ON t.tenant_kind = pt.k AND t.tenant_id = pt.i
+	JOIN $schema.team_members tm ON tm.team_id = t.id AND tm.user_id = $4
+	CROSS JOIN p
+	JOIN $schema.grants g
+		ON g.holder_kind = 2 AND g.holder_id = t.id AND g.scope_kind = p.k AND g.scope_id = p.i
+	WHERE $3::smallint = 1 AND pt.k IN ` + tenantKinds + `
+	UNION ALL
+	SELECT 3, $3::smallint, $4::text, s.kind, s.id, 1000::smallint, false
+	FROM p JOIN $schema.scopes s ON s.kind = p.k AND s.id = p.i
+	WHERE $3::smallint = 1 AND s.kind IN ` + tenantKinds + ` AND s.owner_id = $4`,
+
+	// qScopeState tells whether a scope ($1, $2) and its parent ($3, $4) exist.
+	qScopeState: `SELECT
+		EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2),
+		EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $3 AND id = $4)`,
+	// qInsertScope inserts scope ($1, $2) below parent ($3, $4). An account or
+	// organization is its own tenant; a resource has its parent's.
+	qInsertScope: `INSERT INTO $schema.scopes
+		(kind, id, parent_kind, parent_id, tenant_kind, tenant_id, name, owner_id, plan, created, path_kinds, path_ids)
+	SELECT $1::smallint, $2::text, p.kind, p.id,
+		CASE WHEN $1::smallint IN ` + tenantKinds + ` THEN $1::smallint ELSE p.tenant_kind END,
+		CASE WHEN $1::smallint IN ` + tenantKinds + ` THEN $2::text ELSE p.tenant_id END,
+		$5::text, $6::text, $7::text, $8::timestamptz, p.path_kinds || $1::smallint, p.path_ids || $2::text
+	FROM $schema.scopes p WHERE p.kind = $3 AND p.id = $4
+	ON CONFLICT DO NOTHING`,
+	qInsertRoot: `INSERT INTO $schema.scopes
+		(kind, id, tenant_kind, tenant_id, name, owner_id, plan, created, path_kinds, path_ids)
+	VALUES ($1, $2, $1, $2, $3, $4, $5, $6, ARRAY[$1::smallint], ARRAY[$2::text])
+	ON CONFLICT DO NOTHING`,
+	qUpdateAccount: `UPDATE $schema.scopes SET name = $3, owner_id = $4, plan = $5
+		WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds,
+	qUpdateResource: `UPDATE $schema.scopes SET name = $3
+		WHERE kind = $1 AND id = $2 AND kind NOT IN ` + tenantKinds,
+	qDeleteAccount:  `DELETE FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds,
+	qDeleteResource: `DELETE FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind NOT IN ` + tenantKinds,
+
+	qUser:        `SELECT ` + userCols + ` FROM $schema.users u WHERE u.id = $1`,
+	qUserByEmail: `SELECT ` + userCols + ` FROM $schema.users u WHERE u.email_fold = $1`,
+	qUserByOAuth: `SELECT ` + userCols + ` FROM $schema.users u
+		WHERE u.id = (SELECT user_id FROM $schema.oauth_links WHERE provider = $1 AND subject = $2)`,
+	// qInsertUser inserts the user unless one of its OAuth links ($8, $9) is taken,
+	// then its links; it returns the number of users inserted.
+	qInsertUser: `WITH ins AS (
+		INSERT INTO $schema.users (id, email, email_fold, name, time_zone, two_factor, created)
+		SELECT $1, $2, $3, $4, $5, $6, $7
+		WHERE NOT EXISTS (
+			SELECT 1 FROM $schema.oauth_links o, unnest($8::text[], $9::text[]) AS l(p, s)
+			WHERE o.provider = l.p AND o.subject = l.s)
+		ON CONFLICT DO NOTHING
+		RETURNING id
+	), links AS (
+		INSERT INTO $schema.oauth_links (provider, subject, user_id, pos)
+		SELECT l.p, l.s, ins.id, l.ord
+		FROM ins, unnest($8::text[], $9::text[]) WITH ORDINALITY AS l(p, s, ord)
+		ON CONFLICT DO NOTHING
+	)
+	SELECT count(*) FROM ins`,
+	// qUpdateUser updates the user unless its new email or one of its links belongs
+	// to another user, and replaces its links; it returns whether the user exists and
+	// whether a value was taken.
+	qUpdateUser: `WITH chk AS (
+		SELECT EXISTS (SELECT 1 FROM $schema.users WHERE email_fold = $3 AND id <> $1)
+			OR EXISTS (
+				SELECT 1 FROM $schema.oauth_links o, unnest($7::text[], $8::text[]) AS l(p, s)
+				WHERE o.provider = l.p AND o.subject = l.s AND o.user_id <> $1) AS taken
+	), upd AS (
+		UPDATE $schema.users SET email = $2, email_fold = $3, name = $4, time_zone = $5, two_factor = $6
+		WHERE id = $1 AND NOT (SELECT taken FROM chk)
+		RETURNING id
+	), del AS (
+		DELETE FROM $schema.oauth_links
+		WHERE user_id IN (SELECT id FROM upd)
+			AND (provider, subject) NOT IN (SELECT l.p, l.s FROM unnest($7::text[], $8::text[]) AS l(p, s))
+	), links AS (
+		INSERT INTO $schema.oauth_links (provider, subject, user_id, pos)
+		SELECT l.p, l.s, upd.id, l.ord
+		FROM upd, unnest($7::text[], $8::text[]) WITH ORDINALITY AS l(p, s, ord)
+		ON CONFLICT (provider, subject) DO UPDATE SET pos = EXCLUDED.pos
+	)
+	SELECT EXISTS (SELECT 1 FROM $schema.users WHERE id = $1), (SELECT taken FROM chk)`,
+	qDeleteUser: `DELETE FROM $schema.users WHERE id = $1`,
+
+	qMember: `SELECT tenant_kind, tenant_id, user_id, created FROM $schema.members
+		WHERE tenant_kind = $1 AND tenant_id = $2 AND user_id = $3`,
+	qMembers: `SELECT tenant_kind, tenant_id, user_id, created FROM $schema.members
+		WHERE tenant_kind = $1 AND tenant_id = $2 AND user_id > $3 ORDER BY user_id LIMIT $4`,
+	qCountMembers: `SELECT count(*) FROM $schema.members WHERE tenant_kind = $1 AND tenant_id = $2`,
+	qMemberships: `SELECT tenant_kind, tenant_id, user_id, created FROM $schema.members
+		WHERE user_id = $1 ORDER BY tenant_kind, tenant_id`,
+	qInsertMember: `INSERT INTO $schema.members (tenant_kind, tenant_id, user_id, created)
+	SELECT $1, $2, $3, $4
+	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)
+		AND EXISTS (SELECT 1 FROM $schema.users WHERE id = $3)
+	ON CONFLICT DO NOTHING`,
+	qMemberParents: `SELECT
+		EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)
+		AND EXISTS (SELECT 1 FROM $schema.users WHERE id = $3)`,
+	// qDeleteMember deletes the membership and, when there was one, the user's grants
+	// in the tenant and places in the tenant's teams.
+	qDeleteMember: `WITH m AS (
+		DELETE FROM $schema.members WHERE tenant_kind = $1 AND tenant_id = $2 AND user_id = $3
+		RETURNING 1
+	), g AS (
+		DELETE FROM $schema.grants
+		WHERE holder_kind = 1 AND holder_id = $3 AND tenant_kind = $1 AND tenant_id = $2
+			AND EXISTS (SELECT 1 FROM m)
+	), tm AS (
+		DELETE FROM $schema.team_members tm USING $schema.teams t
+		WHERE tm.team_id = t.id AND tm.user_id = $3 AND t.tenant_kind = $1 AND t.tenant_id = $2
+			AND EXISTS (SELECT 1 FROM m)
+	)
+	SELECT count(*) FROM m`,
+
+	qGrant: `SELECT ` + grantCols + ` FROM $schema.grants
+		WHERE holder_kind = $1 AND holder_id = $2 AND scope_kind = $3 AND scope_id = $4`,
+	qHolderGrants: `SELECT ` + grantCols + ` FROM $schema.grants
+		WHERE holder_kind = $1 AND holder_id = $2 AND tenant_kind = $3 AND tenant_id = $4
+		ORDER BY scope_kind, scope_id`,
+	qScopeGrants: `SELECT ` + grantCols + ` FROM $schema.grants
+		WHERE scope_kind = $1 AND scope_id = $2 ORDER BY holder_kind, holder_id`,
+	qScopeGrantsSubtree: `WITH RECURSIVE sub (kind, id) AS (
+		SELECT $1::smallint, $2::text COLLATE "C"
+		UNION ALL
+		SELECT s.kind, s.id FROM $schema.scopes s JOIN sub ON s.parent_kind = sub.kind AND s.parent_id = sub.id
+	)
+	SELECT ` + grantCols + ` FROM $schema.grants g JOIN sub ON g.scope_kind = sub.kind AND g.scope_id = sub.id
+	ORDER BY scope_kind, scope_id, holder_kind, holder_id`,
+	qPutGrant: `INSERT INTO $schema.grants (` + grantCols + `)
+	SELECT $1, $2, s.kind, s.id, $5, $6, s.tenant_kind, s.tenant_id
+	FROM $schema.scopes s WHERE s.kind = $3 AND s.id = $4
+	ON CONFLICT (holder_kind, holder_id, scope_kind, scope_id)
+		DO UPDATE SET level = EXCLUDED.level, view_content = EXCLUDED.view_content`,
+	qDeleteGrant: `DELETE FROM $schema.grants
+		WHERE holder_kind = $1 AND holder_id = $2 AND scope_kind = $3 AND scope_id = $4`,
+
+	qTeam:        `SELECT ` + teamCols + ` FROM $schema.teams t WHERE t.id = $1`,
+	qTeams:       `SELECT ` + teamCols + ` FROM $schema.teams t WHERE t.tenant_kind = $1 AND t.tenant_id = $2 ORDER BY t.id`,
+	qTeamMembers: `SELECT user_id FROM $schema.team_members WHERE team_id = $1 ORDER BY user_id`,
+	qUserTeams: `SELECT ` + teamCols + ` FROM $schema.team_members tm JOIN $schema.teams t ON t.id = tm.team_id
+		WHERE tm.user_id = $1 AND t.tenant_kind = $2 AND t.tenant_id = $3 ORDER BY t.id`,
+	qInsertTeam: `INSERT INTO $schema.teams (id, tenant_kind, tenant_id, name, name_fold, created)
+	SELECT $1, $2, $3, $4, $5, $6
+	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
+	ON CONFLICT DO NOTHING`,
+	qUpdateTeam: `UPDATE $schema.teams t SET name = $2, name_fold = $3
+	WHERE t.id = $1 AND NOT EXISTS (
+		SELECT 1 FROM $schema.teams o
+		WHERE o.tenant_kind = t.tenant_kind AND o.tenant_id = t.tenant_id AND o.name_fold = $3 AND o.id <> $1)`,
+	qTeamExists: `SELECT EXISTS (SELECT 1 FROM $schema.teams WHERE id = $1)`,
+	qDeleteTeam: `DELETE FROM $schema.teams WHERE id = $1`,
+	qInsertTeamMember: `INSERT INTO $schema.team_members (team_id, user_id)
+	SELECT $1, $2
+	WHERE EXISTS (SELECT 1 FROM $schema.teams WHERE id = $1) AND EXISTS (SELECT 1 FROM $schema.users WHERE id = $2)
+	ON CONFLICT DO NOTHING`,
+	qTeamMemberParents: `SELECT EXISTS (SELECT 1 FROM $schema.teams WHERE id = $1)
+		AND EXISTS (SELECT 1 FROM $schema.users WHERE id = $2)`,
+	qDeleteTeamMember: `DELETE FROM $schema.team_members WHERE team_id = $1 AND user_id = $2`,
+
+	qInvitation: `SELECT ` + invitationCols + ` FROM $schema.invitations WHERE id = $1`,
+	qInvitations: `SELECT ` + invitationCols + ` FROM $schema.invitations
+		WHERE tenant_kind = $1 AND tenant_id = $2 ORDER BY id`,
+	qInvitationsByEmail: `SELECT ` + invitationCols + ` FROM $schema.invitations WHERE email_fold = $1 ORDER BY id`,
+	qInsertInvitation: `INSERT INTO $schema.invitations
+		(id, tenant_kind, tenant_id, email, email_fold, invited_by_kind, invited_by_id, teams, created)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9
+	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
+	ON CONFLICT DO NOTHING`,
+	qDeleteInvitation: `DELETE FROM $schema.invitations WHERE id = $1`,
+
+	qToken:  `SELECT ` + tokenCols + ` FROM $schema.tokens WHERE id = $1`,
+	qTokens: `SELECT ` + tokenCols + ` FROM $schema.tokens WHERE tenant_kind = $1 AND tenant_id = $2 ORDER BY id`,
+	qInsertToken: `INSERT INTO $schema.tokens
+		(id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
+	ON CONFLICT DO NOTHING`,
+	qUpdateToken: `UPDATE $schema.tokens SET name = $2, hash = $3, last4 = $4, expires = $5, reset_to = $6
+		WHERE id = $1`,
+	qDeleteToken: `DELETE FROM $schema.tokens WHERE id = $1`,
+
+	qTenantExists: `SELECT EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)`,
+	// qAppendEvent takes a transaction-level advisory lock (keyed by the events
+	// table) before drawing the sequence number, and keeps it until the transaction
+	// ends: appending transactions draw their numbers in the order they commit.
+	qAppendEvent: `WITH l AS MATERIALIZED (
+		SELECT pg_advisory_xact_lock((x'54454e54'::bigint << 32) | '$schema.events'::regclass::oid::bigint)
+	)
+	INSERT INTO $schema.events (time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after)
+	SELECT coalesce($1, now()), $2, $3, $4, $5, $6, $7, $8, $9 FROM l
+	RETURNING seq, time`,
+	qEvents: `SELECT ` + eventCols + ` FROM $schema.events
+		WHERE tenant_kind = $1 AND tenant_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+}

@@ -1,0 +1,811 @@
+package pgstore
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"math"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+)
+
+// querier is what rw runs statements on: a transaction, or the pool for Reach.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// rw is the store.Writer (and Reader) of one transaction.
+//
+// Expected failures (a duplicate, a missing parent) are detected without raising a
+// PostgreSQL error (ON CONFLICT DO NOTHING, INSERT ... SELECT ... WHERE EXISTS), so
+// the transaction stays usable after a Writer method returns ErrExists or ErrNotFound,
+// as with any other store. Only a race with a concurrent transaction raises one.
+type rw struct {
+	s *Store
+	q querier
+	// conflict records that a statement failed with a serialization failure or a
+	// deadlock: the transaction is lost and Update runs it again.
+	conflict bool
+}
+
+var _ store.Writer = (*rw)(nil)
+
+// fail turns err into the store's error (see wrapErr) and notes a conflict.
+func (w *rw) fail(ctx context.Context, op string, err error) error {
+	if isConflict(err) {
+		w.conflict = true
+	}
+	return wrapErr(ctx, op, err)
+}
+
+func (w *rw) exec(ctx context.Context, op string, q query, args ...any) (int64, error) {
+	tag, err := w.q.Exec(ctx, w.s.sql[q], args...)
+	if err != nil {
+		return 0, w.fail(ctx, op, err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// get runs a query of one row and scans it with scan.
+func get[T any](ctx context.Context, w *rw, op string, scan func(scanner) (T, error), q query, args ...any) (T, error) {
+	v, err := scan(w.q.QueryRow(ctx, w.s.sql[q], args...))
+	if err != nil {
+		var zero T
+		return zero, w.fail(ctx, op, err)
+	}
+	return v, nil
+}
+
+// list runs a listing when it is ranged over. It reads every row before yielding the
+// first, so that the caller may run other reads of the transaction while ranging (a
+// connection runs one statement at a time), and the rows are always closed.
+func list[T any](ctx context.Context, w *rw, op string, scan func(scanner) (T, error), q query, args ...any) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		vs, err := collect(ctx, w, op, scan, q, args...)
+		if err != nil {
+			var zero T
+			yield(zero, err)
+			return
+		}
+		for _, v := range vs {
+			if !yield(v, nil) {
+				return
+			}
+		}
+	}
+}
+
+func collect[T any](ctx context.Context, w *rw, op string, scan func(scanner) (T, error), q query, args ...any) ([]T, error) {
+	rows, err := w.q.Query(ctx, w.s.sql[q], args...)
+	if err != nil {
+		return nil, w.fail(ctx, op, err)
+	}
+	defer rows.Close()
+	var vs []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, w.fail(ctx, op, err)
+		}
+		vs = append(vs, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, w.fail(ctx, op, err)
+	}
+	return vs, nil
+}
+
+// bools runs a query returning one row of booleans.
+func (w *rw) bools(ctx context.Context, op string, q query, dst []*bool, args ...any) error {
+	dest := make([]any, len(dst))
+	for i, d := range dst {
+		dest[i] = d
+	}
+	if err := w.q.QueryRow(ctx, w.s.sql[q], args...).Scan(dest...); err != nil {
+		return w.fail(ctx, op, err)
+	}
+	return nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// fold returns a key equal for two strings exactly when strings.EqualFold reports
+// them equal: every rune is replaced by the smallest rune of its simple case-folding
+// orbit (so 'k', 'K' and the Kelvin sign all become 'K'). Unique keys that ignore case
+// are computed here rather than with SQL lower(), so that they agree with Go and do not
+// depend on the database's locale.
+func fold(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToUpper(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for _, r := range s {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
+}
+
+// dbTime returns t as read from the database: in UTC.
+func dbTime(t time.Time) time.Time { return t.UTC() }
+
+// nullTime encodes the zero time as NULL.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func nullString(s string) *string { return &s }
+
+func nonEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+// --- Scopes -------------------------------------------------------------------
+
+func scanAccount(r scanner) (store.Account, error) {
+	var a store.Account
+	var kind int16
+	err := r.Scan(&kind, &a.Ref.ID, &a.Org, &a.Name, &a.Owner, &a.Plan, &a.Created)
+	a.Ref.Kind = rbac.Kind(kind)
+	a.Created = dbTime(a.Created)
+	return a, err
+}
+
+func scanResource(r scanner) (store.Resource, error) {
+	var res store.Resource
+	var kind, pkind int16
+	err := r.Scan(&kind, &res.Ref.ID, &pkind, &res.Parent.ID, &res.Account, &res.Name, &res.Created)
+	res.Ref.Kind, res.Parent.Kind = rbac.Kind(kind), rbac.Kind(pkind)
+	res.Created = dbTime(res.Created)
+	return res, err
+}
+
+// Account implements store.Reader.
+func (w *rw) Account(ctx context.Context, ref rbac.Ref) (store.Account, error) {
+	return get(ctx, w, "account", scanAccount, qAccount, int16(ref.Kind), ref.ID)
+}
+
+// SubAccounts implements store.Reader.
+func (w *rw) SubAccounts(ctx context.Context, orgID string) iter.Seq2[store.Account, error] {
+	return list(ctx, w, "sub-accounts", scanAccount, qSubAccounts, orgID)
+}
+
+// Resource implements store.Reader.
+func (w *rw) Resource(ctx context.Context, ref rbac.Ref) (store.Resource, error) {
+	return get(ctx, w, "resource", scanResource, qResource, int16(ref.Kind), ref.ID)
+}
+
+// Children implements store.Reader.
+func (w *rw) Children(ctx context.Context, parent rbac.Ref) iter.Seq2[store.Resource, error] {
+	return list(ctx, w, "children", scanResource, qChildren, int16(parent.Kind), parent.ID)
+}
+
+// Path implements store.Reader.
+func (w *rw) Path(ctx context.Context, scope rbac.Ref, buf rbac.Path) (rbac.Path, error) {
+	var kinds []int16
+	var ids []string
+	if err := w.q.QueryRow(ctx, w.s.sql[qPath], int16(scope.Kind), scope.ID).Scan(&kinds, &ids); err != nil {
+		return buf[:0], w.fail(ctx, "path", err)
+	}
+	buf = buf[:0]
+	for i, k := range kinds {
+		buf = append(buf, rbac.Ref{Kind: rbac.Kind(k), ID: ids[i]})
+	}
+	return buf, nil
+}
+
+// Reach implements store.Reader with one statement.
+func (w *rw) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	path, grants = path[:0], grants[:0]
+	rows, err := w.q.Query(ctx, w.s.sql[qReach], int16(scope.Kind), scope.ID, int16(holder.Kind), holder.ID)
+	if err != nil {
+		return path, grants, w.fail(ctx, "reach", err)
+	}
+	defer rows.Close()
+	var (
+		tag                int32
+		hkind, skind, lvl  int16
+		hid, sid           string
+		viewContent, found bool
+	)
+	for rows.Next() {
+		if err := rows.Scan(&tag, &hkind, &hid, &skind, &sid, &lvl, &viewContent); err != nil {
+			return path[:0], grants[:0], w.fail(ctx, "reach", err)
+		}
+		ref := rbac.Ref{Kind: rbac.Kind(skind), ID: sid}
+		if tag == 0 {
+			found = true
+			for len(path) < int(lvl) {
+				path = append(path, rbac.Ref{})
+			}
+			path[lvl-1] = ref
+			continue
+		}
+		if hkind == int16(holder.Kind) && hid == holder.ID {
+			hid = holder.ID // share the caller's string
+		}
+		grants = append(grants, rbac.Grant{
+			Holder:      rbac.Holder{Kind: rbac.HolderKind(hkind), ID: hid},
+			Scope:       ref,
+			Level:       rbac.Level(lvl),
+			ViewContent: viewContent,
+		})
+	}
+	if err := rows.Err(); err != nil {
+		return path[:0], grants[:0], w.fail(ctx, "reach", err)
+	}
+	if !found {
+		return path, grants, notFound("reach " + scope.String())
+	}
+	return path, grants, nil
+}
+
+// insertScope inserts a scope below parent, or at the root when parent is zero.
+func (w *rw) insertScope(ctx context.Context, op string, ref, parent rbac.Ref, name string, owner, plan *string, created time.Time) error {
+	var n int64
+	var err error
+	if parent.IsZero() {
+		n, err = w.exec(ctx, op, qInsertRoot, int16(ref.Kind), ref.ID, name, owner, plan, created)
+	} else {
+		n, err = w.exec(ctx, op, qInsertScope, int16(ref.Kind), ref.ID, int16(parent.Kind), parent.ID, name, owner, plan, created)
+	}
+	if err != nil || n == 1 {
+		return err
+	}
+	var self, up bool
+	if err := w.bools(ctx, op, qScopeState, []*bool{&self, &up}, int16(ref.Kind), ref.ID, int16(parent.Kind), parent.ID); err != nil {
+		return err
+	}
+	if !parent.IsZero() && !up {
+		return notFound(op + ": parent " + parent.String())
+	}
+	return exists(op + " " + ref.String())
+}
+
+// InsertAccount implements store.Writer.
+func (w *rw) InsertAccount(ctx context.Context, a store.Account) error {
+	const op = "insert account"
+	if !a.Ref.Kind.Ownable() || a.Ref.ID == "" {
+		return fmt.Errorf("pgstore: %s: %v is not an account or organization", op, a.Ref)
+	}
+	var parent rbac.Ref
+	if a.Org != "" {
+		if a.Ref.Kind != rbac.KindAccount {
+			return fmt.Errorf("pgstore: %s: %v cannot belong to an organization", op, a.Ref)
+		}
+		parent = rbac.Org(a.Org)
+	}
+	return w.insertScope(ctx, op, a.Ref, parent, a.Name, nullString(a.Owner), nullString(a.Plan), a.Created)
+}
+
+// UpdateAccount implements store.Writer.
+func (w *rw) UpdateAccount(ctx context.Context, a store.Account) error {
+	n, err := w.exec(ctx, "update account", qUpdateAccount, int16(a.Ref.Kind), a.Ref.ID, a.Name, a.Owner, a.Plan)
+	if err == nil && n == 0 {
+		err = notFound("update account " + a.Ref.String())
+	}
+	return err
+}
+
+// DeleteAccount implements store.Writer. Foreign keys cascade to the sub-accounts,
+// resources, grants on them, memberships, teams, invitations and tokens; triggers
+// delete the grants of the teams, invitations and tokens.
+func (w *rw) DeleteAccount(ctx context.Context, ref rbac.Ref) error {
+	n, err := w.exec(ctx, "delete account", qDeleteAccount, int16(ref.Kind), ref.ID)
+	if err == nil && n == 0 {
+		err = notFound("delete account " + ref.String())
+	}
+	return err
+}
+
+// InsertResource implements store.Writer. The resource's Account is that of its
+// parent.
+func (w *rw) InsertResource(ctx context.Context, r store.Resource) error {
+	const op = "insert resource"
+	if !r.Ref.Kind.Valid() || r.Ref.Kind.Ownable() || r.Ref.ID == "" {
+		return fmt.Errorf("pgstore: %s: %v is not a resource", op, r.Ref)
+	}
+	if r.Parent.IsZero() {
+		return notFound(op + ": no parent")
+	}
+	return w.insertScope(ctx, op, r.Ref, r.Parent, r.Name, nil, nil, r.Created)
+}
+
+// UpdateResource implements store.Writer.
+func (w *rw) UpdateResource(ctx context.Context, r store.Resource) error {
+	n, err := w.exec(ctx, "update resource", qUpdateResource, int16(r.Ref.Kind), r.Ref.ID, r.Name)
+	if err == nil && n == 0 {
+		err = notFound("update resource " + r.Ref.String())
+	}
+	return err
+}
+
+// DeleteResource implements store.Writer.
+func (w *rw) DeleteResource(ctx context.Context, ref rbac.Ref) error {
+	n, err := w.exec(ctx, "delete resource", qDeleteResource, int16(ref.Kind), ref.ID)
+	if err == nil && n == 0 {
+		err = notFound("delete resource " + ref.String())
+	}
+	return err
+}
+
+// --- Users --------------------------------------------------------------------
+
+func scanUser(r scanner) (store.User, error) {
+	var u store.User
+	var providers, subjects []string
+	err := r.Scan(&u.ID, &u.Email, &u.Name, &u.TimeZone, &u.TwoFactor, &u.Created, &providers, &subjects)
+	u.Created = dbTime(u.Created)
+	if len(providers) > 0 && len(providers) == len(subjects) {
+		u.OAuth = make([]store.OAuthLink, len(providers))
+		for i := range providers {
+			u.OAuth[i] = store.OAuthLink{Provider: providers[i], Subject: subjects[i]}
+		}
+	}
+	return u, err
+}
+
+// oauthArrays returns the providers and subjects of links, without repeats.
+func oauthArrays(links []store.OAuthLink) (providers, subjects []string) {
+	providers, subjects = make([]string, 0, len(links)), make([]string, 0, len(links))
+	seen := make(map[store.OAuthLink]bool, len(links))
+	for _, l := range links {
+		if !seen[l] {
+			seen[l] = true
+			providers, subjects = append(providers, l.Provider), append(subjects, l.Subject)
+		}
+	}
+	return providers, subjects
+}
+
+// User implements store.Reader.
+func (w *rw) User(ctx context.Context, id string) (store.User, error) {
+	return get(ctx, w, "user", scanUser, qUser, id)
+}
+
+// UserByEmail implements store.Reader. Case is ignored as strings.EqualFold ignores it.
+func (w *rw) UserByEmail(ctx context.Context, email string) (store.User, error) {
+	return get(ctx, w, "user by email", scanUser, qUserByEmail, fold(email))
+}
+
+// UserByOAuth implements store.Reader.
+func (w *rw) UserByOAuth(ctx context.Context, provider, subject string) (store.User, error) {
+	return get(ctx, w, "user by oauth", scanUser, qUserByOAuth, provider, subject)
+}
+
+// InsertUser implements store.Writer.
+func (w *rw) InsertUser(ctx context.Context, u store.User) error {
+	const op = "insert user"
+	p, s := oauthArrays(u.OAuth)
+	var n int64
+	err := w.q.QueryRow(ctx, w.s.sql[qInsertUser], u.ID, u.Email, fold(u.Email), u.Name, u.TimeZone, u.TwoFactor, u.Created, p, s).Scan(&n)
+	if err != nil {
+		return w.fail(ctx, op, err)
+	}
+	if n == 0 {
+		return exists(op + " " + u.ID)
+	}
+	return nil
+}
+
+// UpdateUser implements store.Writer.
+func (w *rw) UpdateUser(ctx context.Context, u store.User) error {
+	const op = "update user"
+	p, s := oauthArrays(u.OAuth)
+	var found, taken bool
+	err := w.q.QueryRow(ctx, w.s.sql[qUpdateUser], u.ID, u.Email, fold(u.Email), u.Name, u.TimeZone, u.TwoFactor, p, s).Scan(&found, &taken)
+	switch {
+	case err != nil:
+		return w.fail(ctx, op, err)
+	case !found:
+		return notFound(op + " " + u.ID)
+	case taken:
+		return exists(op + " " + u.ID + ": email or OAuth link")
+	}
+	return nil
+}
+
+// DeleteUser implements store.Writer. Foreign keys cascade to the memberships, team
+// places and OAuth links; a trigger deletes the user's grants.
+func (w *rw) DeleteUser(ctx context.Context, id string) error {
+	n, err := w.exec(ctx, "delete user", qDeleteUser, id)
+	if err == nil && n == 0 {
+		err = notFound("delete user " + id)
+	}
+	return err
+}
+
+// --- Members ------------------------------------------------------------------
+
+func scanMember(r scanner) (store.Member, error) {
+	var m store.Member
+	var kind int16
+	err := r.Scan(&kind, &m.Tenant.ID, &m.User, &m.Created)
+	m.Tenant.Kind = rbac.Kind(kind)
+	m.Created = dbTime(m.Created)
+	return m, err
+}
+
+// Member implements store.Reader.
+func (w *rw) Member(ctx context.Context, tenant rbac.Ref, user string) (store.Member, error) {
+	return get(ctx, w, "member", scanMember, qMember, int16(tenant.Kind), tenant.ID, user)
+}
+
+// Members implements store.Reader with a keyset query (user_id > after).
+func (w *rw) Members(ctx context.Context, tenant rbac.Ref, after string, limit int) ([]store.Member, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	return collect(ctx, w, "members", scanMember, qMembers, int16(tenant.Kind), tenant.ID, after, limit)
+}
+
+// CountMembers implements store.Reader.
+func (w *rw) CountMembers(ctx context.Context, tenant rbac.Ref) (int, error) {
+	var n int
+	if err := w.q.QueryRow(ctx, w.s.sql[qCountMembers], int16(tenant.Kind), tenant.ID).Scan(&n); err != nil {
+		return 0, w.fail(ctx, "count members", err)
+	}
+	return n, nil
+}
+
+// Memberships implements store.Reader.
+func (w *rw) Memberships(ctx context.Context, user string) iter.Seq2[store.Member, error] {
+	return list(ctx, w, "memberships", scanMember, qMemberships, user)
+}
+
+// InsertMember implements store.Writer.
+func (w *rw) InsertMember(ctx context.Context, m store.Member) error {
+	const op = "insert member"
+	n, err := w.exec(ctx, op, qInsertMember, int16(m.Tenant.Kind), m.Tenant.ID, m.User, m.Created)
+	if err != nil || n == 1 {
+		return err
+	}
+	var ok bool
+	if err := w.bools(ctx, op, qMemberParents, []*bool{&ok}, int16(m.Tenant.Kind), m.Tenant.ID, m.User); err != nil {
+		return err
+	}
+	if !ok {
+		return notFound(op + ": tenant " + m.Tenant.String() + " or user " + m.User)
+	}
+	return exists(op + " " + m.User + " in " + m.Tenant.String())
+}
+
+// DeleteMember implements store.Writer.
+func (w *rw) DeleteMember(ctx context.Context, tenant rbac.Ref, user string) error {
+	const op = "delete member"
+	var n int64
+	if err := w.q.QueryRow(ctx, w.s.sql[qDeleteMember], int16(tenant.Kind), tenant.ID, user).Scan(&n); err != nil {
+		return w.fail(ctx, op, err)
+	}
+	if n == 0 {
+		return notFound(op + " " + user + " in " + tenant.String())
+	}
+	return nil
+}
+
+// --- Grants -------------------------------------------------------------------
+
+func scanGrant(r scanner) (store.Grant, error) {
+	var g store.Grant
+	var hkind, skind, lvl, tkind int16
+	err := r.Scan(&hkind, &g.Holder.ID, &skind, &g.Scope.ID, &lvl, &g.ViewContent, &tkind, &g.Tenant.ID)
+	g.Holder.Kind, g.Scope.Kind, g.Level, g.Tenant.Kind = rbac.HolderKind(hkind), rbac.Kind(skind), rbac.Level(lvl), rbac.Kind(tkind)
+	return g, err
+}
+
+// Grant implements store.Reader.
+func (w *rw) Grant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (store.Grant, error) {
+	return get(ctx, w, "grant", scanGrant, qGrant, int16(holder.Kind), holder.ID, int16(scope.Kind), scope.ID)
+}
+
+// HolderGrants implements store.Reader.
+func (w *rw) HolderGrants(ctx context.Context, holder rbac.Holder, tenant rbac.Ref) iter.Seq2[store.Grant, error] {
+	return list(ctx, w, "holder grants", scanGrant, qHolderGrants, int16(holder.Kind), holder.ID, int16(tenant.Kind), tenant.ID)
+}
+
+// ScopeGrants implements store.Reader.
+func (w *rw) ScopeGrants(ctx context.Context, scope rbac.Ref, subtree bool) iter.Seq2[store.Grant, error] {
+	q := qScopeGrants
+	if subtree {
+		q = qScopeGrantsSubtree
+	}
+	return list(ctx, w, "scope grants", scanGrant, q, int16(scope.Kind), scope.ID)
+}
+
+// PutGrant implements store.Writer. The stored grant's Tenant is the tenant of its
+// scope (the account on the scope's path, or the organization for an organization's
+// own scope), whatever g.Tenant says.
+func (w *rw) PutGrant(ctx context.Context, g store.Grant) error {
+	n, err := w.exec(ctx, "put grant", qPutGrant, int16(g.Holder.Kind), g.Holder.ID, int16(g.Scope.Kind), g.Scope.ID, int16(g.Level), g.ViewContent)
+	if err == nil && n == 0 {
+		err = notFound("put grant: scope " + g.Scope.String())
+	}
+	return err
+}
+
+// DeleteGrant implements store.Writer.
+func (w *rw) DeleteGrant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) error {
+	n, err := w.exec(ctx, "delete grant", qDeleteGrant, int16(holder.Kind), holder.ID, int16(scope.Kind), scope.ID)
+	if err == nil && n == 0 {
+		err = notFound("delete grant of " + holder.String() + " on " + scope.String())
+	}
+	return err
+}
+
+// --- Teams --------------------------------------------------------------------
+
+func scanTeam(r scanner) (store.Team, error) {
+	var t store.Team
+	var kind int16
+	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Created)
+	t.Tenant.Kind = rbac.Kind(kind)
+	t.Created = dbTime(t.Created)
+	return t, err
+}
+
+func scanString(r scanner) (string, error) {
+	var s string
+	err := r.Scan(&s)
+	return s, err
+}
+
+// Team implements store.Reader.
+func (w *rw) Team(ctx context.Context, id string) (store.Team, error) {
+	return get(ctx, w, "team", scanTeam, qTeam, id)
+}
+
+// Teams implements store.Reader.
+func (w *rw) Teams(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Team, error] {
+	return list(ctx, w, "teams", scanTeam, qTeams, int16(tenant.Kind), tenant.ID)
+}
+
+// TeamMembers implements store.Reader. Members come by user ID.
+func (w *rw) TeamMembers(ctx context.Context, team string) iter.Seq2[string, error] {
+	return list(ctx, w, "team members", scanString, qTeamMembers, team)
+}
+
+// UserTeams implements store.Reader.
+func (w *rw) UserTeams(ctx context.Context, user string, tenant rbac.Ref) iter.Seq2[store.Team, error] {
+	return list(ctx, w, "user teams", scanTeam, qUserTeams, user, int16(tenant.Kind), tenant.ID)
+}
+
+// InsertTeam implements store.Writer. ErrNotFound when the tenant does not exist.
+func (w *rw) InsertTeam(ctx context.Context, t store.Team) error {
+	const op = "insert team"
+	n, err := w.exec(ctx, op, qInsertTeam, t.ID, int16(t.Tenant.Kind), t.Tenant.ID, t.Name, fold(t.Name), t.Created)
+	if err != nil || n == 1 {
+		return err
+	}
+	return w.tenantOrExists(ctx, op, t.Tenant, "team "+t.ID)
+}
+
+// tenantOrExists returns the error of an insert into tenant that changed nothing:
+// ErrNotFound when the tenant does not exist, else ErrExists.
+func (w *rw) tenantOrExists(ctx context.Context, op string, tenant rbac.Ref, what string) error {
+	var ok bool
+	if err := w.bools(ctx, op, qTenantExists, []*bool{&ok}, int16(tenant.Kind), tenant.ID); err != nil {
+		return err
+	}
+	if !ok {
+		return notFound(op + ": tenant " + tenant.String())
+	}
+	return exists(op + " " + what)
+}
+
+// UpdateTeam implements store.Writer. ErrExists when another team of the tenant has
+// the name.
+func (w *rw) UpdateTeam(ctx context.Context, t store.Team) error {
+	const op = "update team"
+	n, err := w.exec(ctx, op, qUpdateTeam, t.ID, t.Name, fold(t.Name))
+	if err != nil || n == 1 {
+		return err
+	}
+	var found bool
+	if err := w.bools(ctx, op, qTeamExists, []*bool{&found}, t.ID); err != nil {
+		return err
+	}
+	if !found {
+		return notFound(op + " " + t.ID)
+	}
+	return exists(op + " " + t.ID + ": name " + t.Name)
+}
+
+// DeleteTeam implements store.Writer.
+func (w *rw) DeleteTeam(ctx context.Context, id string) error {
+	n, err := w.exec(ctx, "delete team", qDeleteTeam, id)
+	if err == nil && n == 0 {
+		err = notFound("delete team " + id)
+	}
+	return err
+}
+
+// InsertTeamMember implements store.Writer.
+func (w *rw) InsertTeamMember(ctx context.Context, team, user string) error {
+	const op = "insert team member"
+	n, err := w.exec(ctx, op, qInsertTeamMember, team, user)
+	if err != nil || n == 1 {
+		return err
+	}
+	var ok bool
+	if err := w.bools(ctx, op, qTeamMemberParents, []*bool{&ok}, team, user); err != nil {
+		return err
+	}
+	if !ok {
+		return notFound(op + ": team " + team + " or user " + user)
+	}
+	return exists(op + " " + user + " in team " + team)
+}
+
+// DeleteTeamMember implements store.Writer.
+func (w *rw) DeleteTeamMember(ctx context.Context, team, user string) error {
+	n, err := w.exec(ctx, "delete team member", qDeleteTeamMember, team, user)
+	if err == nil && n == 0 {
+		err = notFound("delete team member " + user + " of " + team)
+	}
+	return err
+}
+
+// --- Invitations --------------------------------------------------------------
+
+func scanInvitation(r scanner) (store.Invitation, error) {
+	var inv store.Invitation
+	var tkind, hkind int16
+	err := r.Scan(&inv.ID, &tkind, &inv.Tenant.ID, &inv.Email, &hkind, &inv.InvitedBy.ID, &inv.Teams, &inv.Created)
+	inv.Tenant.Kind, inv.InvitedBy.Kind = rbac.Kind(tkind), rbac.HolderKind(hkind)
+	inv.Teams = nonEmpty(inv.Teams)
+	inv.Created = dbTime(inv.Created)
+	return inv, err
+}
+
+// Invitation implements store.Reader.
+func (w *rw) Invitation(ctx context.Context, id string) (store.Invitation, error) {
+	return get(ctx, w, "invitation", scanInvitation, qInvitation, id)
+}
+
+// Invitations implements store.Reader.
+func (w *rw) Invitations(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Invitation, error] {
+	return list(ctx, w, "invitations", scanInvitation, qInvitations, int16(tenant.Kind), tenant.ID)
+}
+
+// InvitationsByEmail implements store.Reader. Case is ignored as strings.EqualFold ignores it.
+func (w *rw) InvitationsByEmail(ctx context.Context, email string) iter.Seq2[store.Invitation, error] {
+	return list(ctx, w, "invitations by email", scanInvitation, qInvitationsByEmail, fold(email))
+}
+
+// InsertInvitation implements store.Writer. ErrNotFound when the tenant does not
+// exist.
+func (w *rw) InsertInvitation(ctx context.Context, inv store.Invitation) error {
+	const op = "insert invitation"
+	n, err := w.exec(ctx, op, qInsertInvitation, inv.ID, int16(inv.Tenant.Kind), inv.Tenant.ID, inv.Email, fold(inv.Email),
+		int16(inv.InvitedBy.Kind), inv.InvitedBy.ID, nonEmpty(inv.Teams), inv.Created)
+	if err != nil || n == 1 {
+		return err
+	}
+	return w.tenantOrExists(ctx, op, inv.Tenant, "invitation "+inv.ID+" or of "+inv.Email)
+}
+
+// DeleteInvitation implements store.Writer. A trigger deletes its grants.
+func (w *rw) DeleteInvitation(ctx context.Context, id string) error {
+	n, err := w.exec(ctx, "delete invitation", qDeleteInvitation, id)
+	if err == nil && n == 0 {
+		err = notFound("delete invitation " + id)
+	}
+	return err
+}
+
+// --- Tokens -------------------------------------------------------------------
+
+func scanToken(r scanner) (store.Token, error) {
+	var t store.Token
+	var kind int16
+	var expires *time.Time
+	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Hash, &t.Last4, &t.CreatedBy, &t.Created, &expires, &t.ResetTo)
+	t.Tenant.Kind = rbac.Kind(kind)
+	t.Created = dbTime(t.Created)
+	if expires != nil {
+		t.Expires = dbTime(*expires)
+	}
+	return t, err
+}
+
+// Token implements store.Reader.
+func (w *rw) Token(ctx context.Context, id string) (store.Token, error) {
+	return get(ctx, w, "token", scanToken, qToken, id)
+}
+
+// Tokens implements store.Reader.
+func (w *rw) Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Token, error] {
+	return list(ctx, w, "tokens", scanToken, qTokens, int16(tenant.Kind), tenant.ID)
+}
+
+// InsertToken implements store.Writer. ErrNotFound when the tenant does not exist.
+func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
+	const op = "insert token"
+	n, err := w.exec(ctx, op, qInsertToken, t.ID, int16(t.Tenant.Kind), t.Tenant.ID, t.Name, t.Hash, t.Last4, t.CreatedBy,
+		t.Created, nullTime(t.Expires), t.ResetTo)
+	if err != nil || n == 1 {
+		return err
+	}
+	return w.tenantOrExists(ctx, op, t.Tenant, "token "+t.ID)
+}
+
+// UpdateToken implements store.Writer.
+func (w *rw) UpdateToken(ctx context.Context, t store.Token) error {
+	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo)
+	if err == nil && n == 0 {
+		err = notFound("update token " + t.ID)
+	}
+	return err
+}
+
+// DeleteToken implements store.Writer. A trigger deletes its grants.
+func (w *rw) DeleteToken(ctx context.Context, id string) error {
+	n, err := w.exec(ctx, "delete token", qDeleteToken, id)
+	if err == nil && n == 0 {
+		err = notFound("delete token " + id)
+	}
+	return err
+}
+
+// --- Events -------------------------------------------------------------------
+
+func scanEvent(r scanner) (store.Event, error) {
+	var e store.Event
+	var seq int64
+	var tkind, akind int16
+	err := r.Scan(&seq, &e.Time, &tkind, &e.Tenant.ID, &akind, &e.Actor.ID, &e.Action, &e.Target, &e.Before, &e.After)
+	e.Seq, e.Tenant.Kind, e.Actor.Kind = uint64(seq), rbac.Kind(tkind), rbac.HolderKind(akind)
+	e.Time = dbTime(e.Time)
+	return e, err
+}
+
+// AppendEvent implements store.Writer. A zero e.Time is replaced by the transaction's
+// start time. Seq numbers increase in commit order: the appending transaction holds a
+// lock from its first AppendEvent until it ends, so transactions that append events
+// commit one at a time from that point on; a rolled-back transaction leaves a gap.
+func (w *rw) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
+	var seq int64
+	var at time.Time
+	err := w.q.QueryRow(ctx, w.s.sql[qAppendEvent], nullTime(e.Time), int16(e.Tenant.Kind), e.Tenant.ID,
+		int16(e.Actor.Kind), e.Actor.ID, e.Action, e.Target, e.Before, e.After).Scan(&seq, &at)
+	if err != nil {
+		return store.Event{}, w.fail(ctx, "append event", err)
+	}
+	e.Seq, e.Time = uint64(seq), dbTime(at)
+	return e, nil
+}
+
+// Events implements store.Reader.
+func (w *rw) Events(ctx context.Context, tenant rbac.Ref, after uint64, limit int) ([]store.Event, error) {
+	if limit <= 0 || after >= math.MaxInt64 {
+		return nil, nil
+	}
+	return collect(ctx, w, "events", scanEvent, qEvents, int16(tenant.Kind), tenant.ID, int64(after), limit)
+}
