@@ -583,10 +583,6 @@ func (s *state) reach(h rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rb
 
 // ---- sorting helpers ----
 
-func sortRefs(ids []uint32, s *state) {
-	slices.SortFunc(ids, func(a, b uint32) int { return s.scopes[a].ref.Compare(s.scopes[b].ref) })
-}
-
 func cmpGrant(a, b store.Grant) int {
 	return cmp.Or(a.Scope.Compare(b.Scope), a.Holder.Compare(b.Holder))
 }
