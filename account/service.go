@@ -111,6 +111,7 @@ type Service struct {
 	log    *slog.Logger
 	plans  map[string]Plan
 	first  string
+	check  store.Checker
 	reach  store.Reacher
 	buffer *bufPool
 }
@@ -145,6 +146,7 @@ func New(st store.Store, opts Options) *Service {
 		s.plans[p.Name] = p
 	}
 	s.first = plans[0].Name
+	s.check, _ = st.(store.Checker)
 	s.reach, _ = st.(store.Reacher)
 	s.buffer = newBufPool()
 	return s

@@ -79,6 +79,15 @@ type Reacher interface {
 	Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error)
 }
 
+// Checker is an optional interface of a Store that decides a whole check itself, as
+// one consistent read: its answer must equal rbac.Decide(action, path, grants) for the
+// path and grants that Reach returns (or Reach's error). A store implements it when
+// it can decide without handing buffers across an interface, which is what lets an
+// in-memory check allocate nothing; account.Service.Check prefers it to Reacher.
+type Checker interface {
+	Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error)
+}
+
 // Account is an account or an organization: a tenant, the root of a tree of scopes,
 // with one owner (D4) and a plan. Its Ref's kind is rbac.KindAccount or
 // rbac.KindOrganization.

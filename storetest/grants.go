@@ -3,6 +3,7 @@ package storetest
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -198,6 +199,7 @@ func testReach(t *testing.T, newStore newStoreFunc) {
 		{"OrgGrantsReachSubAccounts", reachOrgGrants},
 		{"AppendsToBuffers", reachBuffers},
 		{"ReacherAgreesWithReader", reachReacher},
+		{"CheckerAgreesWithDecide", reachChecker},
 	})
 }
 
@@ -367,5 +369,36 @@ func reachReacher(e *env) {
 				e.t.Errorf("store.go: Reacher.Reach must answer as Reader.Reach: Reach(%v, %v) got %v %v %v, want %v %v", h, s, p, gs, err, wantP, wantG)
 			}
 		}
+	}
+}
+
+// reachChecker: a store.Checker decides as rbac.Decide does on Reach's answer.
+func reachChecker(e *env) {
+	e.world()
+	ck, ok := e.s.(store.Checker)
+	if !ok {
+		return // the optional interface is absent: nothing to agree with
+	}
+	e.do("teams", func(ctx context.Context, w store.Writer) error {
+		if err := w.InsertTeam(ctx, store.Team{ID: "t1", Tenant: a1, Name: "Ops"}); err != nil {
+			return err
+		}
+		return w.InsertTeamMember(ctx, "t1", uAnn)
+	})
+	e.put(grant(rbac.Team("t1"), p1, a1, rbac.Admin), grant(rbac.User(uAnn), i1, a1, rbac.Viewer), grant(rbac.User(uDee), o1, o1, rbac.Viewer))
+	for _, h := range []rbac.Holder{rbac.User(uAnn), rbac.User(uDee), rbac.User(uBob), rbac.Team("t1")} {
+		for _, s := range []rbac.Ref{o1, a1, p1, i1, d1, a2, i2} {
+			for _, a := range rbac.Actions() {
+				p, gs := e.reach(h, s)
+				want := rbac.Decide(a, p, gs)
+				got, err := ck.Check(e.ctx, h, a, s)
+				if err != nil || got.Allowed != want.Allowed || got.Level != want.Level || got.Rule != want.Rule || got.Need != want.Need {
+					e.t.Errorf("store.go: Checker.Check must decide as rbac.Decide on Reach: Check(%v, %v, %v) = %+v, %v; want %+v", h, a, s, got, err, want)
+				}
+			}
+		}
+	}
+	if _, err := ck.Check(e.ctx, rbac.User(uAnn), rbac.InboxRead, rbac.Inbox("missing")); !errors.Is(err, store.ErrNotFound) {
+		e.t.Errorf("store.go: Checker.Check on a missing scope must return ErrNotFound, got %v", err)
 	}
 }
