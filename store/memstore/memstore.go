@@ -5,8 +5,9 @@
 // # Guarantees
 //
 //   - Transactions are serializable: View runs concurrently with other Views; Update
-//     runs alone (a sync.RWMutex: View holds the read lock, Update the write lock, for
-//     the whole closure). Update never returns store.ErrConflict.
+//     runs alone (a readers-writer lock: View holds a read lock, Update the write lock,
+//     for the whole closure; the read lock is sharded so that concurrent checks scale
+//     across CPUs). Update never returns store.ErrConflict.
 //   - Update commits when its closure returns nil and undoes every write when the
 //     closure returns an error, panics (the panic is re-raised after the rollback) or
 //     exits the goroutine. The closure's error is returned unchanged.
@@ -41,7 +42,6 @@ package memstore
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -50,7 +50,7 @@ import (
 // Store is an in-memory store.Store. Its zero value is not ready for use; call New.
 // A Store is safe for concurrent use.
 type Store struct {
-	mu sync.RWMutex
+	mu rwlock
 	st *state
 }
 
@@ -75,8 +75,7 @@ func (s *Store) View(ctx context.Context, fn func(ctx context.Context, r store.R
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.mu.RUnlock(s.mu.RLock())
 	r := &reader{st: s.st}
 	defer func() { r.closed = true }()
 	return fn(ctx, r)
@@ -111,9 +110,9 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 	if err := ctx.Err(); err != nil {
 		return path[:0], grants[:0], err
 	}
-	s.mu.RLock()
+	lk := s.mu.RLock()
 	path, grants, err := s.st.reach(holder, scope, path, grants)
-	s.mu.RUnlock()
+	s.mu.RUnlock(lk)
 	return path, grants, err
 }
 
@@ -126,13 +125,13 @@ func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Actio
 	}
 	var pbuf [4]rbac.Ref
 	var gbuf [8]rbac.Grant
-	s.mu.RLock()
+	lk := s.mu.RLock()
 	path, grants, err := s.st.reach(holder, scope, pbuf[:0], gbuf[:0])
 	var d rbac.Decision
 	if err == nil {
 		d = rbac.Decide(action, path, grants)
 	}
-	s.mu.RUnlock()
+	s.mu.RUnlock(lk)
 	if err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
