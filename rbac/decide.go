@@ -48,6 +48,10 @@ func (d Decision) Reason() string {
 		b.WriteString(d.Grant.String())
 	case !d.Allowed && d.Level == None && d.Grant.Holder.IsZero():
 		b.WriteString("; no grant reaches it")
+	case !d.Allowed && d.Level >= d.Need:
+		b.WriteString("; the holder's ")
+		b.WriteString(d.Level.String())
+		b.WriteString(" level suffices, but a rule refuses")
 	case !d.Allowed:
 		b.WriteString("; holder has ")
 		b.WriteString(d.Level.String())

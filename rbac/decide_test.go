@@ -3,6 +3,7 @@ package rbac_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/tenantry/tenantry/rbac"
@@ -230,4 +231,11 @@ func ExampleDecision_Reason() {
 	fmt.Println(rbac.Decide(rbac.InboxRead, path, grants).Reason())
 	// Output:
 	// allowed: inbox.read on inbox:qa needs viewer; granted by team:support viewer on account:acme (D1: Access granted on a scope is inherited by every scope below it.)
+}
+
+func TestReasonWhenARuleRefusesDespiteTheLevel(t *testing.T) {
+	d := rbac.DecideTransfer(rbac.User("o"), rbac.User("o"), rbac.User("x"), rbac.Account("a"), false, false)
+	if d.Allowed || !strings.Contains(d.Reason(), "suffices, but a rule refuses") || !strings.Contains(d.Reason(), "D16") {
+		t.Fatalf("reason = %q", d.Reason())
+	}
 }
