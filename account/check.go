@@ -64,12 +64,17 @@ type Explanation struct {
 // Explain is Check with the full reason: the path and every grant the decision
 // weighed.
 func (s *Service) Explain(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (Explanation, error) {
-	var e Explanation
-	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
-		var err error
-		e.Path, e.Grants, err = r.Reach(ctx, holder, scope, nil, nil)
-		return err
-	})
+	e := Explanation{Path: make(rbac.Path, 0, 4), Grants: make([]rbac.Grant, 0, 8)}
+	var err error
+	if s.reach != nil {
+		e.Path, e.Grants, err = s.reach.Reach(ctx, holder, scope, e.Path, e.Grants)
+	} else {
+		err = s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
+			var err error
+			e.Path, e.Grants, err = r.Reach(ctx, holder, scope, e.Path, e.Grants)
+			return err
+		})
+	}
 	if err != nil {
 		return Explanation{}, err
 	}

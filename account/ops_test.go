@@ -354,3 +354,25 @@ func TestResourceTreeAndFilters(t *testing.T) {
 		t.Fatalf("filtered by inbox B: %v %v, want %v", holders(got), err, want)
 	}
 }
+
+func TestExplainShowsWhatTheDecisionWeighed(t *testing.T) {
+	f := newFixture(t)
+	dev := f.join("dev@acme.test", grant(f.proj, rbac.Viewer))
+	team, err := f.svc.CreateTeam(f.ctx, f.owner, f.acct, "QA")
+	f.must(err)
+	f.must(f.svc.SetPermissions(f.ctx, f.owner, f.acct, rbac.Team(team.ID), []account.PermissionChange{{Scope: f.inboxA, Level: rbac.Admin}}))
+	f.must(f.svc.AddTeamMember(f.ctx, f.owner, team.ID, dev.ID))
+	e, err := f.svc.Explain(f.ctx, dev, rbac.InboxRename, f.inboxA)
+	f.must(err)
+	d, err := f.svc.Check(f.ctx, dev, rbac.InboxRename, f.inboxA)
+	f.must(err)
+	if e.Decision != d || !d.Allowed || d.Grant.Holder != rbac.Team(team.ID) {
+		t.Fatalf("Explain %+v, Check %+v", e.Decision, d)
+	}
+	if !slices.Equal(e.Path, rbac.Path{f.acct, f.proj, f.inboxA}) || len(e.Grants) != 2 {
+		t.Fatalf("path %v grants %v", e.Path, e.Grants)
+	}
+	if _, err := f.svc.Explain(f.ctx, dev, rbac.InboxRead, rbac.Inbox("nope")); !errors.Is(err, account.ErrNotFound) {
+		t.Fatalf("Explain on a missing scope: %v", err)
+	}
+}
