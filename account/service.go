@@ -54,6 +54,7 @@ type InvalidError struct {
 	Reason string
 }
 
+// Error returns "account: invalid FIELD: REASON".
 func (e *InvalidError) Error() string { return "account: invalid " + e.Field + ": " + e.Reason }
 
 // Is reports whether target is ErrInvalid.

@@ -277,6 +277,7 @@ type ActionError struct {
 	Input string
 }
 
+// Error describes the unknown action.
 func (e *ActionError) Error() string { return fmt.Sprintf("rbac: unknown action %q", e.Input) }
 
 // Is reports whether target is ErrUnknownAction.

@@ -82,6 +82,7 @@ type DeniedError struct {
 	Decision Decision
 }
 
+// Error returns the decision's reason.
 func (e *DeniedError) Error() string { return "rbac: " + e.Decision.Reason() }
 
 // Is reports whether target is ErrDenied.

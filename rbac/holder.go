@@ -35,10 +35,16 @@ type Holder struct {
 	ID   string
 }
 
-// User, Team, Token and Invite build a Holder of their kind.
-func User(id string) Holder   { return Holder{HolderUser, id} }
-func Team(id string) Holder   { return Holder{HolderTeam, id} }
-func Token(id string) Holder  { return Holder{HolderToken, id} }
+// User returns the Holder of a user.
+func User(id string) Holder { return Holder{HolderUser, id} }
+
+// Team returns the Holder of a team.
+func Team(id string) Holder { return Holder{HolderTeam, id} }
+
+// Token returns the Holder of an API token.
+func Token(id string) Holder { return Holder{HolderToken, id} }
+
+// Invite returns the Holder of a pending invitation.
 func Invite(id string) Holder { return Holder{HolderInvite, id} }
 
 // String returns "kind:id".

@@ -32,6 +32,7 @@ type LevelError struct {
 	Input string // the rejected input, as given
 }
 
+// Error describes the rejected input.
 func (e *LevelError) Error() string {
 	return fmt.Sprintf("rbac: invalid access level %q (want viewer, admin, owner, 10, 100 or 1000)", e.Input)
 }

@@ -132,15 +132,28 @@ func (r Ref) String() string { return r.Kind.String() + ":" + r.ID }
 // IsZero reports whether r is the zero Ref.
 func (r Ref) IsZero() bool { return r.Kind == 0 && r.ID == "" }
 
-// Org, Account, Project, Inbox, Domain, Billing, Templates and Campaigns build a Ref of
-// their kind.
-func Org(id string) Ref       { return Ref{KindOrganization, id} }
-func Account(id string) Ref   { return Ref{KindAccount, id} }
-func Project(id string) Ref   { return Ref{KindProject, id} }
-func Inbox(id string) Ref     { return Ref{KindInbox, id} }
-func Domain(id string) Ref    { return Ref{KindDomain, id} }
-func Billing(id string) Ref   { return Ref{KindBilling, id} }
+// Org returns the Ref of an organization.
+func Org(id string) Ref { return Ref{KindOrganization, id} }
+
+// Account returns the Ref of an account.
+func Account(id string) Ref { return Ref{KindAccount, id} }
+
+// Project returns the Ref of a project.
+func Project(id string) Ref { return Ref{KindProject, id} }
+
+// Inbox returns the Ref of an inbox.
+func Inbox(id string) Ref { return Ref{KindInbox, id} }
+
+// Domain returns the Ref of a sending domain.
+func Domain(id string) Ref { return Ref{KindDomain, id} }
+
+// Billing returns the Ref of an account's billing scope; its ID is the account's.
+func Billing(id string) Ref { return Ref{KindBilling, id} }
+
+// Templates returns the Ref of an account's templates scope; its ID is the account's.
 func Templates(id string) Ref { return Ref{KindTemplates, id} }
+
+// Campaigns returns the Ref of an account's campaigns scope; its ID is the account's.
 func Campaigns(id string) Ref { return Ref{KindCampaigns, id} }
 
 // Path is a scope with its ancestors, root first: for an inbox in an account of an
