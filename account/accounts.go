@@ -221,7 +221,8 @@ func (tx *Tx) TransferOwnership(ctx context.Context, actor rbac.Holder, ref rbac
 	} else if err != nil {
 		return err
 	}
-	if lvl, err := tx.level(ctx, actor, ref); err != nil {
+	lvl, err := tx.level(ctx, actor, ref)
+	if err != nil {
 		return err
 	} else if lvl == rbac.None {
 		if m, _ := tx.isMember(ctx, actor, ref); !m {
@@ -234,6 +235,7 @@ func (tx *Tx) TransferOwnership(ctx context.Context, actor rbac.Holder, ref rbac
 	}
 	d := rbac.DecideTransfer(actor, rbac.User(a.Owner), rbac.User(to), ref, merr == nil, a.Org != "")
 	if !d.Allowed {
+		d.Level = lvl // the refusal reports what the actor holds
 		return d.Err()
 	}
 	prev := a.Owner
