@@ -47,6 +47,9 @@ func (tx *Tx) Members(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, f
 	if err := validTenant(tenant); err != nil {
 		return nil, err
 	}
+	if len(f.Scopes) > MaxGrants {
+		return nil, invalid("filter", "more than %d scopes", MaxGrants)
+	}
 	for i, r := range f.Scopes {
 		if err := validRef("filter["+strconv.Itoa(i)+"]", r); err != nil {
 			return nil, err

@@ -1,0 +1,218 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/tenantry/tenantry/account"
+	"github.com/tenantry/tenantry/examples/apiserver/api"
+	"github.com/tenantry/tenantry/profile"
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/store/memstore"
+)
+
+// fixture is an account "Acme" with a project Web (inboxes Staging and Production) and
+// a domain, six accesses, and tokens with different grants; another account, Beta,
+// with a token of its own; and an organization with a sub-account and a token. IDs
+// are numbers, as the platform's, so that requests can send them as JSON numbers.
+type fixture struct {
+	t    testing.TB
+	svc  *account.Service
+	h    http.Handler
+	acct store.Account
+	beta store.Account
+	org  store.Account
+	eu   store.Account
+
+	owner, carol, dave, erin, gus rbac.Holder
+	frank                         store.Invitation
+	web, staging, production, dom store.Resource
+
+	admin, inbox, viewer, other, orgTok, euTok token
+}
+
+// token is an API token of the fixture: its ID and its secret.
+type token struct{ id, secret string }
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	var n atomic.Int64
+	n.Store(1000)
+	svc := account.New(memstore.New(), account.Options{NewID: func(string) string { return strconv.FormatInt(n.Add(1), 10) }})
+	prof := profile.New(svc)
+	f := &fixture{t: t, svc: svc, h: api.NewHandler(svc, nil)}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	ann, acct, err := prof.Register(ctx, "ann@acme.test", "Acme")
+	must(err)
+	f.acct, f.owner = acct, rbac.User(ann.ID)
+	must(svc.SetPlan(ctx, f.owner, acct.Ref, "team"))
+	f.web, err = svc.CreateProject(ctx, f.owner, acct.Ref.ID, "Web")
+	must(err)
+	f.staging, err = svc.CreateInbox(ctx, f.owner, f.web.Ref.ID, "Staging")
+	must(err)
+	f.production, err = svc.CreateInbox(ctx, f.owner, f.web.Ref.ID, "Production")
+	must(err)
+	f.dom, err = svc.CreateDomain(ctx, f.owner, acct.Ref.ID, "mail.acme.test")
+	must(err)
+
+	join := func(email string, scope rbac.Ref, level rbac.Level) rbac.Holder {
+		t.Helper()
+		u, _, err := prof.Register(ctx, email, "")
+		must(err)
+		inv, err := svc.Invite(ctx, f.owner, acct.Ref, account.InviteRequest{Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
+		must(err)
+		must(svc.AcceptInvitation(ctx, rbac.User(u.ID), inv.ID))
+		return rbac.User(u.ID)
+	}
+	f.carol = join("carol@acme.test", acct.Ref, rbac.Admin)
+	f.dave = join("dave@acme.test", f.staging.Ref, rbac.Admin)
+	f.erin = join("erin@acme.test", f.web.Ref, rbac.Viewer)
+	f.gus = join("gus@acme.test", f.dom.Ref, rbac.Viewer)
+	f.frank, err = svc.Invite(ctx, f.owner, acct.Ref, account.InviteRequest{Email: "frank@acme.test", Grants: []account.GrantSpec{{Scope: f.production.Ref, Level: rbac.Viewer}}})
+	must(err)
+
+	mint := func(actor rbac.Holder, tenant rbac.Ref, name string, scope rbac.Ref, level rbac.Level) token {
+		t.Helper()
+		info, secret, err := svc.CreateToken(ctx, actor, tenant, account.TokenRequest{Name: name, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
+		must(err)
+		return token{info.ID, secret}
+	}
+	f.admin = mint(f.owner, acct.Ref, "admin", acct.Ref, rbac.Admin)
+	f.inbox = mint(f.owner, acct.Ref, "staging admin", f.staging.Ref, rbac.Admin)
+	f.viewer = mint(f.owner, acct.Ref, "viewer", acct.Ref, rbac.Viewer)
+
+	zed, beta, err := prof.Register(ctx, "zed@beta.test", "Beta")
+	must(err)
+	f.beta = beta
+	f.other = mint(rbac.User(zed.ID), beta.Ref, "beta admin", beta.Ref, rbac.Admin)
+
+	f.org, err = svc.CreateOrganization(ctx, f.owner, "Acme Group", "business")
+	must(err)
+	f.eu, err = svc.CreateSubAccount(ctx, f.owner, f.org.Ref.ID, "Acme EU")
+	must(err)
+	f.orgTok = mint(f.owner, f.org.Ref, "org admin", f.org.Ref, rbac.Admin)
+	f.euTok = mint(f.owner, f.eu.Ref, "eu admin", f.eu.Ref, rbac.Admin)
+	return f
+}
+
+// do sends a request with the token's secret as a bearer token (none when secret is
+// empty) and returns the status and body. Every response must be JSON.
+func (f *fixture) do(method, path, secret, body string) (int, []byte) {
+	f.t.Helper()
+	r := httptest.NewRequest(method, "http://api.test"+path, strings.NewReader(body))
+	if secret != "" {
+		r.Header.Set("Authorization", "Bearer "+secret)
+	}
+	return f.serve(r)
+}
+
+// serve runs a request through the handler and checks the response's shape: JSON, and
+// {"errors": ...} on an error.
+func (f *fixture) serve(r *http.Request) (int, []byte) {
+	f.t.Helper()
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	res := w.Result()
+	b, _ := io.ReadAll(res.Body)
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		f.t.Errorf("%s %s: Content-Type %q", r.Method, r.URL, ct)
+	}
+	if !json.Valid(b) {
+		f.t.Errorf("%s %s: %d with a body that is not JSON: %q", r.Method, r.URL, res.StatusCode, b)
+	}
+	if res.StatusCode >= 400 {
+		var e struct{ Errors json.RawMessage }
+		if err := json.Unmarshal(b, &e); err != nil || len(e.Errors) == 0 || string(e.Errors) == "null" {
+			f.t.Errorf("%s %s: %d without an errors member: %s", r.Method, r.URL, res.StatusCode, b)
+		}
+	}
+	return res.StatusCode, b
+}
+
+// want sends a request and fails the test unless the status is want; it returns the
+// body.
+func (f *fixture) want(want int, method, path, secret, body string) []byte {
+	f.t.Helper()
+	got, b := f.do(method, path, secret, body)
+	if got != want {
+		f.t.Errorf("%s %s: status %d, want %d; body %s", method, path, got, want, b)
+	}
+	return b
+}
+
+// state is everything a refused request must leave as it was: the audit logs of the
+// fixture's account and organization, and the accesses as the admin token lists them.
+func (f *fixture) state() string {
+	f.t.Helper()
+	var b strings.Builder
+	for _, tenant := range []rbac.Ref{f.acct.Ref, f.org.Ref} {
+		evs, err := f.svc.Events(context.Background(), f.owner, tenant, 0, account.MaxEventsPage)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		b.WriteString(strconv.Itoa(len(evs)) + " events in " + tenant.String() + "\n")
+	}
+	_, list := f.do("GET", f.path("/account_accesses"), f.admin.secret, "")
+	b.Write(list)
+	_, toks := f.do("GET", f.path("/api_tokens"), f.admin.secret, "")
+	b.Write(toks)
+	return b.String()
+}
+
+// unchanged runs fn and fails the test if it changed the fixture's state.
+func (f *fixture) unchanged(name string, fn func()) {
+	f.t.Helper()
+	before := f.state()
+	fn()
+	if after := f.state(); after != before {
+		f.t.Errorf("%s changed the state:\nbefore: %s\nafter:  %s", name, before, after)
+	}
+}
+
+// path returns a path under the fixture's account.
+func (f *fixture) path(rest string) string { return "/api/accounts/" + f.acct.Ref.ID + rest }
+
+// emails decodes a listing of accesses and returns its specifiers' emails, sorted.
+func emails(t testing.TB, body []byte) []string {
+	t.Helper()
+	var list []api.AccessJSON
+	if err := json.Unmarshal(body, &list); err != nil {
+		t.Fatalf("not a list of accesses: %v: %s", err, body)
+	}
+	var out []string
+	for _, a := range list {
+		out = append(out, strings.TrimSuffix(a.Specifier.Email, "@acme.test"))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func jsonBody(t testing.TB, v any) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+// slogTo returns a logger writing text records to w.
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }

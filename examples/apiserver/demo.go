@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+
+	"github.com/tenantry/tenantry/account"
+	"github.com/tenantry/tenantry/profile"
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+)
+
+// Fixture is what -demo creates, as -demo-out writes it: the IDs a client needs and
+// the secrets of the demo's tokens (shown nowhere else).
+type Fixture struct {
+	Organization Named       `json:"organization"`
+	Accounts     []DemoAcct  `json:"accounts"`
+	Users        []DemoUser  `json:"users"`
+	Invitations  []DemoUser  `json:"invitations"`
+	Tokens       []DemoToken `json:"tokens"`
+}
+
+// Named is anything with an ID and a name.
+type Named struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// DemoAcct is a sub-account of the demo organization and what it holds.
+type DemoAcct struct {
+	Named
+	Projects []DemoProject `json:"projects"`
+	Domains  []Named       `json:"domains"`
+}
+
+// DemoProject is a project with its inboxes.
+type DemoProject struct {
+	Named
+	Inboxes []Named `json:"inboxes"`
+}
+
+// DemoUser is a user of the demo (or a pending invitation), with what they were
+// given.
+type DemoUser struct {
+	ID     string `json:"id"`
+	Email  string `json:"email"`
+	Access string `json:"access"`
+}
+
+// DemoToken is an API token of the demo with its secret.
+type DemoToken struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	AccountID string `json:"account_id"`
+	Access    string `json:"access"`
+	Secret    string `json:"secret"`
+}
+
+// buildDemo creates, through the library, an organization on the business plan
+// with two sub-accounts (each with a project of two inboxes and a domain), users at
+// several levels, a pending invitation and tokens for each kind of caller.
+func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
+	var fx Fixture
+	prof := profile.New(svc)
+	olivia, _, err := prof.Register(ctx, "olivia@demo.test", "Olivia")
+	if err != nil {
+		return fx, err
+	}
+	owner := rbac.User(olivia.ID)
+	fx.Users = append(fx.Users, DemoUser{olivia.ID, olivia.Email, "owner of the organization"})
+	org, err := svc.CreateOrganization(ctx, owner, "Demo Group", "business")
+	if err != nil {
+		return fx, err
+	}
+	fx.Organization = Named{org.Ref.ID, org.Name}
+
+	type tree struct {
+		acct              store.Account
+		web, staging, dom store.Resource
+	}
+	var trees []tree
+	for _, region := range []string{"EU", "US"} {
+		var tr tree
+		if tr.acct, err = svc.CreateSubAccount(ctx, owner, org.Ref.ID, "Demo "+region); err != nil {
+			return fx, err
+		}
+		if tr.web, err = svc.CreateProject(ctx, owner, tr.acct.Ref.ID, "Web"); err != nil {
+			return fx, err
+		}
+		da := DemoAcct{Named: Named{tr.acct.Ref.ID, tr.acct.Name}}
+		dp := DemoProject{Named: Named{tr.web.Ref.ID, tr.web.Name}}
+		for _, name := range []string{"Staging", "Production"} {
+			in, err := svc.CreateInbox(ctx, owner, tr.web.Ref.ID, name)
+			if err != nil {
+				return fx, err
+			}
+			if name == "Staging" {
+				tr.staging = in
+			}
+			dp.Inboxes = append(dp.Inboxes, Named{in.Ref.ID, in.Name})
+		}
+		if tr.dom, err = svc.CreateDomain(ctx, owner, tr.acct.Ref.ID, region+".demo.test"); err != nil {
+			return fx, err
+		}
+		da.Projects = []DemoProject{dp}
+		da.Domains = []Named{{tr.dom.Ref.ID, tr.dom.Name}}
+		fx.Accounts = append(fx.Accounts, da)
+		trees = append(trees, tr)
+	}
+	eu, us := trees[0], trees[1]
+
+	invite := func(tenant rbac.Ref, email string, scope rbac.Ref, level rbac.Level, access string, accept bool) error {
+		var u profile.Profile
+		if accept {
+			var err error
+			if u, _, err = prof.Register(ctx, email, ""); err != nil {
+				return err
+			}
+		}
+		inv, err := svc.Invite(ctx, owner, tenant, account.InviteRequest{Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
+		if err != nil {
+			return err
+		}
+		if !accept {
+			fx.Invitations = append(fx.Invitations, DemoUser{inv.ID, email, access})
+			return nil
+		}
+		if err := svc.AcceptInvitation(ctx, rbac.User(u.ID), inv.ID); err != nil {
+			return err
+		}
+		fx.Users = append(fx.Users, DemoUser{u.ID, email, access})
+		return nil
+	}
+	for _, i := range []struct {
+		tenant rbac.Ref
+		email  string
+		scope  rbac.Ref
+		level  rbac.Level
+		access string
+		accept bool
+	}{
+		{eu.acct.Ref, "adam@demo.test", eu.acct.Ref, rbac.Admin, "admin of Demo EU", true},
+		{eu.acct.Ref, "ines@demo.test", eu.staging.Ref, rbac.Admin, "admin of inbox Staging in Demo EU", true},
+		{eu.acct.Ref, "pia@demo.test", eu.web.Ref, rbac.Viewer, "viewer of project Web in Demo EU", true},
+		{us.acct.Ref, "dora@demo.test", us.dom.Ref, rbac.Viewer, "viewer of domain us.demo.test", true},
+		{us.acct.Ref, "nina@demo.test", us.web.Ref, rbac.Viewer, "viewer of project Web in Demo US (pending)", false},
+	} {
+		if err := invite(i.tenant, i.email, i.scope, i.level, i.access, i.accept); err != nil {
+			return fx, err
+		}
+	}
+
+	for _, t := range []struct {
+		tenant rbac.Ref
+		name   string
+		scope  rbac.Ref
+		level  rbac.Level
+		access string
+	}{
+		{eu.acct.Ref, "EU admin", eu.acct.Ref, rbac.Admin, "admin of Demo EU"},
+		{eu.acct.Ref, "EU staging admin", eu.staging.Ref, rbac.Admin, "admin of inbox Staging in Demo EU"},
+		{eu.acct.Ref, "EU viewer", eu.acct.Ref, rbac.Viewer, "viewer of Demo EU"},
+		{us.acct.Ref, "US admin", us.acct.Ref, rbac.Admin, "admin of Demo US"},
+		{org.Ref, "organization admin", org.Ref, rbac.Admin, "admin of the organization: lists and creates sub-accounts"},
+	} {
+		info, secret, err := svc.CreateToken(ctx, owner, t.tenant, account.TokenRequest{
+			Name: t.name, Grants: []account.GrantSpec{{Scope: t.scope, Level: t.level}},
+		})
+		if err != nil {
+			return fx, err
+		}
+		fx.Tokens = append(fx.Tokens, DemoToken{info.ID, info.Name, t.tenant.ID, t.access, secret})
+	}
+	return fx, nil
+}
