@@ -36,15 +36,7 @@ func (s *Service) Check(ctx context.Context, holder rbac.Holder, action rbac.Act
 	b := s.buffer.p.Get().(*buffers)
 	defer s.buffer.p.Put(b)
 	var err error
-	if s.reach != nil {
-		b.path, b.grants, err = s.reach.Reach(ctx, holder, scope, b.path, b.grants)
-	} else {
-		err = s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
-			var err error
-			b.path, b.grants, err = r.Reach(ctx, holder, scope, b.path, b.grants)
-			return err
-		})
-	}
+	b.path, b.grants, err = s.reachOutside(ctx, holder, scope, b.path, b.grants)
 	if err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
@@ -62,24 +54,44 @@ type Explanation struct {
 }
 
 // Explain is Check with the full reason: the path and every grant the decision
-// weighed.
+// weighed. It allocates the explanation's slices; ExplainTo reuses them.
 func (s *Service) Explain(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (Explanation, error) {
 	e := Explanation{Path: make(rbac.Path, 0, 4), Grants: make([]rbac.Grant, 0, 8)}
-	var err error
-	if s.reach != nil {
-		e.Path, e.Grants, err = s.reach.Reach(ctx, holder, scope, e.Path, e.Grants)
-	} else {
-		err = s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
-			var err error
-			e.Path, e.Grants, err = r.Reach(ctx, holder, scope, e.Path, e.Grants)
-			return err
-		})
-	}
+	err := s.ExplainTo(ctx, &e, holder, action, scope)
+	return e, err
+}
+
+// ExplainTo is Explain into e, reusing the capacity of e.Path and e.Grants: on a
+// store.Reacher it allocates nothing once they are large enough. On error, e holds
+// no decision.
+func (s *Service) ExplainTo(ctx context.Context, e *Explanation, holder rbac.Holder, action rbac.Action, scope rbac.Ref) error {
+	path, grants, err := s.reachOutside(ctx, holder, scope, e.Path[:0], e.Grants[:0])
 	if err != nil {
-		return Explanation{}, err
+		*e = Explanation{Path: path[:0], Grants: grants[:0]}
+		return err
 	}
-	e.Decision = rbac.Decide(action, e.Path, e.Grants)
-	return e, nil
+	*e = Explanation{Decision: rbac.Decide(action, path, grants), Path: path, Grants: grants}
+	return nil
+}
+
+// reachOutside answers Reach outside any transaction: through the store's Reacher
+// when it has one, else in a View.
+func (s *Service) reachOutside(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	if s.reach != nil {
+		return s.reach.Reach(ctx, holder, scope, path, grants)
+	}
+	return s.viewReach(ctx, holder, scope, path, grants)
+}
+
+// viewReach answers Reach in a View. It is apart from reachOutside so that the
+// closure's captures do not move the Reacher path's slices to the heap.
+func (s *Service) viewReach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
+		var err error
+		path, grants, err = r.Reach(ctx, holder, scope, path, grants)
+		return err
+	})
+	return path, grants, err
 }
 
 // reach returns the path to scope and holder's effective level there.

@@ -61,12 +61,14 @@ func (tx *Tx) Invite(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, re
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return store.Invitation{}, err
 	}
-	pool, err := tx.seatPool(ctx, a)
-	if err != nil {
-		return store.Invitation{}, err
-	}
-	if _, counted := pool.emails[email]; !counted && pool.limit > 0 && len(pool.emails)+1 > pool.limit {
-		return store.Invitation{}, seatError(len(pool.emails), pool.limit)
+	if limit := tx.seatLimit(ctx, a); limit > 0 { // without a limit, nothing to count
+		pool, err := tx.seatPool(ctx, a)
+		if err != nil {
+			return store.Invitation{}, err
+		}
+		if _, counted := pool.emails[email]; !counted && len(pool.emails)+1 > pool.limit {
+			return store.Invitation{}, seatError(len(pool.emails), pool.limit)
+		}
 	}
 	inv := store.Invitation{ID: tx.s.newID("inv"), Tenant: tenant, Email: email, InvitedBy: actor, Teams: slices.Clone(req.Teams), Created: tx.s.now()}
 	if err := tx.w.InsertInvitation(ctx, inv); err != nil {
@@ -280,6 +282,18 @@ func (tx *Tx) seatPool(ctx context.Context, a store.Account) (seats, error) {
 		}
 	}
 	return pool, nil
+}
+
+// seatLimit returns the seat limit of a's pool (0: none): its organization's plan's
+// for a sub-account, else its own.
+func (tx *Tx) seatLimit(ctx context.Context, a store.Account) int {
+	plan := a.Plan
+	if a.Org != "" {
+		if o, err := tx.r.Account(ctx, rbac.Org(a.Org)); err == nil {
+			plan = o.Plan
+		}
+	}
+	return tx.s.plans[plan].Seats
 }
 
 // seatsUsed returns how many seats a's pool uses.

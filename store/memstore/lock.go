@@ -3,6 +3,8 @@ package memstore
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/tenantry/tenantry/rbac"
 )
 
 // lockShards is the number of reader shards of rwlock.
@@ -26,8 +28,13 @@ type paddedRWMutex struct {
 	_ [128 - 24]byte // a cache line pair per shard, whatever the alignment
 }
 
-// shard is a reader's token: the shard it read-locked.
-type shard struct{ i uint32 }
+// shard is a reader's token: the shard it read-locked, and scratch buffers that the
+// reader owns until RUnlock, so that a check needs neither fresh nor zeroed memory.
+type shard struct {
+	i      uint32
+	path   [4]rbac.Ref
+	grants [8]rbac.Grant
+}
 
 // RLock read-locks one shard and returns it, for RUnlock.
 func (l *rwlock) RLock() *shard {

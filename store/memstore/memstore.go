@@ -116,17 +116,16 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 	return path, grants, err
 }
 
-// Check implements store.Checker: Reach and rbac.Decide under one read lock, on
-// buffers of its own stack. It is the check path of package account and allocates
-// nothing for the scope tree's four levels reached by up to 8 grants.
+// Check implements store.Checker: Reach and rbac.Decide under one read lock, on the
+// scratch buffers of the lock's per-processor token. It is the check path of package
+// account and allocates nothing for the scope tree's four levels reached by up to 8
+// grants.
 func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
-	var pbuf [4]rbac.Ref
-	var gbuf [8]rbac.Grant
 	lk := s.mu.RLock()
-	path, grants, err := s.st.reach(holder, scope, pbuf[:0], gbuf[:0])
+	path, grants, err := s.st.reach(holder, scope, lk.path[:0], lk.grants[:0])
 	var d rbac.Decision
 	if err == nil {
 		d = rbac.Decide(action, path, grants)
