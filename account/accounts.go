@@ -206,19 +206,11 @@ func (tx *Tx) DeleteOwnedBy(ctx context.Context, user string) error {
 // organization moves its sub-accounts' ownership with it (C4); a sub-account's
 // ownership cannot move alone.
 func (tx *Tx) TransferOwnership(ctx context.Context, actor rbac.Holder, ref rbac.Ref, to string) error {
-	if err := validTenant(ref); err != nil {
-		return err
-	}
 	if err := ValidID("to", to); err != nil {
 		return err
 	}
-	if err := tx.checkActor(ctx, actor); err != nil {
-		return err
-	}
-	a, err := tx.r.Account(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound(ref)
-	} else if err != nil {
+	a, err := tx.tenant(ctx, actor, ref)
+	if err != nil {
 		return err
 	}
 	lvl, err := tx.level(ctx, actor, ref)
@@ -276,16 +268,8 @@ func (tx *Tx) setOwner(ctx context.Context, a store.Account, to string) error {
 // the owner may leave; the owner must transfer ownership first. All the user's grants
 // and team places there go.
 func (tx *Tx) Leave(ctx context.Context, actor rbac.Holder, ref rbac.Ref) error {
-	if err := validTenant(ref); err != nil {
-		return err
-	}
-	if err := tx.checkActor(ctx, actor); err != nil {
-		return err
-	}
-	a, err := tx.r.Account(ctx, ref)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound(ref)
-	} else if err != nil {
+	a, err := tx.tenant(ctx, actor, ref)
+	if err != nil {
 		return err
 	}
 	if m, err := tx.isMember(ctx, actor, ref); err != nil {
@@ -300,6 +284,21 @@ func (tx *Tx) Leave(ctx context.Context, actor rbac.Holder, ref rbac.Ref) error 
 		return err
 	}
 	return tx.Audit(ctx, ref, actor, "member.leave", actor.String(), "member", "")
+}
+
+// tenant checks ref and the actor and loads the account or organization.
+func (tx *Tx) tenant(ctx context.Context, actor rbac.Holder, ref rbac.Ref) (store.Account, error) {
+	if err := validTenant(ref); err != nil {
+		return store.Account{}, err
+	}
+	if err := tx.checkActor(ctx, actor); err != nil {
+		return store.Account{}, err
+	}
+	a, err := tx.r.Account(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Account{}, notFound(ref)
+	}
+	return a, err
 }
 
 func (tx *Tx) isMember(ctx context.Context, h rbac.Holder, tenant rbac.Ref) (bool, error) {

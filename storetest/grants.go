@@ -347,12 +347,8 @@ func reachBuffers(e *env) {
 	})
 }
 
-func reachReacher(e *env) {
-	e.world()
-	rc, ok := e.s.(store.Reacher)
-	if !ok {
-		return // the optional interface is absent: nothing to agree with
-	}
+// reachWorld adds a team and grants to the world and returns the holders to ask about.
+func (e *env) reachWorld() []rbac.Holder {
 	e.do("teams", func(ctx context.Context, w store.Writer) error {
 		if err := w.InsertTeam(ctx, store.Team{ID: "t1", Tenant: a1, Name: "Ops"}); err != nil {
 			return err
@@ -360,7 +356,16 @@ func reachReacher(e *env) {
 		return w.InsertTeamMember(ctx, "t1", uAnn)
 	})
 	e.put(grant(rbac.Team("t1"), p1, a1, rbac.Admin), grant(rbac.User(uAnn), i1, a1, rbac.Viewer), grant(rbac.User(uDee), o1, o1, rbac.Viewer))
-	for _, h := range []rbac.Holder{rbac.User(uAnn), rbac.User(uDee), rbac.User(uBob), rbac.Team("t1")} {
+	return []rbac.Holder{rbac.User(uAnn), rbac.User(uDee), rbac.User(uBob), rbac.Team("t1")}
+}
+
+func reachReacher(e *env) {
+	e.world()
+	rc, ok := e.s.(store.Reacher)
+	if !ok {
+		return // the optional interface is absent: nothing to agree with
+	}
+	for _, h := range e.reachWorld() {
 		for _, s := range []rbac.Ref{o1, a1, p1, i1, d1, a2, i2} {
 			wantP, wantG := e.reach(h, s)
 			p, gs, err := rc.Reach(e.ctx, h, s, nil, nil)
@@ -379,14 +384,7 @@ func reachChecker(e *env) {
 	if !ok {
 		return // the optional interface is absent: nothing to agree with
 	}
-	e.do("teams", func(ctx context.Context, w store.Writer) error {
-		if err := w.InsertTeam(ctx, store.Team{ID: "t1", Tenant: a1, Name: "Ops"}); err != nil {
-			return err
-		}
-		return w.InsertTeamMember(ctx, "t1", uAnn)
-	})
-	e.put(grant(rbac.Team("t1"), p1, a1, rbac.Admin), grant(rbac.User(uAnn), i1, a1, rbac.Viewer), grant(rbac.User(uDee), o1, o1, rbac.Viewer))
-	for _, h := range []rbac.Holder{rbac.User(uAnn), rbac.User(uDee), rbac.User(uBob), rbac.Team("t1")} {
+	for _, h := range e.reachWorld() {
 		for _, s := range []rbac.Ref{o1, a1, p1, i1, d1, a2, i2} {
 			for _, a := range rbac.Actions() {
 				p, gs := e.reach(h, s)

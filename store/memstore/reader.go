@@ -161,7 +161,7 @@ func (r *reader) UserByEmail(ctx context.Context, email string) (store.User, err
 	if err := r.check(ctx); err != nil {
 		return store.User{}, err
 	}
-	if id, ok := r.st.emails[fold(email)]; ok {
+	if id, ok := r.st.emails[store.FoldKey(email)]; ok {
 		return copyUser(r.st.users[id]), nil
 	}
 	return store.User{}, notFound("user with email " + email)
@@ -356,7 +356,7 @@ func (r *reader) Invitations(ctx context.Context, tenant rbac.Ref) iter.Seq2[sto
 
 // InvitationsByEmail implements store.Reader.
 func (r *reader) InvitationsByEmail(ctx context.Context, email string) iter.Seq2[store.Invitation, error] {
-	return list(r, ctx, func() []store.Invitation { return r.inviteList(r.st.emailInvites[fold(email)]) })
+	return list(r, ctx, func() []store.Invitation { return r.inviteList(r.st.emailInvites[store.FoldKey(email)]) })
 }
 
 // Token implements store.Reader.

@@ -28,21 +28,21 @@ type state struct {
 	holderTenant map[uint64][]uint32 // gkey(holder, tenant) → scopes of the holder's grants there
 
 	users  map[string]*store.User
-	emails map[string]string          // fold(email) → user ID
+	emails map[string]string          // store.FoldKey(email) → user ID
 	oauth  map[store.OAuthLink]string // link → user ID
 
 	members     map[rbac.Ref]*memberSet
 	memberships map[string][]rbac.Ref // user → tenants, unsorted
 
 	teams       map[string]*team
-	teamNames   map[tenantKey]string    // (tenant, fold(name)) → team ID
+	teamNames   map[tenantKey]string    // (tenant, store.FoldKey(name)) → team ID
 	tenantTeams map[rbac.Ref][]string   // sorted team IDs
 	userTeams   map[userTenant][]string // sorted team IDs
 
 	invites       map[string]*store.Invitation
-	inviteEmails  map[tenantKey]string  // (tenant, fold(email)) → invitation ID
+	inviteEmails  map[tenantKey]string  // (tenant, store.FoldKey(email)) → invitation ID
 	tenantInvites map[rbac.Ref][]string // sorted
-	emailInvites  map[string][]string   // fold(email) → sorted invitation IDs
+	emailInvites  map[string][]string   // store.FoldKey(email) → sorted invitation IDs
 
 	tokens       map[string]*store.Token
 	tenantTokens map[rbac.Ref][]string // sorted
@@ -365,7 +365,7 @@ func (s *state) storeGrant(hid, sid uint32, v grantVal) store.Grant {
 
 func (s *state) addUser(u *store.User) {
 	s.users[u.ID] = u
-	s.emails[fold(u.Email)] = u.ID
+	s.emails[store.FoldKey(u.Email)] = u.ID
 	for _, l := range u.OAuth {
 		s.oauth[l] = u.ID
 	}
@@ -374,8 +374,8 @@ func (s *state) addUser(u *store.User) {
 func (s *state) removeUser(id string) *store.User {
 	u := s.users[id]
 	delete(s.users, id)
-	if s.emails[fold(u.Email)] == id {
-		delete(s.emails, fold(u.Email))
+	if s.emails[store.FoldKey(u.Email)] == id {
+		delete(s.emails, store.FoldKey(u.Email))
 	}
 	for _, l := range u.OAuth {
 		if s.oauth[l] == id {
@@ -418,7 +418,7 @@ func (s *state) removeMember(tenant rbac.Ref, user string) store.Member {
 
 func (s *state) addTeam(t store.Team) {
 	s.teams[t.ID] = &team{rec: t}
-	s.teamNames[tenantKey{t.Tenant, fold(t.Name)}] = t.ID
+	s.teamNames[tenantKey{t.Tenant, store.FoldKey(t.Name)}] = t.ID
 	s.tenantTeams[t.Tenant] = insertSorted(s.tenantTeams[t.Tenant], t.ID)
 }
 
@@ -426,7 +426,7 @@ func (s *state) addTeam(t store.Team) {
 func (s *state) removeTeam(id string) store.Team {
 	t := s.teams[id]
 	delete(s.teams, id)
-	delete(s.teamNames, tenantKey{t.rec.Tenant, fold(t.rec.Name)})
+	delete(s.teamNames, tenantKey{t.rec.Tenant, store.FoldKey(t.rec.Name)})
 	if l := removeSorted(s.tenantTeams[t.rec.Tenant], id); len(l) > 0 {
 		s.tenantTeams[t.rec.Tenant] = l
 	} else {
@@ -437,9 +437,9 @@ func (s *state) removeTeam(id string) store.Team {
 
 func (s *state) renameTeam(id, name string) {
 	t := s.teams[id]
-	delete(s.teamNames, tenantKey{t.rec.Tenant, fold(t.rec.Name)})
+	delete(s.teamNames, tenantKey{t.rec.Tenant, store.FoldKey(t.rec.Name)})
 	t.rec.Name = name
-	s.teamNames[tenantKey{t.rec.Tenant, fold(name)}] = id
+	s.teamNames[tenantKey{t.rec.Tenant, store.FoldKey(name)}] = id
 }
 
 func (s *state) addTeamMember(id, user string) {
@@ -474,7 +474,7 @@ func (s *state) removeTeamMember(id, user string) {
 
 func (s *state) addInvite(inv *store.Invitation) {
 	s.invites[inv.ID] = inv
-	e := fold(inv.Email)
+	e := store.FoldKey(inv.Email)
 	s.inviteEmails[tenantKey{inv.Tenant, e}] = inv.ID
 	s.tenantInvites[inv.Tenant] = insertSorted(s.tenantInvites[inv.Tenant], inv.ID)
 	s.emailInvites[e] = insertSorted(s.emailInvites[e], inv.ID)
@@ -483,7 +483,7 @@ func (s *state) addInvite(inv *store.Invitation) {
 func (s *state) removeInvite(id string) *store.Invitation {
 	inv := s.invites[id]
 	delete(s.invites, id)
-	e := fold(inv.Email)
+	e := store.FoldKey(inv.Email)
 	delete(s.inviteEmails, tenantKey{inv.Tenant, e})
 	if l := removeSorted(s.tenantInvites[inv.Tenant], id); len(l) > 0 {
 		s.tenantInvites[inv.Tenant] = l

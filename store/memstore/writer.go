@@ -385,7 +385,7 @@ func (w *writer) DeleteResource(ctx context.Context, ref rbac.Ref) error {
 // uniqueUser reports ErrExists when u's email or one of its OAuth links belongs to a
 // user other than u.
 func (w *writer) uniqueUser(u *store.User) error {
-	if id, ok := w.st.emails[fold(u.Email)]; ok && id != u.ID {
+	if id, ok := w.st.emails[store.FoldKey(u.Email)]; ok && id != u.ID {
 		return exists("email " + u.Email)
 	}
 	for _, l := range u.OAuth {
@@ -530,7 +530,7 @@ func (w *writer) InsertTeam(ctx context.Context, t store.Team) error {
 	if _, err := w.tenant(t.Tenant); err != nil {
 		return err
 	}
-	if _, ok := w.st.teamNames[tenantKey{t.Tenant, fold(t.Name)}]; ok {
+	if _, ok := w.st.teamNames[tenantKey{t.Tenant, store.FoldKey(t.Name)}]; ok {
 		return exists("team name " + t.Name + " in " + t.Tenant.String())
 	}
 	w.addTeam(t)
@@ -547,7 +547,7 @@ func (w *writer) UpdateTeam(ctx context.Context, t store.Team) error {
 	if !ok {
 		return notFound("team " + t.ID)
 	}
-	if id, ok := w.st.teamNames[tenantKey{old.rec.Tenant, fold(t.Name)}]; ok && id != t.ID {
+	if id, ok := w.st.teamNames[tenantKey{old.rec.Tenant, store.FoldKey(t.Name)}]; ok && id != t.ID {
 		return exists("team name " + t.Name + " in " + old.rec.Tenant.String())
 	}
 	w.renameTeam(t.ID, t.Name)
@@ -614,7 +614,7 @@ func (w *writer) InsertInvitation(ctx context.Context, inv store.Invitation) err
 	if _, err := w.tenant(inv.Tenant); err != nil {
 		return err
 	}
-	if _, ok := w.st.inviteEmails[tenantKey{inv.Tenant, fold(inv.Email)}]; ok {
+	if _, ok := w.st.inviteEmails[tenantKey{inv.Tenant, store.FoldKey(inv.Email)}]; ok {
 		return exists("invitation of " + inv.Email + " in " + inv.Tenant.String())
 	}
 	c := copyInvite(&inv)

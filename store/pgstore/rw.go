@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -118,34 +115,6 @@ func (w *rw) bools(ctx context.Context, op string, q query, dst []*bool, args ..
 }
 
 type scanner interface{ Scan(dest ...any) error }
-
-// fold returns a key equal for two strings exactly when strings.EqualFold reports
-// them equal: every rune is replaced by the smallest rune of its simple case-folding
-// orbit (so 'k', 'K' and the Kelvin sign all become 'K'). Unique keys that ignore case
-// are computed here rather than with SQL lower(), so that they agree with Go and do not
-// depend on the database's locale.
-func fold(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return strings.ToUpper(s)
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
-		m := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			m = min(m, f)
-		}
-		b.WriteRune(m)
-	}
-	return b.String()
-}
 
 // dbTime returns t as read from the database: in UTC.
 func dbTime(t time.Time) time.Time { return t.UTC() }
@@ -392,7 +361,7 @@ func (w *rw) User(ctx context.Context, id string) (store.User, error) {
 
 // UserByEmail implements store.Reader. Case is ignored as strings.EqualFold ignores it.
 func (w *rw) UserByEmail(ctx context.Context, email string) (store.User, error) {
-	return get(ctx, w, "user by email", scanUser, qUserByEmail, fold(email))
+	return get(ctx, w, "user by email", scanUser, qUserByEmail, store.FoldKey(email))
 }
 
 // UserByOAuth implements store.Reader.
@@ -405,7 +374,7 @@ func (w *rw) InsertUser(ctx context.Context, u store.User) error {
 	const op = "insert user"
 	p, s := oauthArrays(u.OAuth)
 	var n int64
-	err := w.q.QueryRow(ctx, w.s.sql[qInsertUser], u.ID, u.Email, fold(u.Email), u.Name, u.TimeZone, u.TwoFactor, u.Created, p, s).Scan(&n)
+	err := w.q.QueryRow(ctx, w.s.sql[qInsertUser], u.ID, u.Email, store.FoldKey(u.Email), u.Name, u.TimeZone, u.TwoFactor, u.Created, p, s).Scan(&n)
 	if err != nil {
 		return w.fail(ctx, op, err)
 	}
@@ -420,7 +389,7 @@ func (w *rw) UpdateUser(ctx context.Context, u store.User) error {
 	const op = "update user"
 	p, s := oauthArrays(u.OAuth)
 	var found, taken bool
-	err := w.q.QueryRow(ctx, w.s.sql[qUpdateUser], u.ID, u.Email, fold(u.Email), u.Name, u.TimeZone, u.TwoFactor, p, s).Scan(&found, &taken)
+	err := w.q.QueryRow(ctx, w.s.sql[qUpdateUser], u.ID, u.Email, store.FoldKey(u.Email), u.Name, u.TimeZone, u.TwoFactor, p, s).Scan(&found, &taken)
 	switch {
 	case err != nil:
 		return w.fail(ctx, op, err)
@@ -599,7 +568,7 @@ func (w *rw) UserTeams(ctx context.Context, user string, tenant rbac.Ref) iter.S
 // InsertTeam implements store.Writer. ErrNotFound when the tenant does not exist.
 func (w *rw) InsertTeam(ctx context.Context, t store.Team) error {
 	const op = "insert team"
-	n, err := w.exec(ctx, op, qInsertTeam, t.ID, int16(t.Tenant.Kind), t.Tenant.ID, t.Name, fold(t.Name), t.Created)
+	n, err := w.exec(ctx, op, qInsertTeam, t.ID, int16(t.Tenant.Kind), t.Tenant.ID, t.Name, store.FoldKey(t.Name), t.Created)
 	if err != nil || n == 1 {
 		return err
 	}
@@ -623,7 +592,7 @@ func (w *rw) tenantOrExists(ctx context.Context, op string, tenant rbac.Ref, wha
 // the name.
 func (w *rw) UpdateTeam(ctx context.Context, t store.Team) error {
 	const op = "update team"
-	n, err := w.exec(ctx, op, qUpdateTeam, t.ID, t.Name, fold(t.Name))
+	n, err := w.exec(ctx, op, qUpdateTeam, t.ID, t.Name, store.FoldKey(t.Name))
 	if err != nil || n == 1 {
 		return err
 	}
@@ -696,14 +665,14 @@ func (w *rw) Invitations(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.I
 
 // InvitationsByEmail implements store.Reader. Case is ignored as strings.EqualFold ignores it.
 func (w *rw) InvitationsByEmail(ctx context.Context, email string) iter.Seq2[store.Invitation, error] {
-	return list(ctx, w, "invitations by email", scanInvitation, qInvitationsByEmail, fold(email))
+	return list(ctx, w, "invitations by email", scanInvitation, qInvitationsByEmail, store.FoldKey(email))
 }
 
 // InsertInvitation implements store.Writer. ErrNotFound when the tenant does not
 // exist.
 func (w *rw) InsertInvitation(ctx context.Context, inv store.Invitation) error {
 	const op = "insert invitation"
-	n, err := w.exec(ctx, op, qInsertInvitation, inv.ID, int16(inv.Tenant.Kind), inv.Tenant.ID, inv.Email, fold(inv.Email),
+	n, err := w.exec(ctx, op, qInsertInvitation, inv.ID, int16(inv.Tenant.Kind), inv.Tenant.ID, inv.Email, store.FoldKey(inv.Email),
 		int16(inv.InvitedBy.Kind), inv.InvitedBy.ID, nonEmpty(inv.Teams), inv.Created)
 	if err != nil || n == 1 {
 		return err
