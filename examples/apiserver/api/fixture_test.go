@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -203,15 +202,6 @@ func emails(t testing.TB, body []byte) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func jsonBody(t testing.TB, v any) string {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := json.NewEncoder(&buf).Encode(v); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
 }
 
 // slogTo returns a logger writing text records to w.
