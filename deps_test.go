@@ -1,0 +1,63 @@
+package tenantry_test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/tenantry/tenantry/"
+
+// allowed lists, for each library package, the packages of this module and the
+// outside modules its non-test files may import (DESIGN.md, "Packages and what may
+// import what"). The standard library is always allowed.
+var allowed = map[string][]string{
+	"rbac":           nil,
+	"store":          {"rbac"},
+	"store/memstore": {"rbac", "store"},
+	"store/pgstore":  {"rbac", "store", "github.com/jackc/pgx/v5"},
+	"storetest":      {"rbac", "store", "account", "profile", "pgregory.net/rapid"},
+	"account":        {"rbac", "store"},
+	"profile":        {"account", "rbac", "store"},
+}
+
+func TestPackagesImportOnlyWhatTheDesignAllows(t *testing.T) {
+	for pkg, ok := range allowed {
+		files, err := filepath.Glob(filepath.Join(filepath.FromSlash(pkg), "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no Go files (%v)", pkg, err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			af, err := parser.ParseFile(token.NewFileSet(), f, src, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range af.Imports {
+				path, _ := strconv.Unquote(imp.Path.Value)
+				first := strings.Split(path, "/")[0]
+				switch {
+				case strings.HasPrefix(path, module):
+					if dep := strings.TrimPrefix(path, module); !slices.Contains(ok, dep) {
+						t.Errorf("%s imports %s, which DESIGN.md does not allow", f, dep)
+					}
+				case strings.Contains(first, "."):
+					if !slices.ContainsFunc(ok, func(m string) bool { return path == m || strings.HasPrefix(path, m+"/") }) {
+						t.Errorf("%s imports the outside module %s, which DESIGN.md does not allow", f, path)
+					}
+				}
+			}
+		}
+	}
+}
