@@ -68,7 +68,9 @@ func (tx *Tx) RenameTeam(ctx context.Context, actor rbac.Holder, id, name string
 }
 
 // DeleteTeam deletes a team with its grants. Its members lose the team's access, so
-// the rules on changing access apply to every grant of the team (D10, D11, D12).
+// the rules on changing access apply to every grant of the team (D10, D11, D12). An
+// owner who is in the team (having joined before becoming owner) loses the place but
+// not any access: the owner holds owner throughout the account (D9).
 func (tx *Tx) DeleteTeam(ctx context.Context, actor rbac.Holder, id string) error {
 	t, err := tx.team(ctx, actor, id)
 	if err != nil {

@@ -201,6 +201,23 @@ func (w *machine) drawScopeIn(t *rapid.T, tenant rbac.Ref) rbac.Ref {
 	return rapid.SampledFrom(all).Draw(t, "scope")
 }
 
+// drawScopeOf draws, most of the time, a live scope of tenant whose kind is in kinds;
+// otherwise any scope, as drawScopeIn.
+func (w *machine) drawScopeOf(t *rapid.T, tenant rbac.Ref, kinds rbac.KindSet) rbac.Ref {
+	var fit []rbac.Ref
+	if w.m.exists(tenant) {
+		for _, s := range w.m.scopesOf(tenant) {
+			if kinds.Has(s.Kind) {
+				fit = append(fit, s)
+			}
+		}
+	}
+	if len(fit) > 0 && rapid.IntRange(0, 4).Draw(t, "fittingScope?") > 0 {
+		return rapid.SampledFrom(fit).Draw(t, "scope")
+	}
+	return w.drawScopeIn(t, tenant)
+}
+
 func drawLevel(t *rapid.T) rbac.Level {
 	if rapid.IntRange(0, 9).Draw(t, "ownerLevel?") == 0 {
 		return rbac.Owner
@@ -271,6 +288,10 @@ var typedErrs = []error{rbac.ErrDenied, account.ErrNotFound, account.ErrExists, 
 type guard struct {
 	h       rbac.Holder
 	tenants []rbac.Ref
+	// grantsOnly: only the holder's own grants count, not its team places (deleting
+	// a team the owner happens to be in leaves the owner's access, owner throughout
+	// the account, as it was).
+	grantsOnly bool
 }
 
 // do runs op, whose success the model predicts as want, and checks that it succeeded
@@ -310,7 +331,7 @@ func (w *machine) do(t *rapid.T, name string, want bool, tenant rbac.Ref, guards
 func (w *machine) owners() []guard {
 	var out []guard
 	for _, ref := range w.m.sortedTenants() {
-		out = append(out, guard{rbac.User(w.m.tenants[ref].owner), []rbac.Ref{ref}})
+		out = append(out, guard{h: rbac.User(w.m.tenants[ref].owner), tenants: []rbac.Ref{ref}})
 	}
 	return out
 }
@@ -331,13 +352,13 @@ func (w *machine) accessOf(t *rapid.T, g guard) string {
 	var parts []string
 	err := w.st.View(w.ctx, func(ctx context.Context, r store.Reader) error {
 		for _, tn := range tenants {
-			for g, err := range r.HolderGrants(ctx, h, tn) {
+			for gr, err := range r.HolderGrants(ctx, h, tn) {
 				if err != nil {
 					return err
 				}
-				parts = append(parts, g.Grant.String())
+				parts = append(parts, gr.Grant.String())
 			}
-			if h.Kind == rbac.HolderUser {
+			if h.Kind == rbac.HolderUser && !g.grantsOnly {
 				for tm, err := range r.UserTeams(ctx, h.ID, tn) {
 					if err != nil {
 						return err
@@ -562,7 +583,7 @@ func (w *machine) createResource(t *rapid.T) {
 func (w *machine) deleteResource(t *rapid.T) {
 	tenant0 := w.drawTenant(t)
 	actor := w.drawActorIn(t, tenant0)
-	ref := w.drawScopeIn(t, tenant0)
+	ref := w.drawScopeOf(t, tenant0, rbac.KindsOf(rbac.KindProject, rbac.KindInbox, rbac.KindDomain))
 	deletable := ref.Kind == rbac.KindProject || ref.Kind == rbac.KindInbox || ref.Kind == rbac.KindDomain
 	want := deletable && w.m.live(actor) && w.m.exists(ref) && w.m.level(actor, ref) >= rbac.Admin
 	tenant := rbac.Ref{}
@@ -615,12 +636,16 @@ func (w *machine) drawChanges(t *rapid.T, tenant rbac.Ref, destroy bool) []accou
 	return out
 }
 
-// changesValid mirrors the input rules: no scope twice; levels viewer or admin.
+// changesValid mirrors the input rules: no scope twice; levels viewer or admin; the
+// view-content flag only on a domain.
 func changesValid(cs []account.PermissionChange) bool {
 	seen := map[rbac.Ref]bool{}
 	for _, c := range cs {
 		if seen[c.Scope] || !c.Destroy && c.Level != rbac.Viewer && c.Level != rbac.Admin {
 			return false
+		}
+		if !c.Destroy && c.ViewContent && c.Scope.Kind != rbac.KindDomain {
+			return false // the flag belongs to a domain grant (D8)
 		}
 		seen[c.Scope] = true
 	}
@@ -1023,7 +1048,12 @@ func (w *machine) deleteTeam(t *rapid.T) {
 		inTeam := actor.Kind == rbac.HolderUser && tm.members[actor.ID]
 		want = w.m.level(actor, tenant) >= rbac.Admin && !inTeam && w.teamGrantsWithin(actor, id)
 	}
-	if w.do(t, "DeleteTeam", want, tenant, w.guardFor(actor), func() error { return w.svc.DeleteTeam(w.ctx, actor, id) }) {
+	guards := []guard{{h: actor}}
+	for _, g := range w.owners() {
+		g.grantsOnly = true
+		guards = append(guards, g)
+	}
+	if w.do(t, "DeleteTeam", want, tenant, guards, func() error { return w.svc.DeleteTeam(w.ctx, actor, id) }) {
 		w.m.dropGrantsOf(rbac.Team(id))
 		delete(w.m.teams, id)
 	}
@@ -1033,6 +1063,9 @@ func (w *machine) createToken(t *rapid.T) {
 	tenant := w.drawTenant(t)
 	actor := w.drawActorIn(t, tenant)
 	changes := w.drawChanges(t, tenant, false)
+	for i := range changes {
+		changes[i].Scope = w.drawScopeOf(t, tenant, tokenScopeKinds)
+	}
 	var grants []account.GrantSpec
 	for _, c := range changes {
 		grants = append(grants, account.GrantSpec{Scope: c.Scope, Level: c.Level, ViewContent: c.ViewContent})
