@@ -376,3 +376,27 @@ func TestExplainShowsWhatTheDecisionWeighed(t *testing.T) {
 		t.Fatalf("Explain on a missing scope: %v", err)
 	}
 }
+
+// Regression (state machine, 10,000-run search): an owner can hold a team place from
+// before a transfer; deleting that team takes the place, and no access, from the
+// owner (D9).
+func TestRegression_DeleteTeamTheNewOwnerIsIn(t *testing.T) {
+	f := newFixture(t)
+	team, err := f.svc.CreateTeam(f.ctx, f.owner, f.acct, "Ops")
+	f.must(err)
+	f.must(f.svc.SetPermissions(f.ctx, f.owner, f.acct, rbac.Team(team.ID), []account.PermissionChange{{Scope: f.proj, Level: rbac.Viewer}}))
+	heir, _ := f.register("heir@acme.test")
+	inv, err := f.svc.Invite(f.ctx, f.owner, f.acct, account.InviteRequest{Email: "heir@acme.test", Teams: []string{team.ID}})
+	f.must(err)
+	f.must(f.svc.AcceptInvitation(f.ctx, heir, inv.ID))
+	f.must(f.svc.TransferOwnership(f.ctx, f.owner, f.acct, heir.ID))
+	// The previous owner, now an admin, may delete the team: it targets the team.
+	f.must(f.svc.DeleteTeam(f.ctx, f.owner, team.ID))
+	if !f.allowed(heir, rbac.AccountDelete, f.acct) || !f.allowed(heir, rbac.ProjectDelete, f.proj) || !f.allowed(heir, rbac.InboxRead, f.inboxA) {
+		t.Fatal("the owner lost access with the team")
+	}
+	// But nobody may put the owner in a team or take the owner out of one (D9).
+	t2, err := f.svc.CreateTeam(f.ctx, f.owner, f.acct, "Two")
+	f.must(err)
+	denied(t, f.svc.AddTeamMember(f.ctx, f.owner, t2.ID, heir.ID), rbac.RuleOwnerImmutable)
+}
