@@ -38,7 +38,8 @@ func (tx *Tx) CreateSubAccount(ctx context.Context, actor rbac.Holder, org strin
 	if err := ValidID("org", org); err != nil {
 		return store.Account{}, err
 	}
-	if _, err := ValidName("name", name); err != nil {
+	name, err := ValidName("name", name)
+	if err != nil {
 		return store.Account{}, err
 	}
 	ref := rbac.Org(org)
@@ -63,7 +64,8 @@ func (tx *Tx) createTenant(ctx context.Context, owner rbac.Holder, kind rbac.Kin
 	if owner.Kind != rbac.HolderUser {
 		return store.Account{}, &rbac.DeniedError{Decision: rbac.Decision{Action: rbac.AccountView, Need: rbac.Owner, Rule: rbac.RuleCreateAccount}}
 	}
-	if _, err := ValidName("name", name); err != nil {
+	name, err := ValidName("name", name)
+	if err != nil {
 		return store.Account{}, err
 	}
 	if err := tx.checkActor(ctx, owner); err != nil {
@@ -76,8 +78,9 @@ func (tx *Tx) createTenant(ctx context.Context, owner rbac.Holder, kind rbac.Kin
 	return a, tx.Audit(ctx, a.Ref, owner, kind.String()+".create", a.Ref.String(), "", "owner="+owner.ID)
 }
 
+// insertTenant adds an account or organization with its owner's membership and, for
+// an account, its billing, templates and campaigns scopes. name is already valid.
 func (tx *Tx) insertTenant(ctx context.Context, owner rbac.Holder, kind rbac.Kind, name, plan, org string) (store.Account, error) {
-	name, _ = ValidName("name", name)
 	now := tx.s.now()
 	prefix := "acct"
 	if kind == rbac.KindOrganization {

@@ -301,7 +301,7 @@ func (tx *Tx) RemoveMember(ctx context.Context, actor rbac.Holder, tenant rbac.R
 	if err := ValidID("user", user); err != nil {
 		return err
 	}
-	p, d, err := tx.authorize(ctx, actor, rbac.AccountMembersRemove, tenant)
+	_, d, err := tx.authorize(ctx, actor, rbac.AccountMembersRemove, tenant)
 	if err != nil {
 		return err
 	}
@@ -323,7 +323,6 @@ func (tx *Tx) RemoveMember(ctx context.Context, actor rbac.Holder, tenant rbac.R
 		d.Allowed, d.Rule = false, rbac.RuleNoSelfChange
 		return d.Err()
 	}
-	_ = p
 	tenants := []rbac.Ref{tenant}
 	if tenant.Kind == rbac.KindOrganization {
 		for sub, err := range collect(tx.r.SubAccounts(ctx, tenant.ID)) {

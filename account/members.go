@@ -61,7 +61,11 @@ func (tx *Tx) Invite(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, re
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return store.Invitation{}, err
 	}
-	if limit := tx.seatLimit(ctx, a); limit > 0 { // without a limit, nothing to count
+	limit, err := tx.seatLimit(ctx, a)
+	if err != nil {
+		return store.Invitation{}, err
+	}
+	if limit > 0 { // without a limit, nothing to count
 		pool, err := tx.seatPool(ctx, a)
 		if err != nil {
 			return store.Invitation{}, err
@@ -237,13 +241,9 @@ type seats struct {
 // seatPool counts the users of a's pool: every member of the account (or of the
 // organization and all its sub-accounts, once each) and every pending invitation.
 func (tx *Tx) seatPool(ctx context.Context, a store.Account) (seats, error) {
-	root := a
-	if a.Org != "" {
-		o, err := tx.r.Account(ctx, rbac.Org(a.Org))
-		if err != nil {
-			return seats{}, err
-		}
-		root = o
+	root, err := tx.seatRoot(ctx, a)
+	if err != nil {
+		return seats{}, err
 	}
 	pool := seats{emails: map[string]struct{}{}, limit: tx.s.plans[root.Plan].Seats}
 	tenants := []rbac.Ref{root.Ref}
@@ -286,14 +286,18 @@ func (tx *Tx) seatPool(ctx context.Context, a store.Account) (seats, error) {
 
 // seatLimit returns the seat limit of a's pool (0: none): its organization's plan's
 // for a sub-account, else its own.
-func (tx *Tx) seatLimit(ctx context.Context, a store.Account) int {
-	plan := a.Plan
-	if a.Org != "" {
-		if o, err := tx.r.Account(ctx, rbac.Org(a.Org)); err == nil {
-			plan = o.Plan
-		}
+func (tx *Tx) seatLimit(ctx context.Context, a store.Account) (int, error) {
+	root, err := tx.seatRoot(ctx, a)
+	return tx.s.plans[root.Plan].Seats, err
+}
+
+// seatRoot returns the account whose plan and pool a's seats belong to: its
+// organization for a sub-account, else a itself.
+func (tx *Tx) seatRoot(ctx context.Context, a store.Account) (store.Account, error) {
+	if a.Org == "" {
+		return a, nil
 	}
-	return tx.s.plans[plan].Seats
+	return tx.r.Account(ctx, rbac.Org(a.Org))
 }
 
 // seatsUsed returns how many seats a's pool uses.
