@@ -77,8 +77,8 @@ func (s *Service) ExplainTo(ctx context.Context, e *Explanation, holder rbac.Hol
 // reachOutside answers Reach outside any transaction: through the store's Reacher
 // when it has one, else in a View.
 func (s *Service) reachOutside(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
-	if s.reach != nil {
-		return s.reach.Reach(ctx, holder, scope, path, grants)
+	if s.check != nil {
+		return s.check.Reach(ctx, holder, scope, path, grants)
 	}
 	return s.viewReach(ctx, holder, scope, path, grants)
 }

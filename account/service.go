@@ -113,7 +113,6 @@ type Service struct {
 	plans  map[string]Plan
 	first  string
 	check  store.Checker
-	reach  store.Reacher
 	buffer *bufPool
 }
 
@@ -147,8 +146,7 @@ func New(st store.Store, opts Options) *Service {
 		s.plans[p.Name] = p
 	}
 	s.first = plans[0].Name
-	s.check, _ = st.(store.Checker)
-	s.reach, _ = st.(store.Reacher)
+	s.check, _ = store.CheckerOf(st)
 	s.buffer = newBufPool()
 	return s
 }

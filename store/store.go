@@ -62,6 +62,13 @@ var (
 // Store is a transactional storage engine for Tenantry's records. A closure given to
 // View or Update must not call the same Store's methods: it uses the Reader or Writer
 // it was given.
+//
+// Concurrency: a Store's methods (View, Update, and Checker's methods when it has
+// them) must be safe for concurrent use by many goroutines, and concurrent
+// transactions must be serializable: every outcome equals some order of running them
+// one at a time. A Reader or Writer, and the listings it returns, belongs to one
+// closure on one goroutine: it need not be safe for concurrent use and must not be
+// used after its closure has returned.
 type Store interface {
 	// View runs fn with a consistent, read-only view of the store.
 	View(ctx context.Context, fn func(ctx context.Context, r Reader) error) error
@@ -72,20 +79,43 @@ type Store interface {
 	Update(ctx context.Context, fn func(ctx context.Context, w Writer) error) error
 }
 
-// Reacher is an optional interface of a Store that can answer Reader.Reach outside a
-// transaction, as one consistent read, without the cost of View. The account package
-// uses it on the check path when the store has it.
-type Reacher interface {
+// Checker is the one optional fast-check interface of a Store: it answers the check
+// path outside any transaction, each call one consistent read, without the cost of a
+// View. Package account uses it for Check, Authorize and Explain when the store (or a
+// store it wraps, see Unwrapper) has it, and falls back to Reader.Reach in a View
+// otherwise.
+type Checker interface {
+	// Reach answers as Reader.Reach does inside a transaction.
 	Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error)
+	// Check decides a whole check: its answer must equal rbac.Decide(action, path,
+	// grants) for the path and grants that Reach returns (or Reach's error). A store
+	// that can decide without handing buffers across an interface lets a check
+	// allocate nothing.
+	Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error)
 }
 
-// Checker is an optional interface of a Store that decides a whole check itself, as
-// one consistent read: its answer must equal rbac.Decide(action, path, grants) for the
-// path and grants that Reach returns (or Reach's error). A store implements it when
-// it can decide without handing buffers across an interface, which is what lets an
-// in-memory check allocate nothing; account.Service.Check prefers it to Reacher.
-type Checker interface {
-	Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error)
+// Unwrapper is implemented by a Store that wraps another one (to log, count or trace
+// its transactions, say). CheckerOf follows Unwrap to find the wrapped store's
+// Checker, so that a wrapper keeps the fast check path without re-implementing it.
+// Checks then go to the wrapped store directly, bypassing the wrapper.
+type Unwrapper interface {
+	Unwrap() Store
+}
+
+// CheckerOf returns s's Checker: s itself when it implements Checker, else the
+// Checker of the store s unwraps to, and so on down the chain.
+func CheckerOf(s Store) (Checker, bool) {
+	for s != nil {
+		if c, ok := s.(Checker); ok {
+			return c, true
+		}
+		u, ok := s.(Unwrapper)
+		if !ok {
+			return nil, false
+		}
+		s = u.Unwrap()
+	}
+	return nil, false
 }
 
 // Account is an account or an organization: a tenant, the root of a tree of scopes,
@@ -191,13 +221,29 @@ type Event struct {
 	After  string
 }
 
-// Reader reads records. All methods honour ctx.
+// Reader reads records: the role interfaces below, composed. All methods honour ctx.
 type Reader interface {
+	AccountReader
+	ScopeReader
+	UserReader
+	MemberReader
+	GrantReader
+	TeamReader
+	InvitationReader
+	TokenReader
+	EventReader
+}
+
+// AccountReader reads accounts and organizations.
+type AccountReader interface {
 	// Account returns the account or organization ref, or ErrNotFound.
 	Account(ctx context.Context, ref rbac.Ref) (Account, error)
 	// SubAccounts lists the sub-accounts of organization orgID, by ID.
 	SubAccounts(ctx context.Context, orgID string) iter.Seq2[Account, error]
+}
 
+// ScopeReader reads resources and the scope tree, and answers the check path.
+type ScopeReader interface {
 	// Resource returns the resource ref, or ErrNotFound. It does not return accounts.
 	Resource(ctx context.Context, ref rbac.Ref) (Resource, error)
 	// Children lists the resources directly below parent (an account or a resource),
@@ -215,7 +261,10 @@ type Reader interface {
 	// organization of the path that holder owns. ErrNotFound when scope does not
 	// exist. This is the check path: stores make it O(depth + teams) look-ups.
 	Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error)
+}
 
+// UserReader reads users.
+type UserReader interface {
 	// User returns the user with the given ID, or ErrNotFound.
 	User(ctx context.Context, id string) (User, error)
 	// UserByEmail returns the user whose email equals email ignoring case, or
@@ -223,7 +272,10 @@ type Reader interface {
 	UserByEmail(ctx context.Context, email string) (User, error)
 	// UserByOAuth returns the user linked to the OAuth identity, or ErrNotFound.
 	UserByOAuth(ctx context.Context, provider, subject string) (User, error)
+}
 
+// MemberReader reads memberships.
+type MemberReader interface {
 	// Member returns user's membership of tenant, or ErrNotFound.
 	Member(ctx context.Context, tenant rbac.Ref, user string) (Member, error)
 	// Members returns up to limit members of tenant whose user ID is greater than
@@ -233,7 +285,10 @@ type Reader interface {
 	CountMembers(ctx context.Context, tenant rbac.Ref) (int, error)
 	// Memberships lists every tenant user is a member of, by tenant kind and ID.
 	Memberships(ctx context.Context, user string) iter.Seq2[Member, error]
+}
 
+// GrantReader reads grants.
+type GrantReader interface {
 	// Grant returns holder's grant on scope, or ErrNotFound.
 	Grant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (Grant, error)
 	// HolderGrants lists holder's grants in tenant, by scope kind and ID.
@@ -242,7 +297,10 @@ type Reader interface {
 	// scope below it (for an organization, its sub-accounts and what they hold), by
 	// scope and then holder.
 	ScopeGrants(ctx context.Context, scope rbac.Ref, subtree bool) iter.Seq2[Grant, error]
+}
 
+// TeamReader reads teams and their members.
+type TeamReader interface {
 	// Team returns the team with the given ID, or ErrNotFound.
 	Team(ctx context.Context, id string) (Team, error)
 	// Teams lists the teams of tenant, by ID.
@@ -251,19 +309,28 @@ type Reader interface {
 	TeamMembers(ctx context.Context, team string) iter.Seq2[string, error]
 	// UserTeams lists the teams of tenant that user belongs to, by ID.
 	UserTeams(ctx context.Context, user string, tenant rbac.Ref) iter.Seq2[Team, error]
+}
 
+// InvitationReader reads pending invitations.
+type InvitationReader interface {
 	// Invitation returns the invitation with the given ID, or ErrNotFound.
 	Invitation(ctx context.Context, id string) (Invitation, error)
 	// Invitations lists the invitations made in tenant, by ID.
 	Invitations(ctx context.Context, tenant rbac.Ref) iter.Seq2[Invitation, error]
 	// InvitationsByEmail lists the invitations of email (ignoring case), by ID.
 	InvitationsByEmail(ctx context.Context, email string) iter.Seq2[Invitation, error]
+}
 
+// TokenReader reads API tokens.
+type TokenReader interface {
 	// Token returns the token with the given ID, or ErrNotFound.
 	Token(ctx context.Context, id string) (Token, error)
 	// Tokens lists the tokens of tenant, by ID.
 	Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[Token, error]
+}
 
+// EventReader reads the audit log.
+type EventReader interface {
 	// Events returns up to limit audit events of tenant with Seq greater than after,
 	// in Seq order.
 	Events(ctx context.Context, tenant rbac.Ref, after uint64, limit int) ([]Event, error)
@@ -274,7 +341,19 @@ type Reader interface {
 // return ErrNotFound when it does not.
 type Writer interface {
 	Reader
+	AccountWriter
+	ScopeWriter
+	UserWriter
+	MemberWriter
+	GrantWriter
+	TeamWriter
+	InvitationWriter
+	TokenWriter
+	EventWriter
+}
 
+// AccountWriter adds, changes and removes accounts and organizations.
+type AccountWriter interface {
 	// InsertAccount adds an account or organization. ErrNotFound when a.Org names
 	// no organization.
 	InsertAccount(ctx context.Context, a Account) error
@@ -285,7 +364,10 @@ type Writer interface {
 	// its memberships, teams (with their members and grants), invitations made in it
 	// (with all their grants) and tokens (with their grants). Users and events stay.
 	DeleteAccount(ctx context.Context, ref rbac.Ref) error
+}
 
+// ScopeWriter adds, renames and removes resources.
+type ScopeWriter interface {
 	// InsertResource adds a resource. ErrNotFound when its parent does not exist.
 	InsertResource(ctx context.Context, r Resource) error
 	// UpdateResource replaces the resource's Name.
@@ -293,7 +375,10 @@ type Writer interface {
 	// DeleteResource removes the resource, every resource below it, and every grant
 	// on any of them.
 	DeleteResource(ctx context.Context, ref rbac.Ref) error
+}
 
+// UserWriter adds, changes and removes users.
+type UserWriter interface {
 	// InsertUser adds a user. ErrExists when the ID, the email (ignoring case) or one
 	// of its OAuth links is taken.
 	InsertUser(ctx context.Context, u User) error
@@ -303,21 +388,30 @@ type Writer interface {
 	// DeleteUser removes the user with its memberships, team places and grants.
 	// Accounts the user owns are not touched.
 	DeleteUser(ctx context.Context, id string) error
+}
 
+// MemberWriter adds and removes memberships.
+type MemberWriter interface {
 	// InsertMember adds a membership. ErrNotFound when the tenant or user does not
 	// exist.
 	InsertMember(ctx context.Context, m Member) error
 	// DeleteMember removes user's membership of tenant, with the user's grants on
 	// the tenant's scopes and places in the tenant's teams.
 	DeleteMember(ctx context.Context, tenant rbac.Ref, user string) error
+}
 
+// GrantWriter puts and removes grants.
+type GrantWriter interface {
 	// PutGrant adds the grant or replaces holder's grant on that scope. g.Tenant
 	// must be the tenant of g.Scope (a store may derive it instead). ErrNotFound
 	// when the scope does not exist.
 	PutGrant(ctx context.Context, g Grant) error
 	// DeleteGrant removes holder's grant on scope.
 	DeleteGrant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) error
+}
 
+// TeamWriter adds, changes and removes teams and their members.
+type TeamWriter interface {
 	// InsertTeam adds a team. ErrExists when the name is taken in its tenant.
 	InsertTeam(ctx context.Context, t Team) error
 	// UpdateTeam replaces the team's Name.
@@ -328,20 +422,29 @@ type Writer interface {
 	InsertTeamMember(ctx context.Context, team, user string) error
 	// DeleteTeamMember removes user from the team.
 	DeleteTeamMember(ctx context.Context, team, user string) error
+}
 
+// InvitationWriter adds and removes invitations.
+type InvitationWriter interface {
 	// InsertInvitation adds an invitation. ErrExists when the email already has an
 	// invitation in that tenant.
 	InsertInvitation(ctx context.Context, inv Invitation) error
 	// DeleteInvitation removes the invitation and all its grants.
 	DeleteInvitation(ctx context.Context, id string) error
+}
 
+// TokenWriter adds, changes and removes API tokens.
+type TokenWriter interface {
 	// InsertToken adds a token.
 	InsertToken(ctx context.Context, t Token) error
 	// UpdateToken replaces the token's Name, Hash, Last4, Expires and ResetTo.
 	UpdateToken(ctx context.Context, t Token) error
 	// DeleteToken removes the token and its grants.
 	DeleteToken(ctx context.Context, id string) error
+}
 
+// EventWriter appends to the audit log.
+type EventWriter interface {
 	// AppendEvent appends an audit event, assigning its Seq (e.Seq is ignored), and
 	// returns the event as stored.
 	AppendEvent(ctx context.Context, e Event) (Event, error)

@@ -198,7 +198,7 @@ func testReach(t *testing.T, newStore newStoreFunc) {
 		{"OwnerSynthesized", reachOwner},
 		{"OrgGrantsReachSubAccounts", reachOrgGrants},
 		{"AppendsToBuffers", reachBuffers},
-		{"ReacherAgreesWithReader", reachReacher},
+		{"CheckerReachAgreesWithReader", reachReacher},
 		{"CheckerAgreesWithDecide", reachChecker},
 	})
 }
@@ -361,7 +361,7 @@ func (e *env) reachWorld() []rbac.Holder {
 
 func reachReacher(e *env) {
 	e.world()
-	rc, ok := e.s.(store.Reacher)
+	rc, ok := store.CheckerOf(e.s)
 	if !ok {
 		return // the optional interface is absent: nothing to agree with
 	}
@@ -371,7 +371,7 @@ func reachReacher(e *env) {
 			p, gs, err := rc.Reach(e.ctx, h, s, nil, nil)
 			sortGrants(gs)
 			if err != nil || !slices.Equal(p, wantP) || !slices.Equal(gs, wantG) {
-				e.t.Errorf("store.go: Reacher.Reach must answer as Reader.Reach: Reach(%v, %v) got %v %v %v, want %v %v", h, s, p, gs, err, wantP, wantG)
+				e.t.Errorf("store.go: Checker.Reach must answer as Reader.Reach: Reach(%v, %v) got %v %v %v, want %v %v", h, s, p, gs, err, wantP, wantG)
 			}
 		}
 	}
@@ -380,7 +380,7 @@ func reachReacher(e *env) {
 // reachChecker: a store.Checker decides as rbac.Decide does on Reach's answer.
 func reachChecker(e *env) {
 	e.world()
-	ck, ok := e.s.(store.Checker)
+	ck, ok := store.CheckerOf(e.s)
 	if !ok {
 		return // the optional interface is absent: nothing to agree with
 	}

@@ -15,7 +15,7 @@
 // its number of runs follows rapid's flags (-rapid.checks, default 100).
 //
 // The suite writes only through store.Writer and reads only through store.Reader (and
-// store.Reacher when the store has it). Each Update does at most one failing write and
+// store.Checker when the store has it). Each Update does at most one failing write and
 // returns its error, so that stores whose transactions abort on the first error (SQL
 // databases) pass too. Times are whole seconds in UTC and compared with time.Equal.
 package storetest

@@ -344,9 +344,12 @@ func ctxCancelled(e *env) {
 	if e.hasUser(uAnn) {
 		e.t.Errorf("store.go: Store.Update with a cancelled context must write nothing")
 	}
-	if r, ok := e.s.(store.Reacher); ok {
+	if r, ok := store.CheckerOf(e.s); ok {
 		if _, _, err := r.Reach(ctx, rbac.User(uAnn), a1, nil, nil); !errors.Is(err, context.Canceled) {
-			e.t.Errorf("store.go: Reacher.Reach with a cancelled context must return context.Canceled: got %v", err)
+			e.t.Errorf("store.go: Checker.Reach with a cancelled context must return context.Canceled: got %v", err)
+		}
+		if _, err := r.Check(ctx, rbac.User(uAnn), rbac.AccountView, a1); !errors.Is(err, context.Canceled) {
+			e.t.Errorf("store.go: Checker.Check with a cancelled context must return context.Canceled: got %v", err)
 		}
 	}
 }

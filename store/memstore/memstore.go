@@ -15,7 +15,7 @@
 //     Invitation.Teams, Token.Hash) never alias the caller's.
 //   - Emails, team names and invitation emails are compared with Unicode simple case
 //     folding (the folding of strings.EqualFold).
-//   - Reach, inside a transaction or through Store.Reach (store.Reacher), costs a few
+//   - Reach, inside a transaction or through Store.Reach (store.Checker), costs a few
 //     map look-ups, O(depth of the scope tree + teams of the user in the path's
 //     tenants), and allocates nothing when path and grants have enough capacity.
 //     Other look-ups and listings go through per-key indexes and cost O(size of the
@@ -56,7 +56,6 @@ type Store struct {
 
 var (
 	_ store.Store   = (*Store)(nil)
-	_ store.Reacher = (*Store)(nil)
 	_ store.Checker = (*Store)(nil)
 	_ store.Writer  = (*writer)(nil)
 )

@@ -285,7 +285,7 @@ func TestReach(t *testing.T) {
 		_, _, err := reach(t.Context(), rbac.User("dave"), rbac.Inbox("nope"), nil, nil)
 		wantErr(t, err, store.ErrNotFound)
 	}
-	check("Reacher.Reach", s.Reach)
+	check("Checker.Reach", s.Reach)
 	view(t, s, func(ctx context.Context, r store.Reader) error {
 		check("Reader.Reach", r.Reach)
 		return nil

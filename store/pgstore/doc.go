@@ -7,7 +7,7 @@
 //	if err != nil { ... }
 //	defer s.Close()
 //	if err := s.Migrate(ctx); err != nil { ... }
-//	// s is a store.Store (and a store.Reacher) for packages account and profile.
+//	// s is a store.Store (and a store.Checker) for packages account and profile.
 //
 // New makes a Store on a pool the service already has. Options.Schema names the
 // schema of Tenantry's tables; every statement names it explicitly, so the search_path
@@ -33,7 +33,7 @@
 // returns an error matching store.ErrConflict. The closure's own errors are returned
 // unchanged, and a panic in it rolls back before it goes on. View runs its closure in
 // a READ ONLY REPEATABLE READ transaction: one snapshot for all its reads. Reach, on
-// the Store itself (store.Reacher), is one SQL statement and one round trip.
+// the Store itself (store.Checker), is one SQL statement and one round trip.
 //
 // Writer methods detect duplicates and missing records without raising a PostgreSQL
 // error (ON CONFLICT DO NOTHING, INSERT ... SELECT ... WHERE EXISTS), so a closure may

@@ -46,7 +46,7 @@ type Options struct {
 }
 
 // Store is a store.Store on PostgreSQL. It is safe for concurrent use, including by
-// several processes sharing one database. It also implements store.Reacher.
+// several processes sharing one database. It also implements store.Checker.
 type Store struct {
 	pool       *pgxpool.Pool
 	ownPool    bool
@@ -59,7 +59,7 @@ type Store struct {
 
 var (
 	_ store.Store   = (*Store)(nil)
-	_ store.Reacher = (*Store)(nil)
+	_ store.Checker = (*Store)(nil)
 )
 
 // Open connects to the database at dsn (a PostgreSQL URL or key=value string, as
@@ -236,6 +236,17 @@ func (s *Store) UpdateTx(ctx context.Context, tx pgx.Tx, fn func(ctx context.Con
 func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
 	r := rw{s: s, q: s.pool}
 	return r.Reach(ctx, holder, scope, path, grants)
+}
+
+// Check implements store.Checker: Reach's one statement, then rbac.Decide.
+func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error) {
+	var buf [8]rbac.Grant
+	var pbuf [4]rbac.Ref
+	path, grants, err := s.Reach(ctx, holder, scope, pbuf[:0], buf[:0])
+	if err != nil {
+		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
+	}
+	return rbac.Decide(action, path, grants), nil
 }
 
 // rollback rolls tx back, even when ctx is done, within cleanupTimeout. An error means

@@ -4,9 +4,9 @@
 // store implementation, and how little is needed to pass Tenantry's conformance
 // suite when the records live elsewhere.
 //
-// A Store deliberately implements neither store.Reacher nor store.Checker, even
-// when the wrapped store does: both are optional, and without them account.Service
-// answers every Check through View, so each check is logged as a "view".
+// A Store implements store.Unwrapper: package account finds the wrapped store's
+// store.Checker through it, so checks keep the wrapped store's fast path and are not
+// logged; everything else (transactions) goes through the wrapper.
 package logstore
 
 import (
@@ -49,7 +49,10 @@ type Options struct {
 	Level slog.Level
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store     = (*Store)(nil)
+	_ store.Unwrapper = (*Store)(nil)
+)
 
 // New returns a Store that delegates to next.
 func New(next store.Store, opts Options) *Store {
@@ -59,6 +62,9 @@ func New(next store.Store, opts Options) *Store {
 	}
 	return &Store{next: next, log: l, level: opts.Level}
 }
+
+// Unwrap returns the wrapped store.
+func (s *Store) Unwrap() store.Store { return s.next }
 
 // Stats returns the counts so far.
 func (s *Store) Stats() Stats {
