@@ -22,8 +22,9 @@ var allowed = map[string][]string{
 	"store/memstore": {"rbac", "store"},
 	"store/pgstore":  {"rbac", "store", "github.com/jackc/pgx/v5"},
 	"storetest":      {"rbac", "store", "account", "profile", "pgregory.net/rapid"},
-	"account":        {"rbac", "store"},
-	"profile":        {"account", "rbac", "store"},
+	"account":        {"rbac", "store", "internal/txn"},
+	"profile":        {"account", "rbac", "store", "internal/txn"},
+	"internal/txn":   {"rbac", "store"},
 }
 
 func TestPackagesImportOnlyWhatTheDesignAllows(t *testing.T) {

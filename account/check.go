@@ -9,39 +9,74 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// buffers are the scratch slices of one check, pooled so that a check allocates
-// nothing.
-type buffers struct {
-	path   rbac.Path
-	grants []rbac.Grant
-}
-
-type bufPool struct{ p sync.Pool }
-
-func newBufPool() *bufPool {
-	return &bufPool{p: sync.Pool{New: func() any {
-		return &buffers{path: make(rbac.Path, 0, 8), grants: make([]rbac.Grant, 0, 16)}
-	}}}
-}
-
-// Check decides whether holder may do action on scope: the check a service makes on
-// every request. It returns ErrNotFound when scope does not exist; otherwise the
-// decision, allowed or not, with a nil error. Check trusts holder: authenticate tokens
-// with Authenticate first. On stores that implement store.Checker or store.Reacher it
-// is one read, and it allocates nothing.
+// Check decides whether holder may do action on scope: allowed or not, with the
+// grant or rule that decided. It returns ErrNotFound when scope does not exist.
+//
+// A denial says nothing about whether holder may know that scope exists: a host that
+// answers a denied Check with 403 and a missing scope with 404 tells strangers what
+// exists. Use Authorize to guard a request; use Check to show why.
+//
+// Check trusts holder: authenticate tokens with Authenticate first. On a store with
+// a store.Checker it is one read and allocates nothing.
 func (s *Service) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error) {
 	if s.check != nil {
 		return s.check.Check(ctx, holder, action, scope)
 	}
-	b := s.buffer.p.Get().(*buffers)
-	defer s.buffer.p.Put(b)
+	b := bufs.Get().(*buffers)
+	defer bufs.Put(b)
 	var err error
-	b.path, b.grants, err = s.reachOutside(ctx, holder, scope, b.path, b.grants)
+	b.path, b.grants, err = s.viewReach(ctx, holder, scope, b.path, b.grants)
 	if err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
 	return rbac.Decide(action, b.path, b.grants), nil
 }
+
+// Authorize is the guard of a request, with the rule every operation uses: nil when
+// holder may do action on scope; an *rbac.DeniedError when holder can see scope but
+// may not do it; ErrNotFound when holder cannot see scope (it holds nothing on scope,
+// above or below it, and is not a member of the account) or scope does not exist —
+// the two answer alike, so a host that maps them to 403 and 404 leaks nothing.
+//
+// On a store with a store.Checker, an allowed request and a stranger's request
+// allocate nothing; a denial allocates its error.
+func (s *Service) Authorize(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) error {
+	d, err := s.Check(ctx, holder, action, scope)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return errNotFoundScope
+		}
+		return err
+	}
+	if d.Allowed {
+		return nil
+	}
+	if d.Level == rbac.None {
+		var seen bool
+		err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
+			var err error
+			seen, err = sees(ctx, r, holder, scope)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if !seen {
+			return errNotFoundScope
+		}
+	}
+	return &rbac.DeniedError{Decision: d}
+}
+
+// errNotFoundScope is Authorize's answer for a scope the holder cannot see: one value,
+// so that answering it allocates nothing, and naming no scope, so that it says the
+// same whatever was asked.
+var errNotFoundScope = notFoundErr("account: not found")
+
+type notFoundErr string
+
+func (e notFoundErr) Error() string        { return string(e) }
+func (e notFoundErr) Is(target error) bool { return target == ErrNotFound }
 
 // Explanation is a decision with everything it was made from.
 type Explanation struct {
@@ -62,10 +97,17 @@ func (s *Service) Explain(ctx context.Context, holder rbac.Holder, action rbac.A
 }
 
 // ExplainTo is Explain into e, reusing the capacity of e.Path and e.Grants: on a
-// store.Reacher it allocates nothing once they are large enough. On error, e holds
-// no decision.
+// store with a store.Checker it allocates nothing once they are large enough. On
+// error, e holds no decision.
 func (s *Service) ExplainTo(ctx context.Context, e *Explanation, holder rbac.Holder, action rbac.Action, scope rbac.Ref) error {
-	path, grants, err := s.reachOutside(ctx, holder, scope, e.Path[:0], e.Grants[:0])
+	var path rbac.Path
+	var grants []rbac.Grant
+	var err error
+	if s.check != nil {
+		path, grants, err = s.check.Reach(ctx, holder, scope, e.Path[:0], e.Grants[:0])
+	} else {
+		path, grants, err = s.viewReach(ctx, holder, scope, e.Path[:0], e.Grants[:0])
+	}
 	if err != nil {
 		*e = Explanation{Path: path[:0], Grants: grants[:0]}
 		return err
@@ -74,17 +116,18 @@ func (s *Service) ExplainTo(ctx context.Context, e *Explanation, holder rbac.Hol
 	return nil
 }
 
-// reachOutside answers Reach outside any transaction: through the store's Reacher
-// when it has one, else in a View.
-func (s *Service) reachOutside(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
-	if s.check != nil {
-		return s.check.Reach(ctx, holder, scope, path, grants)
-	}
-	return s.viewReach(ctx, holder, scope, path, grants)
+// buffers are the scratch slices of a check on a store without a Checker, pooled so
+// that such a check allocates little.
+type buffers struct {
+	path   rbac.Path
+	grants []rbac.Grant
 }
 
-// viewReach answers Reach in a View. It is apart from reachOutside so that the
-// closure's captures do not move the Reacher path's slices to the heap.
+var bufs = sync.Pool{New: func() any {
+	return &buffers{path: make(rbac.Path, 0, 8), grants: make([]rbac.Grant, 0, 16)}
+}}
+
+// viewReach answers Reach in a View.
 func (s *Service) viewReach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
 	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
 		var err error
@@ -94,8 +137,9 @@ func (s *Service) viewReach(ctx context.Context, holder rbac.Holder, scope rbac.
 	return path, grants, err
 }
 
-// reach returns the path to scope and holder's effective level there.
-func (tx *Tx) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Path, []rbac.Grant, error) {
+// reach returns the path to scope and the grants that reach it for holder;
+// ErrNotFound naming scope when it does not exist.
+func (tx *work) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Path, []rbac.Grant, error) {
 	p, g, err := tx.r.Reach(ctx, holder, scope, nil, nil)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, notFound(scope)
@@ -103,10 +147,11 @@ func (tx *Tx) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rb
 	return p, g, err
 }
 
-// authorize checks that actor is a live holder and may do action on scope. When the
-// actor cannot see scope at all it reports ErrNotFound; when it can see it but may not
-// act, an *rbac.DeniedError.
-func (tx *Tx) authorize(ctx context.Context, actor rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Path, rbac.Decision, error) {
+// authorize checks that actor is a live holder and may do action on scope, with
+// Authorize's rule: ErrNotFound when the actor cannot see scope, an *rbac.DeniedError
+// when it can see it but may not act. It returns the path to scope, the decision and
+// the actor's grants that reach scope.
+func (tx *work) authorize(ctx context.Context, actor rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Path, rbac.Decision, error) {
 	if err := tx.checkActor(ctx, actor); err != nil {
 		return nil, rbac.Decision{}, err
 	}
@@ -119,7 +164,7 @@ func (tx *Tx) authorize(ctx context.Context, actor rbac.Holder, action rbac.Acti
 		return p, d, nil
 	}
 	if d.Level == rbac.None {
-		seen, err := tx.seesBelow(ctx, actor, p)
+		seen, err := sees(ctx, tx.r, actor, scope)
 		if err != nil {
 			return nil, d, err
 		}
@@ -130,9 +175,29 @@ func (tx *Tx) authorize(ctx context.Context, actor rbac.Holder, action rbac.Acti
 	return p, d, d.Err()
 }
 
+// visible reports whether actor can see scope, which exists: ErrNotFound naming scope
+// when it cannot or when scope does not exist.
+func (tx *work) visible(ctx context.Context, actor rbac.Holder, scope rbac.Ref) (rbac.Path, rbac.Level, error) {
+	p, g, err := tx.reach(ctx, actor, scope)
+	if err != nil {
+		return nil, rbac.None, err
+	}
+	lvl := rbac.EffectiveLevel(p, g)
+	if lvl == rbac.None {
+		seen, err := sees(ctx, tx.r, actor, scope)
+		if err != nil {
+			return nil, rbac.None, err
+		}
+		if !seen {
+			return nil, rbac.None, notFound(scope)
+		}
+	}
+	return p, lvl, nil
+}
+
 // checkActor reports ErrUnauthenticated for an actor that is not a live user or a
-// valid token.
-func (tx *Tx) checkActor(ctx context.Context, actor rbac.Holder) error {
+// live token.
+func (tx *work) checkActor(ctx context.Context, actor rbac.Holder) error {
 	switch actor.Kind {
 	case rbac.HolderUser:
 		if _, err := tx.r.User(ctx, actor.ID); err != nil {
@@ -150,7 +215,7 @@ func (tx *Tx) checkActor(ctx context.Context, actor rbac.Holder) error {
 		if err != nil {
 			return err
 		}
-		if !tx.tokenLive(t) {
+		if !tx.s.tokenLive(t) {
 			return ErrUnauthenticated
 		}
 		return nil
@@ -158,36 +223,53 @@ func (tx *Tx) checkActor(ctx context.Context, actor rbac.Holder) error {
 	return ErrUnauthenticated
 }
 
-// seesBelow reports whether actor holds any grant on a scope below the leaf of p, so
-// that it knows the leaf exists even without access to it.
-func (tx *Tx) seesBelow(ctx context.Context, actor rbac.Holder, p rbac.Path) (bool, error) {
+// sees reports whether holder can see scope although no grant reaches it: it is a
+// member of scope (an account or organization), or it (or one of its teams) holds a
+// grant on a scope below scope, so it knows scope exists.
+func sees(ctx context.Context, r store.Reader, holder rbac.Holder, scope rbac.Ref) (bool, error) {
+	p, err := r.Path(ctx, scope, nil)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		return false, err
+	}
 	tenant := p.Tenant()
 	if tenant.IsZero() {
 		return false, nil
 	}
-	holders := []rbac.Holder{actor}
-	if actor.Kind == rbac.HolderUser {
-		for t, err := range tx.r.UserTeams(ctx, actor.ID, tenant) {
+	if holder.Kind == rbac.HolderUser && scope.Kind.Ownable() {
+		_, err := r.Member(ctx, scope, holder.ID)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+	}
+	holders := []rbac.Holder{holder}
+	if holder.Kind == rbac.HolderUser {
+		for t, err := range r.UserTeams(ctx, holder.ID, tenant) {
 			if err != nil {
 				return false, err
 			}
 			holders = append(holders, rbac.Team(t.ID))
 		}
 	}
-	leaf := p.Leaf()
+	var buf rbac.Path
 	for _, h := range holders {
-		for g, err := range tx.r.HolderGrants(ctx, h, tenant) {
+		for g, err := range r.HolderGrants(ctx, h, tenant) {
 			if err != nil {
 				return false, err
 			}
-			if g.Scope == leaf {
+			if g.Scope == scope {
 				return true, nil
 			}
-			gp, err := tx.r.Path(ctx, g.Scope, nil)
+			buf, err = r.Path(ctx, g.Scope, buf)
 			if err != nil {
 				return false, err
 			}
-			if gp.Contains(leaf) {
+			if buf.Contains(scope) {
 				return true, nil
 			}
 		}
@@ -196,10 +278,22 @@ func (tx *Tx) seesBelow(ctx context.Context, actor rbac.Holder, p rbac.Path) (bo
 }
 
 // level returns holder's effective level on scope.
-func (tx *Tx) level(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Level, error) {
+func (tx *work) level(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Level, error) {
 	p, g, err := tx.reach(ctx, holder, scope)
 	if err != nil {
 		return rbac.None, err
 	}
 	return rbac.EffectiveLevel(p, g), nil
+}
+
+// isMember reports whether h is a user member of tenant.
+func (tx *work) isMember(ctx context.Context, h rbac.Holder, tenant rbac.Ref) (bool, error) {
+	if h.Kind != rbac.HolderUser {
+		return false, nil
+	}
+	_, err := tx.r.Member(ctx, tenant, h.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

@@ -2,26 +2,98 @@ package account
 
 import (
 	"context"
+	"strconv"
 
+	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
 
-// MaxEventsPage is the most events Events returns at once.
-const MaxEventsPage = 1000
+// Events lists the audit events of the account or organization Tenant in order (D31),
+// for who may read its audit log (admin).
+type Events struct {
+	Tenant rbac.Ref
+	Page   PageRequest
+}
 
-// Events returns up to limit audit events of the account or organization with a
-// sequence number above after, in order (admin, D31). Pass the last event's Seq as
-// after to read on.
-func (tx *Tx) Events(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, after uint64, limit int) ([]store.Event, error) {
-	if err := validTenant(tenant); err != nil {
-		return nil, err
+// Op returns "audit.list", its log name.
+func (Events) Op() string { return "audit.list" }
+
+func (q Events) from(after string) Lister[store.Event] { q.Page.After = after; return q }
+
+func seqKey(e store.Event) string { return strconv.FormatUint(e.Seq, 10) }
+
+// Answer answers the query; call it through Get or Read.
+func (q Events) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[store.Event], error) {
+	tx := open(t)
+	if err := validTenant("tenant", q.Tenant); err != nil {
+		return Page[store.Event]{}, err
 	}
-	if limit <= 0 || limit > MaxEventsPage {
-		return nil, invalid("limit", "must be 1 to %d", MaxEventsPage)
+	limit, err := q.Page.limit()
+	if err != nil {
+		return Page[store.Event]{}, err
 	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountAuditView, tenant); err != nil {
-		return nil, err
+	after, err := q.Page.seqCursor()
+	if err != nil {
+		return Page[store.Event]{}, err
 	}
-	return tx.r.Events(ctx, tenant, after, limit)
+	if _, _, err := tx.authorize(ctx, actor, rbac.AccountAuditView, q.Tenant); err != nil {
+		return Page[store.Event]{}, err
+	}
+	evs, err := tx.r.Events(ctx, q.Tenant, after, limit+1)
+	if err != nil {
+		return Page[store.Event]{}, err
+	}
+	return pageOf(evs, limit, seqKey), nil
+}
+
+// MyEvents lists the audit events of the acting user's own profile (registering,
+// renaming, changing the email address...), in order.
+type MyEvents struct {
+	Page PageRequest
+}
+
+// Op returns "audit.mine", its log name.
+func (MyEvents) Op() string { return "audit.mine" }
+
+func (q MyEvents) from(after string) Lister[store.Event] { q.Page.After = after; return q }
+
+// Answer answers the query; call it through Get or Read.
+func (q MyEvents) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[store.Event], error) {
+	tx := open(t)
+	limit, err := q.Page.limit()
+	if err != nil {
+		return Page[store.Event]{}, err
+	}
+	after, err := q.Page.seqCursor()
+	if err != nil {
+		return Page[store.Event]{}, err
+	}
+	if err := tx.checkActor(ctx, actor); err != nil {
+		return Page[store.Event]{}, err
+	}
+	if actor.Kind != rbac.HolderUser {
+		return Page[store.Event]{}, nil
+	}
+	// Profile events have no tenant; read them in batches and keep the user's own.
+	var out []store.Event
+	for len(out) <= limit {
+		evs, err := tx.r.Events(ctx, rbac.Ref{}, after, MaxPageSize)
+		if err != nil {
+			return Page[store.Event]{}, err
+		}
+		for _, e := range evs {
+			if e.Target == actor.String() {
+				out = append(out, e)
+				if len(out) > limit {
+					break
+				}
+			}
+		}
+		if len(evs) < MaxPageSize {
+			break
+		}
+		after = evs[len(evs)-1].Seq
+	}
+	return pageOf(out, limit, seqKey), nil
 }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
@@ -28,14 +29,14 @@ type PermissionChange struct {
 	Destroy     bool
 }
 
-// validSpecs checks a list of grant requests: each scope and level well formed, no
-// scope twice, the flag only on a domain.
-func validSpecs(field string, specs []PermissionChange) error {
-	if len(specs) > MaxGrants {
+// validChanges checks a list of grant requests for target: each scope and level well
+// formed, no scope twice, the flag only on a domain, and never the owner level (D4).
+func validChanges(field string, actor, target rbac.Holder, changes []PermissionChange) error {
+	if len(changes) > MaxGrants {
 		return invalid(field, "more than %d entries", MaxGrants)
 	}
-	seen := make(map[rbac.Ref]bool, len(specs))
-	for i, c := range specs {
+	seen := make(map[rbac.Ref]bool, len(changes))
+	for i, c := range changes {
 		f := field + "[" + strconv.Itoa(i) + "]"
 		if err := validRef(f+".scope", c.Scope); err != nil {
 			return err
@@ -44,13 +45,16 @@ func validSpecs(field string, specs []PermissionChange) error {
 			return invalid(f+".scope", "%v appears twice", c.Scope)
 		}
 		seen[c.Scope] = true
+		if target.Kind == rbac.HolderToken && !tokenKinds.Has(c.Scope.Kind) {
+			return invalid(f+".scope", "a token holds grants on organizations, accounts, projects, inboxes and domains only (D22)")
+		}
 		if c.Destroy {
 			continue
 		}
+		if c.Level == rbac.Owner {
+			return rbac.DecideChange(rbac.Change{Actor: actor, Target: target, Scope: c.Scope, To: rbac.Owner}).Err()
+		}
 		if c.Level != rbac.Viewer && c.Level != rbac.Admin {
-			if c.Level == rbac.Owner {
-				return &rbac.DeniedError{Decision: rbac.Decision{Action: rbac.AccessManage, Scope: c.Scope, Need: rbac.Owner, Rule: rbac.RuleOwnerNotGrant}}
-			}
 			return invalid(f+".level", "must be viewer or admin")
 		}
 		if c.ViewContent && c.Scope.Kind != rbac.KindDomain {
@@ -68,6 +72,8 @@ func specsAsChanges(specs []GrantSpec) []PermissionChange {
 	return out
 }
 
+var tokenKinds = rbac.KindsOf(rbac.KindOrganization, rbac.KindAccount, rbac.KindProject, rbac.KindInbox, rbac.KindDomain)
+
 // target is the holder whose grants a change touches, with the facts the rules need.
 type target struct {
 	holder        rbac.Holder
@@ -76,8 +82,9 @@ type target struct {
 }
 
 // planChange checks one grant change of t on c.Scope within tenant (whose scopes must
-// contain c.Scope) and returns the grant to put (zero Level to delete).
-func (tx *Tx) planChange(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, t target, c PermissionChange) (store.Grant, rbac.Level, error) {
+// contain c.Scope) and returns the grant to put (zero Level to delete) and the level
+// it replaces.
+func (tx *work) planChange(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, t target, c PermissionChange) (store.Grant, rbac.Level, error) {
 	p, g, err := tx.reach(ctx, actor, c.Scope)
 	if err != nil {
 		return store.Grant{}, 0, err
@@ -87,7 +94,7 @@ func (tx *Tx) planChange(ctx context.Context, actor rbac.Holder, tenant rbac.Ref
 	}
 	actorLevel := rbac.EffectiveLevel(p, g)
 	if actorLevel == rbac.None {
-		if seen, err := tx.seesBelow(ctx, actor, p); err != nil {
+		if seen, err := sees(ctx, tx.r, actor, c.Scope); err != nil {
 			return store.Grant{}, 0, err
 		} else if !seen {
 			return store.Grant{}, 0, notFound(c.Scope)
@@ -119,7 +126,7 @@ func (tx *Tx) planChange(ctx context.Context, actor rbac.Holder, tenant rbac.Ref
 
 // applyChanges checks every change first and then applies them all: all or nothing.
 // It returns before/after summaries for the audit event.
-func (tx *Tx) applyChanges(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, t target, changes []PermissionChange) (before, after string, err error) {
+func (tx *work) applyChanges(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, t target, changes []PermissionChange) (before, after string, err error) {
 	planned := make([]store.Grant, 0, len(changes))
 	var b, a []string
 	for _, c := range changes {
@@ -144,33 +151,50 @@ func (tx *Tx) applyChanges(ctx context.Context, actor rbac.Holder, tenant rbac.R
 	return strings.Join(b, ","), strings.Join(a, ","), nil
 }
 
-// targetOf resolves holder h as a target within tenant: it must exist there (a member,
-// an invitation made there, a token or team of the tenant).
-func (tx *Tx) targetOf(ctx context.Context, actor rbac.Holder, tenant store.Account, h rbac.Holder) (target, error) {
+// subject resolves holder h as the subject of a change within tenant a: it must exist
+// there (a member, an invitation made there, a token or team of the tenant) and the
+// actor must be able to see it — a member or invitation as the member listing shows
+// it (D18), a token or team only to who may manage them. Otherwise ErrNotFound naming
+// h, exactly as for a holder that does not exist.
+func (tx *work) subject(ctx context.Context, actor rbac.Holder, a store.Account, h rbac.Holder) (target, error) {
 	t := target{holder: h, includesActor: h == actor}
 	switch h.Kind {
 	case rbac.HolderUser:
-		if _, err := tx.r.Member(ctx, tenant.Ref, h.ID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return t, notFound(h)
-			}
+		m, err := tx.isMember(ctx, h, a.Ref)
+		if err != nil {
 			return t, err
 		}
-		t.isOwner = tenant.Owner == h.ID
+		if !m {
+			return t, notFound(h)
+		}
+		t.isOwner = a.Owner == h.ID
 	case rbac.HolderInvite:
 		inv, err := tx.r.Invitation(ctx, h.ID)
-		if err != nil || inv.Tenant != tenant.Ref {
+		if errors.Is(err, store.ErrNotFound) || err == nil && inv.Tenant != a.Ref {
 			return t, notFound(h)
+		} else if err != nil {
+			return t, err
 		}
 	case rbac.HolderToken:
 		tok, err := tx.r.Token(ctx, h.ID)
-		if err != nil || tok.Tenant != tenant.Ref {
+		if errors.Is(err, store.ErrNotFound) || err == nil && tok.Tenant != a.Ref {
 			return t, notFound(h)
+		} else if err != nil {
+			return t, err
 		}
+		if ok, err := tx.may(ctx, actor, rbac.AccountTokensManage, a.Ref); err != nil || !ok {
+			return t, orNotFound(err, h)
+		}
+		return t, nil
 	case rbac.HolderTeam:
 		team, err := tx.r.Team(ctx, h.ID)
-		if err != nil || team.Tenant != tenant.Ref {
+		if errors.Is(err, store.ErrNotFound) || err == nil && team.Tenant != a.Ref {
 			return t, notFound(h)
+		} else if err != nil {
+			return t, err
+		}
+		if ok, err := tx.may(ctx, actor, rbac.AccountTeamsManage, a.Ref); err != nil || !ok {
+			return t, orNotFound(err, h)
 		}
 		if actor.Kind == rbac.HolderUser {
 			in, err := tx.inTeam(ctx, h.ID, actor.ID)
@@ -179,13 +203,47 @@ func (tx *Tx) targetOf(ctx context.Context, actor rbac.Holder, tenant store.Acco
 			}
 			t.includesActor = in
 		}
+		return t, nil
 	default:
 		return t, invalid("holder.kind", "not a holder kind")
+	}
+	if h == actor {
+		return t, nil // one sees oneself (and is refused by D10)
+	}
+	aud, err := tx.audience(ctx, actor, a)
+	if err != nil {
+		return t, err
+	}
+	if !aud.all {
+		seen, err := aud.sees(ctx, tx, h)
+		if err != nil {
+			return t, err
+		}
+		if !seen {
+			return t, notFound(h)
+		}
 	}
 	return t, nil
 }
 
-func (tx *Tx) inTeam(ctx context.Context, team, user string) (bool, error) {
+// orNotFound returns err when it is not nil, else ErrNotFound naming what.
+func orNotFound(err error, what rbac.Holder) error {
+	if err != nil {
+		return err
+	}
+	return notFound(what)
+}
+
+// may reports whether actor may do action on scope.
+func (tx *work) may(ctx context.Context, actor rbac.Holder, action rbac.Action, scope rbac.Ref) (bool, error) {
+	p, g, err := tx.reach(ctx, actor, scope)
+	if err != nil {
+		return false, err
+	}
+	return rbac.Decide(action, p, g).Allowed, nil
+}
+
+func (tx *work) inTeam(ctx context.Context, team, user string) (bool, error) {
 	for u, err := range tx.r.TeamMembers(ctx, team) {
 		if err != nil {
 			return false, err
@@ -197,148 +255,217 @@ func (tx *Tx) inTeam(ctx context.Context, team, user string) (bool, error) {
 	return false, nil
 }
 
-// SetPermissions applies a bulk permissions update to the grants of target in the
-// account or organization tenant (D11, D12, D9, D10, D24), all or nothing: one
-// refused entry refuses them all. target is a member, an invitation, a token or a
-// team of the tenant.
-func (tx *Tx) SetPermissions(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, target rbac.Holder, changes []PermissionChange) error {
-	if err := validTenant(tenant); err != nil {
-		return err
-	}
-	if err := validHolder("target", target); err != nil {
-		return err
-	}
-	if len(changes) == 0 {
-		return invalid("permissions", "empty")
-	}
-	if err := validSpecs("permissions", changes); err != nil {
-		return err
-	}
+// tenantOf loads the account or organization ref for an operation, after checking
+// the actor: ErrNotFound naming ref when it does not exist or the actor cannot see it.
+func (tx *work) tenantOf(ctx context.Context, actor rbac.Holder, ref rbac.Ref) (store.Account, error) {
 	if err := tx.checkActor(ctx, actor); err != nil {
-		return err
+		return store.Account{}, err
 	}
-	a, err := tx.r.Account(ctx, tenant)
-	if err != nil {
-		return notFound(tenant)
+	if _, _, err := tx.visible(ctx, actor, ref); err != nil {
+		return store.Account{}, err
 	}
-	t, err := tx.targetOf(ctx, actor, a, target)
-	if err != nil {
-		return err
-	}
-	if target.Kind == rbac.HolderToken || target.Kind == rbac.HolderInvite {
-		for i, c := range changes {
-			if !tokenKinds.Has(c.Scope.Kind) && target.Kind == rbac.HolderToken {
-				return invalid("permissions["+strconv.Itoa(i)+"].scope", "a token holds grants on organizations, accounts, projects, inboxes and domains only (D22)")
-			}
-		}
-	}
-	before, after, err := tx.applyChanges(ctx, actor, tenant, t, changes)
-	if err != nil {
-		return err
-	}
-	return tx.Audit(ctx, tenant, actor, "permissions.set", target.String(), before, after)
+	return tx.r.Account(ctx, ref)
 }
 
-// RemoveFromResource removes target's grants on scope (a project, inbox or domain)
+// SetPermissions applies a bulk permissions update to the grants of Holder in the
+// account or organization Tenant (D11, D12, D9, D10, D24), all or nothing: one refused
+// entry refuses them all. Holder is a member, an invitation, a token or a team of the
+// tenant that the actor can see.
+type SetPermissions struct {
+	Tenant  rbac.Ref
+	Holder  rbac.Holder
+	Changes []PermissionChange
+}
+
+// Op returns "permissions.set", its log name and audit action.
+func (SetPermissions) Op() string { return "permissions.set" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o SetPermissions) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	if err := validTenant("tenant", o.Tenant); err != nil {
+		return struct{}{}, err
+	}
+	if err := validHolder("holder", o.Holder); err != nil {
+		return struct{}{}, err
+	}
+	if len(o.Changes) == 0 {
+		return struct{}{}, invalid("changes", "empty")
+	}
+	if err := validChanges("changes", actor, o.Holder, o.Changes); err != nil {
+		return struct{}{}, err
+	}
+	a, err := tx.tenantOf(ctx, actor, o.Tenant)
+	if err != nil {
+		return struct{}{}, err
+	}
+	tg, err := tx.subject(ctx, actor, a, o.Holder)
+	if err != nil {
+		return struct{}{}, err
+	}
+	before, after, err := tx.applyChanges(ctx, actor, o.Tenant, tg, o.Changes)
+	if err != nil {
+		return struct{}{}, err
+	}
+	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Holder.String(), before, after)
+}
+
+// RemoveFromResource removes Member's grants on Scope (a project, inbox or domain)
 // and below (D14). A removed user stays in the account, possibly with no access, and
 // still counts to seats.
-func (tx *Tx) RemoveFromResource(ctx context.Context, actor rbac.Holder, target rbac.Holder, scope rbac.Ref) error {
-	if err := validRef("scope", scope); err != nil {
-		return err
+type RemoveFromResource struct {
+	Scope  rbac.Ref
+	Member rbac.Holder
+}
+
+// Op returns "member.remove_from_resource", its log name and audit action.
+func (RemoveFromResource) Op() string { return "member.remove_from_resource" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o RemoveFromResource) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	if err := validRef("scope", o.Scope); err != nil {
+		return struct{}{}, err
 	}
-	if scope.Kind == rbac.KindAccount || scope.Kind == rbac.KindOrganization {
-		return invalid("scope", "use RemoveMember to remove a member from the account (D13)")
+	if o.Scope.Kind.Ownable() {
+		return struct{}{}, invalid("scope", "use RemoveMember to remove a member from the account (D13)")
 	}
-	if err := validHolder("target", target); err != nil {
-		return err
+	if err := validHolder("member", o.Member); err != nil {
+		return struct{}{}, err
 	}
-	p, _, err := tx.authorize(ctx, actor, rbac.AccessManage, scope)
+	p, _, err := tx.authorize(ctx, actor, rbac.AccessManage, o.Scope)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
 	a, err := tx.r.Account(ctx, p.Tenant())
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	t, err := tx.targetOf(ctx, actor, a, target)
+	tg, err := tx.subject(ctx, actor, a, o.Member)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
 	// The owner (D9) and the actor itself (D10) are refused before anything else.
 	if d := rbac.DecideChange(rbac.Change{
-		Actor: actor, ActorLevel: rbac.Admin, Target: target, Scope: scope,
-		TargetIsOwner: t.isOwner, TargetIncludesActor: t.includesActor,
+		Actor: actor, ActorLevel: rbac.Admin, Target: o.Member, Scope: o.Scope,
+		TargetIsOwner: tg.isOwner, TargetIncludesActor: tg.includesActor,
 	}); !d.Allowed {
-		return d.Err()
+		return struct{}{}, d.Err()
 	}
 	var changes []PermissionChange
-	for g, err := range tx.r.ScopeGrants(ctx, scope, true) {
+	for g, err := range tx.r.ScopeGrants(ctx, o.Scope, true) {
 		if err != nil {
-			return err
+			return struct{}{}, err
 		}
-		if g.Holder == target {
+		if g.Holder == o.Member {
 			changes = append(changes, PermissionChange{Scope: g.Scope, Destroy: true})
 		}
 	}
 	if len(changes) == 0 {
-		return notFound(target)
+		return struct{}{}, notFound(o.Member)
 	}
-	before, after, err := tx.applyChanges(ctx, actor, a.Ref, t, changes)
+	before, after, err := tx.applyChanges(ctx, actor, a.Ref, tg, changes)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	return tx.Audit(ctx, a.Ref, actor, "member.remove_from_resource", target.String(), before, after)
+	return struct{}{}, tx.audit(ctx, o, a.Ref, actor, o.Member.String(), before, after)
 }
 
-// RemoveMember removes user from the account or organization (D13): the user loses
-// every grant and team place there (in an organization, in its sub-accounts too),
-// stays a user, and no longer counts to seats. Nobody removes the owner (D9) or
-// themselves (D10; use Leave).
-func (tx *Tx) RemoveMember(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, user string) error {
-	if err := validTenant(tenant); err != nil {
-		return err
+// RemoveMember removes the user Member from the account or organization Tenant
+// (D13): the user loses every grant and team place there (in an organization, in its
+// sub-accounts too), stays a user, and no longer counts to seats. Nobody removes the
+// owner (D9) or themselves (D10; use Leave).
+type RemoveMember struct {
+	Tenant rbac.Ref
+	Member rbac.Holder
+}
+
+// Op returns "member.remove", its log name and audit action.
+func (RemoveMember) Op() string { return "member.remove" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o RemoveMember) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	if err := validTenant("tenant", o.Tenant); err != nil {
+		return struct{}{}, err
 	}
-	if err := ValidID("user", user); err != nil {
-		return err
+	if err := validHolder("member", o.Member); err != nil {
+		return struct{}{}, err
 	}
-	_, d, err := tx.authorize(ctx, actor, rbac.AccountMembersRemove, tenant)
+	if o.Member.Kind != rbac.HolderUser {
+		return struct{}{}, invalid("member.kind", "a member is a user; revoke an invitation, delete a token")
+	}
+	a, err := tx.tenantOf(ctx, actor, o.Tenant)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	a, err := tx.r.Account(ctx, tenant)
+	if _, err := tx.subject(ctx, actor, a, o.Member); err != nil {
+		return struct{}{}, err
+	}
+	lvl, err := tx.level(ctx, actor, o.Tenant)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	if _, err := tx.r.Member(ctx, tenant, user); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound(rbac.User(user))
-		}
-		return err
+	if d := rbac.DecideRemoveMember(actor, lvl, o.Member, rbac.User(a.Owner), o.Tenant); !d.Allowed {
+		return struct{}{}, d.Err()
 	}
-	switch {
-	case a.Owner == user:
-		d.Allowed, d.Rule = false, rbac.RuleOwnerImmutable
-		return d.Err()
-	case actor == rbac.User(user):
-		d.Allowed, d.Rule = false, rbac.RuleNoSelfChange
-		return d.Err()
-	}
-	tenants := []rbac.Ref{tenant}
-	if tenant.Kind == rbac.KindOrganization {
-		for sub, err := range collect(tx.r.SubAccounts(ctx, tenant.ID)) {
+	tenants := []rbac.Ref{o.Tenant}
+	if o.Tenant.Kind == rbac.KindOrganization {
+		for sub, err := range txn.Collect(tx.r.SubAccounts(ctx, o.Tenant.ID)) {
 			if err != nil {
-				return err
+				return struct{}{}, err
 			}
 			tenants = append(tenants, sub.Ref)
 		}
 	}
 	for _, t := range tenants {
-		err := tx.w.DeleteMember(ctx, t, user)
-		if err != nil && !(t != tenant && errors.Is(err, store.ErrNotFound)) {
-			return err
+		err := tx.w.DeleteMember(ctx, t, o.Member.ID)
+		if err != nil && !(t != o.Tenant && errors.Is(err, store.ErrNotFound)) {
+			return struct{}{}, err
 		}
 	}
-	return tx.Audit(ctx, tenant, actor, "member.remove", rbac.User(user).String(), "member", "")
+	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Member.String(), "member", "")
 }
 
-var tokenKinds = rbac.KindsOf(rbac.KindOrganization, rbac.KindAccount, rbac.KindProject, rbac.KindInbox, rbac.KindDomain)
+// Level returns a holder's effective level on a scope (D5), with the decision's
+// reason: the actor may ask about itself on any scope it can see, and about another
+// holder on a scope it administers when it can see that holder.
+type Level struct {
+	Holder rbac.Holder
+	Scope  rbac.Ref
+}
+
+// Op returns "access.level", its log name.
+func (Level) Op() string { return "access.level" }
+
+// Answer answers the query; call it through Get or Read.
+func (q Level) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (rbac.Level, error) {
+	tx := open(t)
+	if err := validHolder("holder", q.Holder); err != nil {
+		return rbac.None, err
+	}
+	if err := validRef("scope", q.Scope); err != nil {
+		return rbac.None, err
+	}
+	if err := tx.checkActor(ctx, actor); err != nil {
+		return rbac.None, err
+	}
+	p, lvl, err := tx.visible(ctx, actor, q.Scope)
+	if err != nil {
+		return rbac.None, err
+	}
+	if q.Holder == actor {
+		return lvl, nil
+	}
+	if lvl < rbac.Admin {
+		return rbac.None, notFound(q.Holder)
+	}
+	a, err := tx.r.Account(ctx, p.Tenant())
+	if err != nil {
+		return rbac.None, err
+	}
+	if _, err := tx.subject(ctx, actor, a, q.Holder); err != nil {
+		return rbac.None, err
+	}
+	return tx.level(ctx, q.Holder, q.Scope)
+}

@@ -6,15 +6,10 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
-
-// MemberFilter narrows a member listing to the holders with access to any of Scopes
-// (projects, inboxes or domains); empty means no filter.
-type MemberFilter struct {
-	Scopes []rbac.Ref
-}
 
 // Access is one entry of a member listing: a user or a pending invitation, with its
 // grants in the account and what the actor may do with it.
@@ -24,7 +19,7 @@ type Access struct {
 	Invitation store.Invitation // for an invitation
 	Owner      bool             // the account's owner
 	Grants     []store.Grant    // the holder's own grants that the actor may see
-	Teams      []string         // the holder's teams in the account
+	Teams      []rbac.Holder    // the holder's teams in the account
 	CanUpdate  bool             // the actor may change these grants
 	CanDestroy bool             // the actor may remove the holder from the account
 	CanLeave   bool             // this is the actor, who may leave
@@ -39,170 +34,291 @@ func (a Access) Email() string {
 }
 
 // Members lists the members and pending invitations of the account or organization
-// that the actor may see (D18): owners and admins of the account (and users of its
-// organization) see everyone; a project, inbox or domain admin sees only the holders
-// with access to a resource they administer; anyone else is refused. Filters keep the
-// holders with access to one of the given resources.
-func (tx *Tx) Members(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, f MemberFilter) ([]Access, error) {
-	if err := validTenant(tenant); err != nil {
-		return nil, err
-	}
-	if len(f.Scopes) > MaxGrants {
-		return nil, invalid("filter", "more than %d scopes", MaxGrants)
-	}
-	for i, r := range f.Scopes {
-		if err := validRef("filter["+strconv.Itoa(i)+"]", r); err != nil {
-			return nil, err
-		}
-	}
-	if err := tx.checkActor(ctx, actor); err != nil {
-		return nil, err
-	}
-	a, err := tx.r.Account(ctx, tenant)
+// Tenant that the actor may see (D18): owners and admins of the account (and users of
+// its organization) see everyone; a project, inbox or domain admin sees only the
+// holders with access to a resource they administer; anyone else is refused. Scopes,
+// when given, keep the holders with access to one of them (projects, inboxes or
+// domains the actor can see). Users come first, then invitations, each by ID. For an
+// account admin without a filter, a page costs O(page), whatever the account's size.
+type Members struct {
+	Tenant rbac.Ref
+	Scopes []rbac.Ref
+	Page   PageRequest
+}
+
+// Op returns "member.list", its log name.
+func (Members) Op() string { return "member.list" }
+
+func (q Members) from(after string) Lister[Access] { q.Page.After = after; return q }
+
+// audience is what an actor may see of a tenant's people (D18).
+type audience struct {
+	a      store.Account
+	actor  rbac.Holder
+	level  rbac.Level // the actor's effective level on the tenant
+	all    bool       // the actor sees everyone
+	within []rbac.Ref // otherwise, the resources it administers
+	seen   map[rbac.Holder]bool
+}
+
+// audience works out what actor may see of a's people.
+func (tx *work) audience(ctx context.Context, actor rbac.Holder, a store.Account) (*audience, error) {
+	lvl, err := tx.level(ctx, actor, a.Ref)
 	if err != nil {
-		return nil, notFound(tenant)
-	}
-	p, g, err := tx.reach(ctx, actor, tenant)
-	if err != nil {
 		return nil, err
 	}
-	lvl := rbac.EffectiveLevel(p, g)
-	all := lvl >= rbac.Admin || tenant.Kind == rbac.KindOrganization && lvl >= rbac.Viewer
-	if a.Org != "" && !all {
+	aud := &audience{a: a, actor: actor, level: lvl}
+	aud.all = lvl >= rbac.Admin || a.Ref.Kind == rbac.KindOrganization && lvl >= rbac.Viewer
+	if a.Org != "" && !aud.all {
 		orgLvl, err := tx.level(ctx, actor, rbac.Org(a.Org))
 		if err != nil {
 			return nil, err
 		}
-		all = orgLvl >= rbac.Viewer
+		aud.all = orgLvl >= rbac.Viewer
 	}
-
-	// The holders the actor may see, and the scopes whose grants it may see.
-	var visible map[rbac.Holder]bool
-	var within []rbac.Ref // administered scopes; nil when all is true
-	if !all {
-		within, err = tx.administered(ctx, actor, tenant)
-		if err != nil {
+	if !aud.all {
+		if aud.within, err = tx.administered(ctx, actor, a.Ref); err != nil {
 			return nil, err
 		}
-		if len(within) == 0 {
-			if lvl == rbac.None {
-				if m, _ := tx.isMember(ctx, actor, tenant); !m {
-					return nil, notFound(tenant)
-				}
-			}
-			d := rbac.Decide(rbac.MembersList, p, g)
-			return nil, d.Err()
-		}
-		visible = map[rbac.Holder]bool{}
-		for _, s := range within {
-			if err := tx.holdersWithAccess(ctx, a, s, visible); err != nil {
+	}
+	return aud, nil
+}
+
+// sees reports whether the audience sees h.
+func (aud *audience) sees(ctx context.Context, tx *work, h rbac.Holder) (bool, error) {
+	if aud.all {
+		return true, nil
+	}
+	seen, err := aud.visible(ctx, tx)
+	return seen[h], err
+}
+
+// visible returns the holders a restricted audience sees: those with access to a
+// resource it administers.
+func (aud *audience) visible(ctx context.Context, tx *work) (map[rbac.Holder]bool, error) {
+	if aud.seen == nil {
+		seen := map[rbac.Holder]bool{}
+		for _, s := range aud.within {
+			if err := tx.holdersWithAccess(ctx, aud.a, s, seen); err != nil {
 				return nil, err
 			}
 		}
+		aud.seen = seen
 	}
-	if len(f.Scopes) > 0 {
-		keep := map[rbac.Holder]bool{}
-		for _, s := range f.Scopes {
-			sp, err := tx.r.Path(ctx, s, nil)
-			if err != nil || sp.Tenant() != tenant {
-				return nil, notFound(s)
+	return aud.seen, nil
+}
+
+// holderKey is a holder's key in member listings: users before invitations, each by
+// ID, as rbac.Holder.Compare orders them.
+func holderKey(h rbac.Holder) string { return strconv.Itoa(int(h.Kind)) + ":" + h.ID }
+
+// Answer answers the query; call it through Get or Read.
+func (q Members) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[Access], error) {
+	tx := open(t)
+	if err := validTenant("tenant", q.Tenant); err != nil {
+		return Page[Access]{}, err
+	}
+	if len(q.Scopes) > MaxGrants {
+		return Page[Access]{}, invalid("scopes", "more than %d scopes", MaxGrants)
+	}
+	for i, r := range q.Scopes {
+		if err := validRef("scopes["+strconv.Itoa(i)+"]", r); err != nil {
+			return Page[Access]{}, err
+		}
+	}
+	limit, err := q.Page.limit()
+	if err != nil {
+		return Page[Access]{}, err
+	}
+	after, err := q.Page.cursor()
+	if err != nil {
+		return Page[Access]{}, err
+	}
+	a, err := tx.tenantOf(ctx, actor, q.Tenant)
+	if err != nil {
+		return Page[Access]{}, err
+	}
+	aud, err := tx.audience(ctx, actor, a)
+	if err != nil {
+		return Page[Access]{}, err
+	}
+	if !aud.all && len(aud.within) == 0 {
+		p, g, err := tx.reach(ctx, actor, q.Tenant)
+		if err != nil {
+			return Page[Access]{}, err
+		}
+		return Page[Access]{}, rbac.Decide(rbac.MembersList, p, g).Err()
+	}
+	var keep map[rbac.Holder]bool
+	if len(q.Scopes) > 0 {
+		keep = map[rbac.Holder]bool{}
+		for _, s := range q.Scopes {
+			sp, _, err := tx.visible(ctx, actor, s)
+			if err != nil {
+				return Page[Access]{}, err
+			}
+			if sp.Tenant() != q.Tenant {
+				return Page[Access]{}, notFound(s)
 			}
 			if err := tx.holdersWithAccess(ctx, a, s, keep); err != nil {
-				return nil, err
-			}
-		}
-		if visible == nil {
-			visible = keep
-		} else {
-			for h := range visible {
-				if !keep[h] {
-					delete(visible, h)
-				}
+				return Page[Access]{}, err
 			}
 		}
 	}
-
-	var holders []rbac.Holder
-	if visible == nil {
-		after := ""
-		for {
-			page, err := tx.r.Members(ctx, tenant, after, 500)
-			if err != nil {
-				return nil, err
-			}
-			for _, m := range page {
-				holders = append(holders, rbac.User(m.User))
-			}
-			if len(page) < 500 {
-				break
-			}
-			after = page[len(page)-1].User
+	var out []Access
+	add := func(h rbac.Holder) (bool, error) {
+		acc, ok, err := tx.access(ctx, aud, h)
+		if err != nil || !ok {
+			return false, err
 		}
-		for inv, err := range tx.r.Invitations(ctx, tenant) {
-			if err != nil {
-				return nil, err
-			}
-			holders = append(holders, rbac.Invite(inv.ID))
+		out = append(out, acc)
+		return len(out) > limit, nil
+	}
+	if aud.all && keep == nil {
+		// Everyone, in key order, straight from the store's keyset-paged listing.
+		if err := tx.everyone(ctx, q.Tenant, after, limit, add); err != nil {
+			return Page[Access]{}, err
 		}
 	} else {
-		for h := range visible {
-			holders = append(holders, h)
+		set := keep
+		if !aud.all {
+			seen, err := aud.visible(ctx, tx)
+			if err != nil {
+				return Page[Access]{}, err
+			}
+			set = seen
+			if keep != nil {
+				set = map[rbac.Holder]bool{}
+				for h := range seen {
+					if keep[h] {
+						set[h] = true
+					}
+				}
+			}
+		}
+		holders := make([]rbac.Holder, 0, len(set))
+		for h := range set {
+			if (h.Kind == rbac.HolderUser || h.Kind == rbac.HolderInvite) && (after == "" || holderKey(h) > after) {
+				holders = append(holders, h)
+			}
+		}
+		slices.SortFunc(holders, rbac.Holder.Compare)
+		for _, h := range holders {
+			if full, err := add(h); err != nil {
+				return Page[Access]{}, err
+			} else if full {
+				break
+			}
 		}
 	}
-	slices.SortFunc(holders, rbac.Holder.Compare)
+	return pageOf(out, limit, func(a Access) string { return holderKey(a.Holder) }), nil
+}
 
-	out := make([]Access, 0, len(holders))
-	for _, h := range holders {
-		acc := Access{Holder: h}
-		switch h.Kind {
-		case rbac.HolderUser:
-			if _, err := tx.r.Member(ctx, tenant, h.ID); err != nil {
-				continue // access through the organization only
-			}
-			if acc.User, err = tx.r.User(ctx, h.ID); err != nil {
-				return nil, err
-			}
-			acc.Owner = a.Owner == h.ID
-			for t, err := range tx.r.UserTeams(ctx, h.ID, tenant) {
-				if err != nil {
-					return nil, err
-				}
-				acc.Teams = append(acc.Teams, t.ID)
-			}
-		case rbac.HolderInvite:
-			if acc.Invitation, err = tx.r.Invitation(ctx, h.ID); err != nil {
-				if errors.Is(err, store.ErrNotFound) {
-					continue
-				}
-				return nil, err
-			}
-			if acc.Invitation.Tenant != tenant {
-				continue // made in the organization: listed there
-			}
-		default:
-			continue
-		}
-		for gr, err := range tx.r.HolderGrants(ctx, h, tenant) {
+// everyone calls add for the members and then the invitations of tenant whose key is
+// after the cursor, until add reports the page full.
+func (tx *work) everyone(ctx context.Context, tenant rbac.Ref, after string, limit int, add func(rbac.Holder) (bool, error)) error {
+	userAfter, inInvites := "", false
+	switch {
+	case after == "":
+	case after > holderKey(rbac.Invite("")):
+		inInvites = true
+	default:
+		userAfter = after[len(holderKey(rbac.User(""))):]
+	}
+	if !inInvites {
+		for {
+			page, err := tx.r.Members(ctx, tenant, userAfter, limit+1)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			if within != nil && !tx.related(ctx, gr.Scope, within) {
+			for _, m := range page {
+				if full, err := add(rbac.User(m.User)); err != nil || full {
+					return err
+				}
+			}
+			if len(page) < limit+1 {
+				break
+			}
+			userAfter = page[len(page)-1].User
+		}
+	}
+	var invites []rbac.Holder
+	for inv, err := range tx.r.Invitations(ctx, tenant) {
+		if err != nil {
+			return err
+		}
+		if h := rbac.Invite(inv.ID); holderKey(h) > after {
+			invites = append(invites, h)
+		}
+	}
+	for _, h := range invites {
+		if full, err := add(h); err != nil || full {
+			return err
+		}
+	}
+	return nil
+}
+
+// access builds the listing entry of h for aud; ok is false when h is not listed in
+// the tenant (a user with access through the organization only, an invitation made
+// in the organization).
+func (tx *work) access(ctx context.Context, aud *audience, h rbac.Holder) (Access, bool, error) {
+	tenant := aud.a.Ref
+	acc := Access{Holder: h}
+	var err error
+	switch h.Kind {
+	case rbac.HolderUser:
+		if m, err := tx.isMember(ctx, h, tenant); err != nil || !m {
+			return Access{}, false, err
+		}
+		if acc.User, err = tx.r.User(ctx, h.ID); err != nil {
+			return Access{}, false, err
+		}
+		acc.Owner = aud.a.Owner == h.ID
+		for t, err := range tx.r.UserTeams(ctx, h.ID, tenant) {
+			if err != nil {
+				return Access{}, false, err
+			}
+			acc.Teams = append(acc.Teams, rbac.Team(t.ID))
+		}
+	case rbac.HolderInvite:
+		acc.Invitation, err = tx.r.Invitation(ctx, h.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return Access{}, false, nil
+		} else if err != nil {
+			return Access{}, false, err
+		}
+		if acc.Invitation.Tenant != tenant {
+			return Access{}, false, nil // made in the organization: listed there
+		}
+	default:
+		return Access{}, false, nil
+	}
+	for gr, err := range tx.r.HolderGrants(ctx, h, tenant) {
+		if err != nil {
+			return Access{}, false, err
+		}
+		if !aud.all {
+			rel, err := tx.related(ctx, gr.Scope, aud.within)
+			if err != nil {
+				return Access{}, false, err
+			}
+			if !rel {
 				continue
 			}
-			acc.Grants = append(acc.Grants, gr)
 		}
-		self := h == actor
-		acc.CanUpdate = !acc.Owner && !self
-		acc.CanDestroy = !acc.Owner && !self && lvl >= rbac.Admin
-		acc.CanLeave = self && !acc.Owner
-		out = append(out, acc)
+		acc.Grants = append(acc.Grants, gr)
 	}
-	return out, nil
+	self := h == aud.actor
+	acc.CanUpdate = !acc.Owner && !self
+	acc.CanDestroy = !acc.Owner && !self && aud.level >= rbac.Admin
+	acc.CanLeave = self && !acc.Owner
+	return acc, true, nil
 }
 
 // administered returns the project, inbox and domain scopes of tenant on which actor
 // (or one of its teams) holds admin.
-func (tx *Tx) administered(ctx context.Context, actor rbac.Holder, tenant rbac.Ref) ([]rbac.Ref, error) {
+func (tx *work) administered(ctx context.Context, actor rbac.Holder, tenant rbac.Ref) ([]rbac.Ref, error) {
 	holders := []rbac.Holder{actor}
 	if actor.Kind == rbac.HolderUser {
 		for t, err := range tx.r.UserTeams(ctx, actor.ID, tenant) {
@@ -232,33 +348,31 @@ func (tx *Tx) administered(ctx context.Context, actor rbac.Holder, tenant rbac.R
 // holdersWithAccess adds to set every user and invitation with access to scope: the
 // holders of grants on scope, below it and on its ancestors, the members of teams
 // among them, and the account's owner.
-func (tx *Tx) holdersWithAccess(ctx context.Context, a store.Account, scope rbac.Ref, set map[rbac.Holder]bool) error {
+func (tx *work) holdersWithAccess(ctx context.Context, a store.Account, scope rbac.Ref, set map[rbac.Holder]bool) error {
 	p, err := tx.r.Path(ctx, scope, nil)
 	if err != nil {
 		return err
 	}
-	add := func(h rbac.Holder) error {
-		switch h.Kind {
-		case rbac.HolderUser, rbac.HolderInvite:
-			set[h] = true
-		case rbac.HolderTeam:
-			for u, err := range tx.r.TeamMembers(ctx, h.ID) {
-				if err != nil {
-					return err
-				}
-				set[rbac.User(u)] = true
-			}
-		}
-		return nil
-	}
+	var teams []string
 	for i, s := range p {
 		for g, err := range tx.r.ScopeGrants(ctx, s, i == len(p)-1) {
 			if err != nil {
 				return err
 			}
-			if err := add(g.Holder); err != nil {
+			switch g.Holder.Kind {
+			case rbac.HolderUser, rbac.HolderInvite:
+				set[g.Holder] = true
+			case rbac.HolderTeam:
+				teams = append(teams, g.Holder.ID)
+			}
+		}
+	}
+	for _, team := range teams {
+		for u, err := range tx.r.TeamMembers(ctx, team) {
+			if err != nil {
 				return err
 			}
+			set[rbac.User(u)] = true
 		}
 	}
 	set[rbac.User(a.Owner)] = true
@@ -266,21 +380,24 @@ func (tx *Tx) holdersWithAccess(ctx context.Context, a store.Account, scope rbac
 }
 
 // related reports whether scope is on the path to, or below, one of within.
-func (tx *Tx) related(ctx context.Context, scope rbac.Ref, within []rbac.Ref) bool {
+func (tx *work) related(ctx context.Context, scope rbac.Ref, within []rbac.Ref) (bool, error) {
 	p, err := tx.r.Path(ctx, scope, nil)
 	if err != nil {
-		return false
+		return false, err
 	}
 	for _, w := range within {
 		if p.Contains(w) {
-			return true
+			return true, nil
 		}
 		wp, err := tx.r.Path(ctx, w, nil)
-		if err == nil && wp.Contains(scope) {
-			return true
+		if err != nil {
+			return false, err
+		}
+		if wp.Contains(scope) {
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // AccountAccess is an account a user belongs to, with the user's levels there (D29).
@@ -294,61 +411,95 @@ type AccountAccess struct {
 }
 
 // MyAccounts lists every account and organization the actor belongs to, with its
-// levels there (D29). For a token, the token's own account.
-func (tx *Tx) MyAccounts(ctx context.Context, actor rbac.Holder) ([]AccountAccess, error) {
-	if err := tx.checkActor(ctx, actor); err != nil {
-		return nil, err
+// levels there (D29), by kind and ID. For a token, the token's own account.
+type MyAccounts struct {
+	Page PageRequest
+}
+
+// Op returns "account.mine", its log name.
+func (MyAccounts) Op() string { return "account.mine" }
+
+func (q MyAccounts) from(after string) Lister[AccountAccess] { q.Page.After = after; return q }
+
+// Answer answers the query; call it through Get or Read.
+func (q MyAccounts) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[AccountAccess], error) {
+	tx := open(t)
+	limit, err := q.Page.limit()
+	if err != nil {
+		return Page[AccountAccess]{}, err
 	}
+	after, err := q.Page.cursor()
+	if err != nil {
+		return Page[AccountAccess]{}, err
+	}
+	if err := tx.checkActor(ctx, actor); err != nil {
+		return Page[AccountAccess]{}, err
+	}
+	key := func(r rbac.Ref) string { return strconv.Itoa(int(r.Kind)) + ":" + r.ID }
 	var tenants []rbac.Ref
 	if actor.Kind == rbac.HolderToken {
-		t, err := tx.r.Token(ctx, actor.ID)
+		tok, err := tx.r.Token(ctx, actor.ID)
 		if err != nil {
-			return nil, err
+			return Page[AccountAccess]{}, err
 		}
-		tenants = append(tenants, t.Tenant)
+		tenants = append(tenants, tok.Tenant)
 	} else {
 		for m, err := range tx.r.Memberships(ctx, actor.ID) {
 			if err != nil {
-				return nil, err
+				return Page[AccountAccess]{}, err
 			}
 			tenants = append(tenants, m.Tenant)
 		}
 	}
-	out := make([]AccountAccess, 0, len(tenants))
-	for _, t := range tenants {
-		a, err := tx.r.Account(ctx, t)
+	out := make([]AccountAccess, 0, min(len(tenants), limit+1))
+	for _, ref := range tenants {
+		if key(ref) <= after {
+			continue
+		}
+		acc, err := tx.accountAccess(ctx, actor, ref)
 		if err != nil {
-			return nil, err
+			return Page[AccountAccess]{}, err
 		}
-		lvl, err := tx.level(ctx, actor, t)
-		if err != nil {
-			return nil, err
-		}
-		acc := AccountAccess{Account: a, Level: lvl}
-		if lvl > rbac.None {
-			acc.Levels = append(acc.Levels, lvl)
-		}
-		holders := []rbac.Holder{actor}
-		if actor.Kind == rbac.HolderUser {
-			for tm, err := range tx.r.UserTeams(ctx, actor.ID, t) {
-				if err != nil {
-					return nil, err
-				}
-				holders = append(holders, rbac.Team(tm.ID))
-			}
-		}
-		for _, h := range holders {
-			for g, err := range tx.r.HolderGrants(ctx, h, t) {
-				if err != nil {
-					return nil, err
-				}
-				if !slices.Contains(acc.Levels, g.Level) {
-					acc.Levels = append(acc.Levels, g.Level)
-				}
-			}
-		}
-		slices.SortFunc(acc.Levels, func(x, y rbac.Level) int { return int(y) - int(x) })
 		out = append(out, acc)
+		if len(out) > limit {
+			break
+		}
 	}
-	return out, nil
+	return pageOf(out, limit, func(a AccountAccess) string { return key(a.Account.Ref) }), nil
+}
+
+func (tx *work) accountAccess(ctx context.Context, actor rbac.Holder, ref rbac.Ref) (AccountAccess, error) {
+	a, err := tx.r.Account(ctx, ref)
+	if err != nil {
+		return AccountAccess{}, err
+	}
+	lvl, err := tx.level(ctx, actor, ref)
+	if err != nil {
+		return AccountAccess{}, err
+	}
+	acc := AccountAccess{Account: a, Level: lvl}
+	if lvl > rbac.None {
+		acc.Levels = append(acc.Levels, lvl)
+	}
+	holders := []rbac.Holder{actor}
+	if actor.Kind == rbac.HolderUser {
+		for tm, err := range tx.r.UserTeams(ctx, actor.ID, ref) {
+			if err != nil {
+				return AccountAccess{}, err
+			}
+			holders = append(holders, rbac.Team(tm.ID))
+		}
+	}
+	for _, h := range holders {
+		for g, err := range tx.r.HolderGrants(ctx, h, ref) {
+			if err != nil {
+				return AccountAccess{}, err
+			}
+			if !slices.Contains(acc.Levels, g.Level) {
+				acc.Levels = append(acc.Levels, g.Level)
+			}
+		}
+	}
+	slices.SortFunc(acc.Levels, func(x, y rbac.Level) int { return int(y) - int(x) })
+	return acc, nil
 }

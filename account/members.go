@@ -7,47 +7,62 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
 
-// InviteRequest is an invitation by email with grants and team places in one call
-// (D19). Grants may be on the tenant and, when it is an organization, on its
-// sub-accounts and what they hold.
-type InviteRequest struct {
+// Invite invites an email address into the account or organization Tenant with
+// grants and team places in one call (D19). The actor needs admin there; the plan
+// must include user management (D21); the address must not be a member already
+// (ErrExists) and must fit in the seats (D20, C3); every grant and team place obeys
+// the rules on changing access (D11, D12). Grants may be on the tenant and, when it is
+// an organization, on its sub-accounts and what they hold.
+type Invite struct {
+	Tenant rbac.Ref
 	Email  string
 	Grants []GrantSpec
-	Teams  []string
+	Teams  []rbac.Holder // teams of the tenant (rbac.Team)
 }
 
-// Invite invites an email address into the account or organization tenant (D19). The
-// actor needs admin there; the plan must include user management (D21); the invited
-// address must not be a member already (ErrExists) and must fit in the seats (D20,
-// C3); every grant and team place obeys the rules on changing access (D11, D12).
-func (tx *Tx) Invite(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, req InviteRequest) (store.Invitation, error) {
-	if err := validTenant(tenant); err != nil {
+// Op returns "member.invite", its log name and audit action.
+func (Invite) Op() string { return "member.invite" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.Invitation, error) {
+	tx := open(t)
+	if err := validTenant("tenant", o.Tenant); err != nil {
 		return store.Invitation{}, err
 	}
-	email, err := NormalizeEmail(req.Email)
+	email, err := NormalizeEmail(o.Email)
 	if err != nil {
 		return store.Invitation{}, err
 	}
-	changes := specsAsChanges(req.Grants)
-	if err := validSpecs("grants", changes); err != nil {
+	changes := specsAsChanges(o.Grants)
+	if err := validChanges("grants", actor, rbac.Invite("new"), changes); err != nil {
 		return store.Invitation{}, err
 	}
-	if len(req.Teams) > MaxGrants {
+	if len(o.Teams) > MaxGrants {
 		return store.Invitation{}, invalid("teams", "more than %d entries", MaxGrants)
 	}
-	for i, id := range req.Teams {
-		if err := ValidID("teams["+strconv.Itoa(i)+"]", id); err != nil {
+	teams := make([]string, len(o.Teams))
+	for i, h := range o.Teams {
+		f := "teams[" + strconv.Itoa(i) + "]"
+		if h.Kind != rbac.HolderTeam {
+			return store.Invitation{}, invalid(f, "not a team")
+		}
+		if err := ValidID(f, h.ID); err != nil {
 			return store.Invitation{}, err
 		}
+		if slices.Contains(teams[:i], h.ID) {
+			return store.Invitation{}, invalid(f, "%v appears twice", h)
+		}
+		teams[i] = h.ID
 	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountMembersInvite, tenant); err != nil {
+	if _, _, err := tx.authorize(ctx, actor, rbac.AccountMembersInvite, o.Tenant); err != nil {
 		return store.Invitation{}, err
 	}
-	a, err := tx.r.Account(ctx, tenant)
+	a, err := tx.r.Account(ctx, o.Tenant)
 	if err != nil {
 		return store.Invitation{}, err
 	}
@@ -55,8 +70,10 @@ func (tx *Tx) Invite(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, re
 		return store.Invitation{}, errorsJoinPlan("user management", a.Plan)
 	}
 	if u, err := tx.r.UserByEmail(ctx, email); err == nil {
-		if _, err := tx.r.Member(ctx, tenant, u.ID); err == nil {
-			return store.Invitation{}, errorsExists("%v is already a member of %v (D19)", rbac.User(u.ID), tenant)
+		if m, err := tx.isMember(ctx, rbac.User(u.ID), o.Tenant); err != nil {
+			return store.Invitation{}, err
+		} else if m {
+			return store.Invitation{}, errorsExists("%v is already a member of %v (D19)", rbac.User(u.ID), o.Tenant)
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return store.Invitation{}, err
@@ -70,18 +87,18 @@ func (tx *Tx) Invite(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, re
 		if err != nil {
 			return store.Invitation{}, err
 		}
-		if _, counted := pool.emails[email]; !counted && len(pool.emails)+1 > pool.limit {
+		if _, counted := pool.emails[store.FoldKey(email)]; !counted && len(pool.emails)+1 > pool.limit {
 			return store.Invitation{}, seatError(len(pool.emails), pool.limit)
 		}
 	}
-	inv := store.Invitation{ID: tx.s.newID("inv"), Tenant: tenant, Email: email, InvitedBy: actor, Teams: slices.Clone(req.Teams), Created: tx.s.now()}
+	inv := store.Invitation{ID: tx.Env.NewID("inv"), Tenant: o.Tenant, Email: email, InvitedBy: actor, Teams: teams, Created: tx.Env.Now()}
 	if err := tx.w.InsertInvitation(ctx, inv); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return store.Invitation{}, errorsExists("an invitation of this address is pending in %v", tenant)
+			return store.Invitation{}, errorsExists("an invitation of this address is pending in %v", o.Tenant)
 		}
 		return store.Invitation{}, err
 	}
-	t := target{holder: rbac.Invite(inv.ID)}
+	tg := target{holder: rbac.Invite(inv.ID)}
 	var after []string
 	for _, c := range changes {
 		p, err := tx.r.Path(ctx, c.Scope, nil)
@@ -90,10 +107,10 @@ func (tx *Tx) Invite(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, re
 		} else if err != nil {
 			return store.Invitation{}, err
 		}
-		if !p.Contains(tenant) {
+		if !p.Contains(o.Tenant) {
 			return store.Invitation{}, notFound(c.Scope)
 		}
-		g, _, err := tx.planChange(ctx, actor, p.Tenant(), t, c)
+		g, _, err := tx.planChange(ctx, actor, p.Tenant(), tg, c)
 		if err != nil {
 			return store.Invitation{}, err
 		}
@@ -102,53 +119,68 @@ func (tx *Tx) Invite(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, re
 		}
 		after = append(after, c.Scope.String()+"="+c.Level.String())
 	}
-	for _, team := range req.Teams {
-		if err := tx.checkTeamPlace(ctx, actor, tenant, team, rbac.Invite(inv.ID), false); err != nil {
+	for _, team := range teams {
+		if err := tx.teamPlace(ctx, actor, a, team, rbac.Invite(inv.ID), false); err != nil {
 			return store.Invitation{}, err
 		}
-		after = append(after, "team:"+team)
+		after = append(after, rbac.Team(team).String())
 	}
-	return inv, tx.Audit(ctx, tenant, actor, "member.invite", rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
+	return inv, tx.audit(ctx, o, o.Tenant, actor, rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
 }
 
-// AcceptInvitation turns the invitation into memberships of the user actor, whose
+// AcceptInvitation turns an invitation into memberships of the acting user, whose
 // email must be the invited one: the user joins every account the invitation has
 // grants in, receives its grants and joins its teams (D19).
-func (tx *Tx) AcceptInvitation(ctx context.Context, actor rbac.Holder, id string) error {
-	if err := ValidID("invitation", id); err != nil {
-		return err
+type AcceptInvitation struct {
+	Invitation rbac.Holder // rbac.Invite(id)
+}
+
+// Op returns "invitation.accept", its log name and audit action.
+func (AcceptInvitation) Op() string { return "invitation.accept" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o AcceptInvitation) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	if o.Invitation.Kind != rbac.HolderInvite {
+		return struct{}{}, invalid("invitation", "not an invitation")
+	}
+	if err := ValidID("invitation", o.Invitation.ID); err != nil {
+		return struct{}{}, err
 	}
 	if err := tx.checkActor(ctx, actor); err != nil {
-		return err
+		return struct{}{}, err
 	}
 	if actor.Kind != rbac.HolderUser {
-		return notFound(rbac.Invite(id))
+		return struct{}{}, notFound(o.Invitation)
 	}
+	id := o.Invitation.ID
 	u, err := tx.r.User(ctx, actor.ID)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
 	inv, err := tx.r.Invitation(ctx, id)
-	if err != nil || !strings.EqualFold(inv.Email, u.Email) {
-		return notFound(rbac.Invite(id))
+	if errors.Is(err, store.ErrNotFound) || err == nil && store.FoldKey(inv.Email) != store.FoldKey(u.Email) {
+		return struct{}{}, notFound(o.Invitation)
+	} else if err != nil {
+		return struct{}{}, err
 	}
 	var grants []store.Grant
 	tenants := []rbac.Ref{inv.Tenant}
-	for g, err := range tx.r.HolderGrants(ctx, rbac.Invite(id), inv.Tenant) {
+	for g, err := range tx.r.HolderGrants(ctx, o.Invitation, inv.Tenant) {
 		if err != nil {
-			return err
+			return struct{}{}, err
 		}
 		grants = append(grants, g)
 	}
 	if inv.Tenant.Kind == rbac.KindOrganization {
-		for sub, err := range collect(tx.r.SubAccounts(ctx, inv.Tenant.ID)) {
+		for sub, err := range txn.Collect(tx.r.SubAccounts(ctx, inv.Tenant.ID)) {
 			if err != nil {
-				return err
+				return struct{}{}, err
 			}
 			n := len(grants)
-			for g, err := range tx.r.HolderGrants(ctx, rbac.Invite(id), sub.Ref) {
+			for g, err := range tx.r.HolderGrants(ctx, o.Invitation, sub.Ref) {
 				if err != nil {
-					return err
+					return struct{}{}, err
 				}
 				grants = append(grants, g)
 			}
@@ -158,77 +190,77 @@ func (tx *Tx) AcceptInvitation(ctx context.Context, actor rbac.Holder, id string
 		}
 	}
 	for _, t := range tenants {
-		if _, err := tx.r.Member(ctx, t, u.ID); errors.Is(err, store.ErrNotFound) {
-			if err := tx.w.InsertMember(ctx, store.Member{Tenant: t, User: u.ID, Created: tx.s.now()}); err != nil {
-				return err
+		if m, err := tx.isMember(ctx, actor, t); err != nil {
+			return struct{}{}, err
+		} else if !m {
+			if err := tx.w.InsertMember(ctx, store.Member{Tenant: t, User: u.ID, Created: tx.Env.Now()}); err != nil {
+				return struct{}{}, err
 			}
-		} else if err != nil {
-			return err
 		}
 	}
 	for _, g := range grants {
 		mine := g
-		mine.Holder = rbac.User(u.ID)
-		if cur, err := tx.r.Grant(ctx, mine.Holder, g.Scope); err == nil && cur.Level > g.Level {
+		mine.Holder = actor
+		cur, err := tx.r.Grant(ctx, mine.Holder, g.Scope)
+		if err == nil && cur.Level > g.Level {
 			continue
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return struct{}{}, err
 		}
 		if err := tx.w.PutGrant(ctx, mine); err != nil {
-			return err
+			return struct{}{}, err
 		}
 	}
 	for _, team := range inv.Teams {
 		err := tx.w.InsertTeamMember(ctx, team, u.ID)
+		// A team deleted since the invitation was made is skipped; so is a place
+		// the user already has.
 		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrExists) {
-			return err
+			return struct{}{}, err
 		}
 	}
 	if err := tx.w.DeleteInvitation(ctx, id); err != nil {
-		return err
+		return struct{}{}, err
 	}
-	return tx.Audit(ctx, inv.Tenant, actor, "member.accept", rbac.Invite(id).String(), "", actor.String())
+	return struct{}{}, tx.audit(ctx, o, inv.Tenant, actor, o.Invitation.String(), "", actor.String())
 }
 
-// RevokeInvitation removes a pending invitation with its grants (admin, D19).
-func (tx *Tx) RevokeInvitation(ctx context.Context, actor rbac.Holder, id string) error {
-	if err := ValidID("invitation", id); err != nil {
-		return err
+// RevokeInvitation removes a pending invitation of the account or organization Tenant
+// with its grants (admin, D19).
+type RevokeInvitation struct {
+	Tenant     rbac.Ref
+	Invitation rbac.Holder // rbac.Invite(id)
+}
+
+// Op returns "invitation.revoke", its log name and audit action.
+func (RevokeInvitation) Op() string { return "invitation.revoke" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o RevokeInvitation) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	if err := validTenant("tenant", o.Tenant); err != nil {
+		return struct{}{}, err
 	}
-	if err := tx.checkActor(ctx, actor); err != nil {
-		return err
+	if o.Invitation.Kind != rbac.HolderInvite {
+		return struct{}{}, invalid("invitation", "not an invitation")
 	}
-	inv, err := tx.r.Invitation(ctx, id)
+	if err := ValidID("invitation", o.Invitation.ID); err != nil {
+		return struct{}{}, err
+	}
+	a, err := tx.tenantOf(ctx, actor, o.Tenant)
 	if err != nil {
-		return notFound(rbac.Invite(id))
+		return struct{}{}, err
 	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountMembersInvite, inv.Tenant); err != nil {
-		var de *rbac.DeniedError
-		if errors.As(err, &de) {
-			return notFound(rbac.Invite(id))
-		}
-		return err
+	if _, err := tx.subject(ctx, actor, a, o.Invitation); err != nil {
+		return struct{}{}, err
 	}
-	if err := tx.w.DeleteInvitation(ctx, id); err != nil {
-		return err
+	if _, _, err := tx.authorize(ctx, actor, rbac.AccountMembersInvite, o.Tenant); err != nil {
+		return struct{}{}, err
 	}
-	return tx.Audit(ctx, inv.Tenant, actor, "member.revoke_invitation", rbac.Invite(id).String(), "invited", "")
-}
-
-// DeclineInvitations removes every invitation of email without a policy check or an
-// audit event: a step of deleting a profile (D30), audited by the caller.
-func (tx *Tx) DeclineInvitations(ctx context.Context, email string) error {
-	var ids []store.Invitation
-	for inv, err := range tx.r.InvitationsByEmail(ctx, email) {
-		if err != nil {
-			return err
-		}
-		ids = append(ids, inv)
+	if err := tx.w.DeleteInvitation(ctx, o.Invitation.ID); err != nil {
+		return struct{}{}, err
 	}
-	for _, inv := range ids {
-		if err := tx.w.DeleteInvitation(ctx, inv.ID); err != nil {
-			return err
-		}
-	}
-	return nil
+	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Invitation.String(), "invited", "")
 }
 
 // seats is a seat pool: the account, or the organization an account is in, with the
@@ -240,7 +272,7 @@ type seats struct {
 
 // seatPool counts the users of a's pool: every member of the account (or of the
 // organization and all its sub-accounts, once each) and every pending invitation.
-func (tx *Tx) seatPool(ctx context.Context, a store.Account) (seats, error) {
+func (tx *work) seatPool(ctx context.Context, a store.Account) (seats, error) {
 	root, err := tx.seatRoot(ctx, a)
 	if err != nil {
 		return seats{}, err
@@ -267,7 +299,7 @@ func (tx *Tx) seatPool(ctx context.Context, a store.Account) (seats, error) {
 				if err != nil {
 					return seats{}, err
 				}
-				pool.emails[strings.ToLower(u.Email)] = struct{}{}
+				pool.emails[store.FoldKey(u.Email)] = struct{}{}
 			}
 			if len(page) < 500 {
 				break
@@ -278,22 +310,21 @@ func (tx *Tx) seatPool(ctx context.Context, a store.Account) (seats, error) {
 			if err != nil {
 				return seats{}, err
 			}
-			pool.emails[strings.ToLower(inv.Email)] = struct{}{}
+			pool.emails[store.FoldKey(inv.Email)] = struct{}{}
 		}
 	}
 	return pool, nil
 }
 
-// seatLimit returns the seat limit of a's pool (0: none): its organization's plan's
-// for a sub-account, else its own.
-func (tx *Tx) seatLimit(ctx context.Context, a store.Account) (int, error) {
+// seatLimit returns the seat limit of a's pool (0: none).
+func (tx *work) seatLimit(ctx context.Context, a store.Account) (int, error) {
 	root, err := tx.seatRoot(ctx, a)
 	return tx.s.plans[root.Plan].Seats, err
 }
 
 // seatRoot returns the account whose plan and pool a's seats belong to: its
 // organization for a sub-account, else a itself.
-func (tx *Tx) seatRoot(ctx context.Context, a store.Account) (store.Account, error) {
+func (tx *work) seatRoot(ctx context.Context, a store.Account) (store.Account, error) {
 	if a.Org == "" {
 		return a, nil
 	}
@@ -301,23 +332,87 @@ func (tx *Tx) seatRoot(ctx context.Context, a store.Account) (store.Account, err
 }
 
 // seatsUsed returns how many seats a's pool uses.
-func (tx *Tx) seatsUsed(ctx context.Context, a store.Account) (int, error) {
+func (tx *work) seatsUsed(ctx context.Context, a store.Account) (int, error) {
 	p, err := tx.seatPool(ctx, a)
 	return len(p.emails), err
 }
 
-// Seats returns the seats used in the account's pool and its limit (0: none).
-func (tx *Tx) Seats(ctx context.Context, actor rbac.Holder, tenant rbac.Ref) (used, limit int, err error) {
-	if err := validTenant(tenant); err != nil {
-		return 0, 0, err
+// Seats returns the seats used in the pool of the account or organization Tenant and
+// its limit (0: none), for who may list its members.
+type Seats struct {
+	Tenant rbac.Ref
+}
+
+// SeatCount is the answer of Seats.
+type SeatCount struct {
+	Used  int
+	Limit int // 0: no limit
+}
+
+// Op returns "seats.get", its log name.
+func (Seats) Op() string { return "seats.get" }
+
+// Answer answers the query; call it through Get or Read.
+func (q Seats) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (SeatCount, error) {
+	tx := open(t)
+	if err := validTenant("tenant", q.Tenant); err != nil {
+		return SeatCount{}, err
 	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.MembersList, tenant); err != nil {
-		return 0, 0, err
+	if _, _, err := tx.authorize(ctx, actor, rbac.MembersList, q.Tenant); err != nil {
+		return SeatCount{}, err
 	}
-	a, err := tx.r.Account(ctx, tenant)
+	a, err := tx.r.Account(ctx, q.Tenant)
 	if err != nil {
-		return 0, 0, err
+		return SeatCount{}, err
 	}
 	p, err := tx.seatPool(ctx, a)
-	return len(p.emails), p.limit, err
+	return SeatCount{Used: len(p.emails), Limit: p.limit}, err
+}
+
+// MyInvitations lists the pending invitations of the acting user's email address,
+// across all accounts, by ID: what the signed-in user may accept.
+type MyInvitations struct {
+	Page PageRequest
+}
+
+// Op returns "invitation.mine", its log name.
+func (MyInvitations) Op() string { return "invitation.mine" }
+
+func (q MyInvitations) from(after string) Lister[store.Invitation] { q.Page.After = after; return q }
+
+// Answer answers the query; call it through Get or Read.
+func (q MyInvitations) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[store.Invitation], error) {
+	tx := open(t)
+	limit, err := q.Page.limit()
+	if err != nil {
+		return Page[store.Invitation]{}, err
+	}
+	after, err := q.Page.cursor()
+	if err != nil {
+		return Page[store.Invitation]{}, err
+	}
+	if err := tx.checkActor(ctx, actor); err != nil {
+		return Page[store.Invitation]{}, err
+	}
+	if actor.Kind != rbac.HolderUser {
+		return Page[store.Invitation]{}, nil
+	}
+	u, err := tx.r.User(ctx, actor.ID)
+	if err != nil {
+		return Page[store.Invitation]{}, err
+	}
+	var out []store.Invitation
+	for inv, err := range tx.r.InvitationsByEmail(ctx, u.Email) {
+		if err != nil {
+			return Page[store.Invitation]{}, err
+		}
+		if inv.ID <= after {
+			continue
+		}
+		out = append(out, inv)
+		if len(out) > limit {
+			break
+		}
+	}
+	return pageOf(out, limit, func(i store.Invitation) string { return i.ID }), nil
 }

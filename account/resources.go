@@ -4,43 +4,61 @@ import (
 	"context"
 	"slices"
 
+	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
 
-// CreateProject creates a project in the account (account admin, D7).
-func (tx *Tx) CreateProject(ctx context.Context, actor rbac.Holder, acct string, name string) (store.Resource, error) {
-	return tx.createResource(ctx, actor, rbac.ProjectCreate, rbac.Account(acct), rbac.KindProject, "proj", name)
+// createRule is, for each kind of resource that is created, the action creating it
+// needs on its parent (D7) and the prefix of its IDs.
+var createRule = map[rbac.Kind]struct {
+	action rbac.Action
+	parent rbac.Kind
+	prefix string
+}{
+	rbac.KindProject: {rbac.ProjectCreate, rbac.KindAccount, "proj"},
+	rbac.KindInbox:   {rbac.InboxCreate, rbac.KindProject, "inbox"},
+	rbac.KindDomain:  {rbac.DomainCreate, rbac.KindAccount, "dom"},
 }
 
-// CreateInbox creates an inbox in the project (project admin, D7).
-func (tx *Tx) CreateInbox(ctx context.Context, actor rbac.Holder, project string, name string) (store.Resource, error) {
-	return tx.createResource(ctx, actor, rbac.InboxCreate, rbac.Project(project), rbac.KindInbox, "inbox", name)
+// CreateResource creates a project or a sending domain in an account, or an inbox in
+// a project: creating a child needs admin on its parent (D7).
+type CreateResource struct {
+	Parent rbac.Ref
+	Kind   rbac.Kind // rbac.KindProject, rbac.KindInbox or rbac.KindDomain
+	Name   string
 }
 
-// CreateDomain creates a sending domain in the account (account admin, D7).
-func (tx *Tx) CreateDomain(ctx context.Context, actor rbac.Holder, acct string, name string) (store.Resource, error) {
-	return tx.createResource(ctx, actor, rbac.DomainCreate, rbac.Account(acct), rbac.KindDomain, "dom", name)
-}
+// Op returns "resource.create", its log name and audit action.
+func (CreateResource) Op() string { return "resource.create" }
 
-func (tx *Tx) createResource(ctx context.Context, actor rbac.Holder, action rbac.Action, parent rbac.Ref, kind rbac.Kind, prefix, name string) (store.Resource, error) {
-	if err := validRef("parent", parent); err != nil {
+// Apply runs the operation; call it through Do or Run.
+func (o CreateResource) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.Resource, error) {
+	tx := open(t)
+	rule, ok := createRule[o.Kind]
+	if !ok {
+		return store.Resource{}, invalid("kind", "only projects, inboxes and domains are created")
+	}
+	if o.Parent.Kind != rule.parent {
+		return store.Resource{}, invalid("parent", "a %v is created in a %v", o.Kind, rule.parent)
+	}
+	if err := validRef("parent", o.Parent); err != nil {
 		return store.Resource{}, err
 	}
-	name, err := ValidName("name", name)
+	name, err := ValidName("name", o.Name)
 	if err != nil {
 		return store.Resource{}, err
 	}
-	p, _, err := tx.authorize(ctx, actor, action, parent)
+	p, _, err := tx.authorize(ctx, actor, rule.action, o.Parent)
 	if err != nil {
 		return store.Resource{}, err
 	}
 	tenant := p.Tenant()
-	r := store.Resource{Ref: rbac.Ref{Kind: kind, ID: tx.s.newID(prefix)}, Parent: parent, Account: tenant.ID, Name: name, Created: tx.s.now()}
+	r := store.Resource{Ref: rbac.Ref{Kind: o.Kind, ID: tx.Env.NewID(rule.prefix)}, Parent: o.Parent, Account: tenant.ID, Name: name, Created: tx.Env.Now()}
 	if err := tx.w.InsertResource(ctx, r); err != nil {
 		return store.Resource{}, err
 	}
-	return r, tx.Audit(ctx, tenant, actor, kind.String()+".create", r.Ref.String(), "", parent.String())
+	return r, tx.audit(ctx, o, tenant, actor, r.Ref.String(), "", o.Parent.String())
 }
 
 var renameAction = map[rbac.Kind]rbac.Action{
@@ -52,51 +70,109 @@ var deleteAction = map[rbac.Kind]rbac.Action{
 }
 
 // RenameResource renames a project, inbox or domain (admin there).
-func (tx *Tx) RenameResource(ctx context.Context, actor rbac.Holder, ref rbac.Ref, name string) error {
-	action, ok := renameAction[ref.Kind]
+type RenameResource struct {
+	Resource rbac.Ref
+	Name     string
+}
+
+// Op returns "resource.rename", its log name and audit action.
+func (RenameResource) Op() string { return "resource.rename" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o RenameResource) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	action, ok := renameAction[o.Resource.Kind]
 	if !ok {
-		return invalid("resource.kind", "only projects, inboxes and domains are renamed")
+		return struct{}{}, invalid("resource.kind", "only projects, inboxes and domains are renamed")
 	}
-	if err := validRef("resource", ref); err != nil {
-		return err
+	if err := validRef("resource", o.Resource); err != nil {
+		return struct{}{}, err
 	}
-	name, err := ValidName("name", name)
+	name, err := ValidName("name", o.Name)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	p, _, err := tx.authorize(ctx, actor, action, ref)
+	p, _, err := tx.authorize(ctx, actor, action, o.Resource)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	r, err := tx.r.Resource(ctx, ref)
+	r, err := tx.r.Resource(ctx, o.Resource)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
 	r.Name = name
 	if err := tx.w.UpdateResource(ctx, r); err != nil {
-		return err
+		return struct{}{}, err
 	}
-	return tx.Audit(ctx, p.Tenant(), actor, ref.Kind.String()+".rename", ref.String(), "", "")
+	return struct{}{}, tx.audit(ctx, o, p.Tenant(), actor, o.Resource.String(), "", "")
 }
 
 // DeleteResource deletes a project (with its inboxes), an inbox or a domain, and every
 // grant on them (admin there).
-func (tx *Tx) DeleteResource(ctx context.Context, actor rbac.Holder, ref rbac.Ref) error {
-	action, ok := deleteAction[ref.Kind]
+type DeleteResource struct {
+	Resource rbac.Ref
+}
+
+// Op returns "resource.delete", its log name and audit action.
+func (DeleteResource) Op() string { return "resource.delete" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o DeleteResource) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	action, ok := deleteAction[o.Resource.Kind]
 	if !ok {
-		return invalid("resource.kind", "only projects, inboxes and domains are deleted")
+		return struct{}{}, invalid("resource.kind", "only projects, inboxes and domains are deleted")
 	}
-	if err := validRef("resource", ref); err != nil {
-		return err
+	if err := validRef("resource", o.Resource); err != nil {
+		return struct{}{}, err
 	}
-	p, _, err := tx.authorize(ctx, actor, action, ref)
+	p, _, err := tx.authorize(ctx, actor, action, o.Resource)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	if err := tx.w.DeleteResource(ctx, ref); err != nil {
-		return err
+	if err := tx.w.DeleteResource(ctx, o.Resource); err != nil {
+		return struct{}{}, err
 	}
-	return tx.Audit(ctx, p.Tenant(), actor, ref.Kind.String()+".delete", ref.String(), "", "")
+	return struct{}{}, tx.audit(ctx, o, p.Tenant(), actor, o.Resource.String(), "", "")
+}
+
+// Resource returns a scope below an account (a project, inbox, domain, billing,
+// templates or campaigns scope) that the actor can see, with the actor's effective
+// level on it.
+type Resource struct {
+	Resource rbac.Ref
+}
+
+// Op returns "resource.get", its log name.
+func (Resource) Op() string { return "resource.get" }
+
+// ResourceInfo is a resource with the actor's effective level on it.
+type ResourceInfo struct {
+	store.Resource
+	Level rbac.Level
+}
+
+// Answer answers the query; call it through Get or Read.
+func (q Resource) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (ResourceInfo, error) {
+	tx := open(t)
+	if err := validRef("resource", q.Resource); err != nil {
+		return ResourceInfo{}, err
+	}
+	if q.Resource.Kind.Ownable() {
+		return ResourceInfo{}, invalid("resource.kind", "an account or organization is read with Account")
+	}
+	if err := tx.checkActor(ctx, actor); err != nil {
+		return ResourceInfo{}, err
+	}
+	_, lvl, err := tx.visible(ctx, actor, q.Resource)
+	if err != nil {
+		return ResourceInfo{}, err
+	}
+	r, err := tx.r.Resource(ctx, q.Resource)
+	if err != nil {
+		return ResourceInfo{}, err
+	}
+	return ResourceInfo{Resource: r, Level: lvl}, nil
 }
 
 // Node is a scope of the resource tree with the actor's effective level on it.
@@ -111,19 +187,33 @@ type Node struct {
 // (its effective level there is admin or owner), as the platform's
 // permissions/resources: the account itself when the actor administers it, else each
 // administered resource with the resources below it.
-func (tx *Tx) Resources(ctx context.Context, actor rbac.Holder, acct string) ([]Node, error) {
-	if err := ValidID("account", acct); err != nil {
+type Resources struct {
+	Account rbac.Ref
+}
+
+// Op returns "resource.tree", its log name.
+func (Resources) Op() string { return "resource.tree" }
+
+// Answer answers the query; call it through Get or Read.
+func (q Resources) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) ([]Node, error) {
+	tx := open(t)
+	if q.Account.Kind != rbac.KindAccount {
+		return nil, invalid("account", "not an account")
+	}
+	if err := ValidID("account", q.Account.ID); err != nil {
 		return nil, err
 	}
-	ref := rbac.Account(acct)
 	if err := tx.checkActor(ctx, actor); err != nil {
 		return nil, err
 	}
-	a, err := tx.r.Account(ctx, ref)
-	if err != nil {
-		return nil, notFound(ref)
+	if _, _, err := tx.visible(ctx, actor, q.Account); err != nil {
+		return nil, err
 	}
-	root, err := tx.tree(ctx, actor, ref, a.Name)
+	a, err := tx.r.Account(ctx, q.Account)
+	if err != nil {
+		return nil, err
+	}
+	root, err := tx.tree(ctx, actor, q.Account, a.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -139,18 +229,11 @@ func (tx *Tx) Resources(ctx context.Context, actor rbac.Holder, acct string) ([]
 		}
 	}
 	walk(root)
-	if out == nil {
-		if lvl := root.Level; lvl == rbac.None {
-			if m, _ := tx.isMember(ctx, actor, ref); !m {
-				return nil, notFound(ref)
-			}
-		}
-	}
 	return out, nil
 }
 
 // tree builds the scope tree under ref with actor's level at every node.
-func (tx *Tx) tree(ctx context.Context, actor rbac.Holder, ref rbac.Ref, name string) (Node, error) {
+func (tx *work) tree(ctx context.Context, actor rbac.Holder, ref rbac.Ref, name string) (Node, error) {
 	lvl, err := tx.level(ctx, actor, ref)
 	if err != nil {
 		return Node{}, err

@@ -1,17 +1,37 @@
-// Package account holds the operations a service calls on accounts, organizations,
-// resources, members, teams, invitations and API tokens. Every operation runs in one
-// store transaction in which it checks the policy of package rbac and the rules of the
-// domain (cited by their IDs, D1…D31), makes the change and writes exactly one audit
-// event (D31). A refused or invalid operation changes nothing.
+// Package account is the front door of Tenantry: every operation on accounts,
+// organizations, resources, members, teams, invitations and API tokens, each a request
+// type run by one generic function, and the checks a service makes on every request.
 //
-// Actors are rbac.Holder values: a user (rbac.User(id)) or an API token
-// (rbac.Token(id), as returned by Service.Authenticate). Anything an actor cannot see
-// is reported as not found (ErrNotFound), never as forbidden, so existence does not
-// leak; what it can see but may not do is refused with an *rbac.DeniedError, which
-// carries the decision and the rule.
+// # Operations
 //
-// Operations are methods of Tx, so that several of them can be composed in one
-// transaction with Service.Update; each also has a Service method that runs it alone.
+// A change is a value of a request type (Invite, SetPermissions, RemoveMember,
+// CreateResource…) whose Name is both its log name and its audit action. Do runs it
+// in a transaction of its own:
+//
+//	inv, err := account.Do(ctx, svc, actor, account.Invite{Tenant: acct, Email: "bob@acme.test"})
+//
+// Run runs it inside a transaction that several operations share (Service.Update), or
+// inside a transaction of the host's own (Service.Join). Every change checks the policy
+// of package rbac and the rules cited by their IDs in POLICY.md, makes the change, and
+// appends exactly one audit event (D31); a refused or invalid change changes nothing.
+//
+// A read is a value of a query type (Members, Tokens, Events, Level…), answered by Get
+// in a read-only transaction of its own, or by Read inside any transaction. Listings
+// are paged with an opaque cursor (Page); All ranges over every item of a listing.
+//
+// # Actors and subjects
+//
+// Every scope and tenant is an rbac.Ref, every subject (user, team, token, invitation)
+// an rbac.Holder. The actor is the holder the operation runs as: a user
+// (rbac.User(id)), or an API token (rbac.Token(id), as Service.Authenticate returns).
+//
+// # Errors and existence
+//
+// What the actor cannot see — a scope, a member, a token, an invitation, a filter value
+// — answers exactly as what does not exist: ErrNotFound. What it can see but may not do
+// is refused with an *rbac.DeniedError carrying the decision and the rule. Authorize
+// gives a host the same answer for its own routes; Check answers with a decision, and
+// a host that maps its denial to 403 tells strangers what exists.
 package account
 
 import (
@@ -24,6 +44,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
@@ -42,10 +63,13 @@ var (
 	ErrSeatLimit = errors.New("account: seat limit reached")
 	// ErrPlan: the account's plan does not include the feature (D21).
 	ErrPlan = errors.New("account: not included in the plan")
-	// ErrUnauthenticated: the token secret is unknown, expired or reset.
+	// ErrUnauthenticated: the actor is not a live user or token, or a token secret is
+	// unknown, expired or reset.
 	ErrUnauthenticated = errors.New("account: unauthenticated")
 	// ErrInvalid is matched by every *InvalidError.
 	ErrInvalid = errors.New("account: invalid input")
+	// ErrReadOnly: a change was run in a read-only transaction (Service.View).
+	ErrReadOnly = txn.ErrReadOnly
 )
 
 // InvalidError reports an input that was refused before anything was read or changed.
@@ -103,30 +127,27 @@ type Options struct {
 	Plans []Plan
 }
 
-// Service runs the account operations on a store.
+// Service runs operations on a store. It is safe for concurrent use.
 type Service struct {
-	st     store.Store
-	now    func() time.Time
-	newID  func(string) string
-	rand   io.Reader
-	log    *slog.Logger
-	plans  map[string]Plan
-	first  string
-	check  store.Checker
-	buffer *bufPool
+	st    store.Store
+	env   txn.Env
+	log   *slog.Logger
+	plans map[string]Plan
+	check store.Checker
 }
 
 // New returns a Service over st.
 func New(st store.Store, opts Options) *Service {
-	s := &Service{st: st, now: opts.Now, newID: opts.NewID, rand: opts.Rand, log: opts.Logger}
-	if s.now == nil {
-		s.now = time.Now
+	s := &Service{st: st, log: opts.Logger}
+	s.env = txn.Env{Now: opts.Now, NewID: opts.NewID, Rand: opts.Rand, Svc: s}
+	if s.env.Now == nil {
+		s.env.Now = time.Now
 	}
-	if s.rand == nil {
-		s.rand = rand.Reader
+	if s.env.Rand == nil {
+		s.env.Rand = rand.Reader
 	}
-	if s.newID == nil {
-		s.newID = func(kind string) string {
+	if s.env.NewID == nil {
+		s.env.NewID = func(kind string) string {
 			var b [10]byte
 			if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
 				panic("account: crypto/rand failed: " + err.Error())
@@ -145,14 +166,10 @@ func New(st store.Store, opts Options) *Service {
 	for _, p := range plans {
 		s.plans[p.Name] = p
 	}
-	s.first = plans[0].Name
+	s.env.FirstPlan = plans[0].Name
 	s.check, _ = store.CheckerOf(st)
-	s.buffer = newBufPool()
 	return s
 }
-
-// Store returns the store the service runs on.
-func (s *Service) Store() store.Store { return s.st }
 
 // Plan returns the plan with the given name.
 func (s *Service) Plan(name string) (Plan, bool) {
@@ -160,86 +177,125 @@ func (s *Service) Plan(name string) (Plan, bool) {
 	return p, ok
 }
 
-// Tx is one store transaction in which account operations run. Get one from
-// Service.Update; it is valid only inside the closure.
-type Tx struct {
-	s *Service
-	r store.Reader
-	w store.Writer // nil in a read-only transaction
-}
+// Tx is one store transaction in which operations run: get one from Service.Update,
+// Service.View or Service.Join, and pass it to Run and Read. It is valid only while
+// its transaction is open.
+type Tx struct{ t txn.Tx }
 
-// Update runs fn in one store transaction: the operations fn calls on tx commit
-// together when fn returns nil, and none of them does when it returns an error. As
-// with store.Store.Update, fn may run again after a conflict.
+// Update runs fn in one store transaction: the operations fn runs on tx (with Run)
+// commit together when fn returns nil, and none of them does when it returns an
+// error. As with store.Store.Update, fn may run again after a conflict, so it must
+// have no effects outside the transaction.
 func (s *Service) Update(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	return s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
-		return fn(ctx, &Tx{s: s, r: w, w: w})
+		return fn(ctx, &Tx{txn.Tx{R: w, W: w, Env: &s.env}})
 	})
 }
 
-// Tx returns a Tx over a writer of a transaction that the caller manages, such as the
-// one pgstore.Store.UpdateTx hands over to run Tenantry's operations inside a
-// transaction of the service's own. The caller commits, rolls back and retries.
-func (s *Service) Tx(w store.Writer) *Tx { return &Tx{s: s, r: w, w: w} }
-
-// View runs fn with a read-only view of the store.
-func (s *Service) View(ctx context.Context, fn func(ctx context.Context, r store.Reader) error) error {
-	return s.st.View(ctx, fn)
+// View runs fn in a read-only store transaction: Read answers queries on tx, and Run
+// refuses every change with ErrReadOnly.
+func (s *Service) View(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
+		return fn(ctx, &Tx{txn.Tx{R: r, Env: &s.env}})
+	})
 }
 
-// Writer returns the transaction's store writer (nil in a read-only transaction), for
-// packages built on account, such as profile, that keep records of their own. Writes
-// made through it bypass the policy; callers must check what they change.
-func (tx *Tx) Writer() store.Writer { return tx.w }
+// Join returns a Tx over the writer of a transaction that the host manages, such as
+// the one pgstore.Store.UpdateTx hands over, so that operations commit or roll back
+// together with the host's own tables. The host commits, rolls back and retries.
+func (s *Service) Join(w store.Writer) *Tx { return &Tx{txn.Tx{R: w, W: w, Env: &s.env}} }
 
-// Reader returns the transaction's store reader.
-func (tx *Tx) Reader() store.Reader { return tx.r }
+// Op is a change: a request type of this package or of package profile. Op returns
+// its name, which is both its log name and its audit action ("member.invite"). Apply
+// is called by Do and Run only; its transaction parameter cannot be named outside
+// this module, so the set of operations is closed.
+type Op[R any] interface {
+	Op() string
+	Apply(ctx context.Context, tx *txn.Tx, actor rbac.Holder) (R, error)
+}
 
-// Now returns the service clock's time.
-func (tx *Tx) Now() time.Time { return tx.s.now() }
+// Query is a read: a query type of this package or of package profile, answered by
+// Get and Read. Op returns its log name.
+type Query[R any] interface {
+	Op() string
+	Answer(ctx context.Context, tx *txn.Tx, actor rbac.Holder) (R, error)
+}
 
-// NewID returns a new ID for a record of the given kind.
-func (tx *Tx) NewID(kind string) string { return tx.s.newID(kind) }
+// Do runs op as actor in a transaction of its own and returns its result. On error
+// nothing changed.
+func Do[R any](ctx context.Context, s *Service, actor rbac.Holder, op Op[R]) (R, error) {
+	var out R
+	err := s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
+		var err error
+		out, err = op.Apply(ctx, &txn.Tx{R: w, W: w, Env: &s.env}, actor)
+		return err
+	})
+	s.logged(ctx, op.Op(), actor, err)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return out, nil
+}
 
-// view runs a read-only operation in a View transaction.
-func view[T any](s *Service, ctx context.Context, fn func(ctx context.Context, tx *Tx) (T, error)) (T, error) {
-	var out T
+// Run runs op as actor inside tx. When op fails, the caller must return an error from
+// its Update closure (or roll back its own transaction): Run does not undo what op
+// wrote before failing.
+func Run[R any](ctx context.Context, tx *Tx, actor rbac.Holder, op Op[R]) (R, error) {
+	if tx.t.W == nil {
+		var zero R
+		return zero, ErrReadOnly
+	}
+	out, err := op.Apply(ctx, &tx.t, actor)
+	tx.t.Env.Svc.(*Service).logged(ctx, op.Op(), actor, err)
+	return out, err
+}
+
+// Get answers q as actor in a read-only transaction of its own.
+func Get[R any](ctx context.Context, s *Service, actor rbac.Holder, q Query[R]) (R, error) {
+	var out R
 	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
 		var err error
-		out, err = fn(ctx, &Tx{s: s, r: r})
+		out, err = q.Answer(ctx, &txn.Tx{R: r, Env: &s.env}, actor)
 		return err
 	})
 	if err != nil {
-		var zero T
+		var zero R
 		return zero, err
 	}
 	return out, nil
 }
 
-// run wraps one operation in its own transaction.
-func run[T any](s *Service, ctx context.Context, op string, fn func(ctx context.Context, tx *Tx) (T, error)) (T, error) {
-	var out T
-	err := s.Update(ctx, func(ctx context.Context, tx *Tx) error {
-		var err error
-		out, err = fn(ctx, tx)
-		return err
-	})
-	if err != nil {
-		var zero T
-		s.log.LogAttrs(ctx, slog.LevelDebug, "tenantry: refused", slog.String("op", op), slog.String("err", err.Error()))
-		return zero, err
-	}
-	s.log.LogAttrs(ctx, slog.LevelDebug, "tenantry: done", slog.String("op", op))
-	return out, nil
+// Read answers q as actor inside tx, seeing the transaction's own writes.
+func Read[R any](ctx context.Context, tx *Tx, actor rbac.Holder, q Query[R]) (R, error) {
+	return q.Answer(ctx, &tx.t, actor)
 }
 
-// Audit appends an audit event to the transaction (D31). Operations of this package
-// call it once each; packages built on account call it for their own changes. Events
-// carry IDs and levels only, never names or email addresses (D30).
-func (tx *Tx) Audit(ctx context.Context, tenant rbac.Ref, actor rbac.Holder, action, target, before, after string) error {
-	_, err := tx.w.AppendEvent(ctx, store.Event{
-		Time: tx.s.now(), Tenant: tenant, Actor: actor, Action: action,
-		Target: target, Before: before, After: after,
-	})
-	return err
+func (s *Service) logged(ctx context.Context, op string, actor rbac.Holder, err error) {
+	if !s.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	if err != nil {
+		s.log.LogAttrs(ctx, slog.LevelDebug, "tenantry: refused", slog.String("op", op), slog.String("actor", actor.String()), slog.String("err", err.Error()))
+		return
+	}
+	s.log.LogAttrs(ctx, slog.LevelDebug, "tenantry: done", slog.String("op", op), slog.String("actor", actor.String()))
+}
+
+// work is the working view of one transaction inside an operation: the raw reader and
+// writer, the service, and the helpers that check the policy.
+type work struct {
+	*txn.Tx
+	s *Service
+	r store.Reader
+	w store.Writer
+}
+
+func open(t *txn.Tx) *work {
+	return &work{Tx: t, s: t.Env.Svc.(*Service), r: t.R, w: t.W}
+}
+
+// audit appends op's audit event.
+func (tx *work) audit(ctx context.Context, op interface{ Op() string }, tenant rbac.Ref, actor rbac.Holder, target, before, after string) error {
+	return tx.Audit(ctx, tenant, actor, op.Op(), target, before, after)
 }

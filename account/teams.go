@@ -4,145 +4,192 @@ import (
 	"context"
 	"errors"
 
+	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
 
-// CreateTeam creates a team in the account or organization (admin). Give it grants
-// with SetPermissions(…, rbac.Team(id), …).
-func (tx *Tx) CreateTeam(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, name string) (store.Team, error) {
-	if err := validTenant(tenant); err != nil {
-		return store.Team{}, err
-	}
-	name, err := ValidName("name", name)
-	if err != nil {
-		return store.Team{}, err
-	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTeamsManage, tenant); err != nil {
-		return store.Team{}, err
-	}
-	t := store.Team{ID: tx.s.newID("team"), Tenant: tenant, Name: name, Created: tx.s.now()}
-	if err := tx.w.InsertTeam(ctx, t); err != nil {
-		return store.Team{}, err
-	}
-	return t, tx.Audit(ctx, tenant, actor, "team.create", rbac.Team(t.ID).String(), "", "")
+// CreateTeam creates a team in the account or organization Tenant (admin). Give it
+// grants with SetPermissions{Holder: rbac.Team(id)}.
+type CreateTeam struct {
+	Tenant rbac.Ref
+	Name   string
 }
 
-// team loads a team the actor may manage.
-func (tx *Tx) team(ctx context.Context, actor rbac.Holder, id string) (store.Team, error) {
-	if err := ValidID("team", id); err != nil {
+// Op returns "team.create", its log name and audit action.
+func (CreateTeam) Op() string { return "team.create" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o CreateTeam) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.Team, error) {
+	tx := open(t)
+	if err := validTenant("tenant", o.Tenant); err != nil {
 		return store.Team{}, err
 	}
-	if err := tx.checkActor(ctx, actor); err != nil {
-		return store.Team{}, err
-	}
-	t, err := tx.r.Team(ctx, id)
+	name, err := ValidName("name", o.Name)
 	if err != nil {
-		return store.Team{}, notFound(rbac.Team(id))
-	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTeamsManage, t.Tenant); err != nil {
-		var de *rbac.DeniedError
-		if errors.As(err, &de) {
-			return store.Team{}, notFound(rbac.Team(id))
-		}
 		return store.Team{}, err
 	}
-	return t, nil
+	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTeamsManage, o.Tenant); err != nil {
+		return store.Team{}, err
+	}
+	team := store.Team{ID: tx.Env.NewID("team"), Tenant: o.Tenant, Name: name, Created: tx.Env.Now()}
+	if err := tx.w.InsertTeam(ctx, team); err != nil {
+		return store.Team{}, err
+	}
+	return team, tx.audit(ctx, o, o.Tenant, actor, rbac.Team(team.ID).String(), "", "")
+}
+
+// team loads a team of tenant that the actor may manage: ErrNotFound naming the team
+// when it is not a team of tenant or the actor may not manage teams there.
+func (tx *work) team(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, team rbac.Holder) (store.Account, store.Team, error) {
+	if err := validTenant("tenant", tenant); err != nil {
+		return store.Account{}, store.Team{}, err
+	}
+	if team.Kind != rbac.HolderTeam {
+		return store.Account{}, store.Team{}, invalid("team", "not a team")
+	}
+	if err := ValidID("team", team.ID); err != nil {
+		return store.Account{}, store.Team{}, err
+	}
+	a, err := tx.tenantOf(ctx, actor, tenant)
+	if err != nil {
+		return store.Account{}, store.Team{}, err
+	}
+	if _, err := tx.subject(ctx, actor, a, team); err != nil {
+		return store.Account{}, store.Team{}, err
+	}
+	t, err := tx.r.Team(ctx, team.ID)
+	return a, t, err
 }
 
 // RenameTeam renames a team (admin).
-func (tx *Tx) RenameTeam(ctx context.Context, actor rbac.Holder, id, name string) error {
-	name, err := ValidName("name", name)
+type RenameTeam struct {
+	Tenant rbac.Ref
+	Team   rbac.Holder
+	Name   string
+}
+
+// Op returns "team.rename", its log name and audit action.
+func (RenameTeam) Op() string { return "team.rename" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o RenameTeam) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	name, err := ValidName("name", o.Name)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	t, err := tx.team(ctx, actor, id)
+	_, team, err := tx.team(ctx, actor, o.Tenant, o.Team)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	t.Name = name
-	if err := tx.w.UpdateTeam(ctx, t); err != nil {
-		return err
+	team.Name = name
+	if err := tx.w.UpdateTeam(ctx, team); err != nil {
+		return struct{}{}, err
 	}
-	return tx.Audit(ctx, t.Tenant, actor, "team.rename", rbac.Team(id).String(), "", "")
+	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Team.String(), "", "")
 }
 
 // DeleteTeam deletes a team with its grants. Its members lose the team's access, so
 // the rules on changing access apply to every grant of the team (D10, D11, D12). An
 // owner who is in the team (having joined before becoming owner) loses the place but
 // not any access: the owner holds owner throughout the account (D9).
-func (tx *Tx) DeleteTeam(ctx context.Context, actor rbac.Holder, id string) error {
-	t, err := tx.team(ctx, actor, id)
+type DeleteTeam struct {
+	Tenant rbac.Ref
+	Team   rbac.Holder
+}
+
+// Op returns "team.delete", its log name and audit action.
+func (DeleteTeam) Op() string { return "team.delete" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o DeleteTeam) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	_, team, err := tx.team(ctx, actor, o.Tenant, o.Team)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	if err := tx.checkTeamGrants(ctx, actor, t, rbac.Team(id), true); err != nil {
-		return err
+	if err := tx.checkTeamGrants(ctx, actor, team, o.Team, true); err != nil {
+		return struct{}{}, err
 	}
-	if err := tx.w.DeleteTeam(ctx, id); err != nil {
-		return err
+	if err := tx.w.DeleteTeam(ctx, team.ID); err != nil {
+		return struct{}{}, err
 	}
-	return tx.Audit(ctx, t.Tenant, actor, "team.delete", rbac.Team(id).String(), "", "")
+	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Team.String(), "", "")
 }
 
 // AddTeamMember adds a member of the team's account to the team, giving them the
 // team's grants: the actor must be able to give each of them (D11, D12), and the user
 // may be neither the owner (D9) nor the actor (D10).
-func (tx *Tx) AddTeamMember(ctx context.Context, actor rbac.Holder, team, user string) error {
-	return tx.teamMember(ctx, actor, team, user, false)
+type AddTeamMember struct {
+	Tenant rbac.Ref
+	Team   rbac.Holder
+	Member rbac.Holder
+}
+
+// Op returns "team.add_member", its log name and audit action.
+func (AddTeamMember) Op() string { return "team.add_member" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o AddTeamMember) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	return struct{}{}, open(t).teamMember(ctx, o, actor, o.Tenant, o.Team, o.Member, false)
 }
 
 // RemoveTeamMember removes a user from the team, taking the team's grants from them,
 // under the same rules as AddTeamMember.
-func (tx *Tx) RemoveTeamMember(ctx context.Context, actor rbac.Holder, team, user string) error {
-	return tx.teamMember(ctx, actor, team, user, true)
+type RemoveTeamMember struct {
+	Tenant rbac.Ref
+	Team   rbac.Holder
+	Member rbac.Holder
 }
 
-func (tx *Tx) teamMember(ctx context.Context, actor rbac.Holder, team, user string, remove bool) error {
-	if err := ValidID("user", user); err != nil {
+// Op returns "team.remove_member", its log name and audit action.
+func (RemoveTeamMember) Op() string { return "team.remove_member" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o RemoveTeamMember) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	return struct{}{}, open(t).teamMember(ctx, o, actor, o.Tenant, o.Team, o.Member, true)
+}
+
+func (tx *work) teamMember(ctx context.Context, op interface{ Op() string }, actor rbac.Holder, tenant rbac.Ref, team, member rbac.Holder, remove bool) error {
+	if member.Kind != rbac.HolderUser {
+		return invalid("member", "not a user")
+	}
+	if err := ValidID("member", member.ID); err != nil {
 		return err
 	}
-	t, err := tx.team(ctx, actor, team)
+	a, t, err := tx.team(ctx, actor, tenant, team)
 	if err != nil {
 		return err
 	}
-	if err := tx.checkTeamPlace(ctx, actor, t.Tenant, team, rbac.User(user), remove); err != nil {
+	if _, err := tx.subject(ctx, actor, a, member); err != nil {
 		return err
 	}
-	action, before, after := "team.add_member", "", "member"
+	if err := tx.teamPlace(ctx, actor, a, t.ID, member, remove); err != nil {
+		return err
+	}
+	before, after := "", "member"
 	if remove {
-		action, before, after = "team.remove_member", "member", ""
+		before, after = "member", ""
 	}
-	return tx.Audit(ctx, t.Tenant, actor, action, rbac.Team(team).String()+"/"+rbac.User(user).String(), before, after)
+	return tx.audit(ctx, op, tenant, actor, team.String()+"/"+member.String(), before, after)
 }
 
-// checkTeamPlace checks and makes (or with remove, takes) the place of holder (a user
-// or an invitation) in team, within tenant.
-func (tx *Tx) checkTeamPlace(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, team string, holder rbac.Holder, remove bool) error {
+// teamPlace checks and makes (or with remove, takes) the place of holder (a user or
+// an invitation) in team, within a.
+func (tx *work) teamPlace(ctx context.Context, actor rbac.Holder, a store.Account, team string, holder rbac.Holder, remove bool) error {
 	t, err := tx.r.Team(ctx, team)
-	if err != nil || t.Tenant != tenant {
+	if errors.Is(err, store.ErrNotFound) || err == nil && t.Tenant != a.Ref {
 		return notFound(rbac.Team(team))
-	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTeamsManage, tenant); err != nil {
+	} else if err != nil {
 		return err
 	}
-	a, err := tx.r.Account(ctx, tenant)
+	lvl, err := tx.level(ctx, actor, a.Ref)
 	if err != nil {
 		return err
 	}
-	if holder.Kind == rbac.HolderUser {
-		if _, err := tx.r.Member(ctx, tenant, holder.ID); err != nil {
-			return notFound(holder)
-		}
-		d := rbac.Decision{Action: rbac.AccountTeamsManage, Scope: tenant, Need: rbac.Admin}
-		switch {
-		case a.Owner == holder.ID:
-			d.Rule = rbac.RuleOwnerImmutable
-			return d.Err()
-		case holder == actor:
-			d.Rule = rbac.RuleNoSelfChange
-			return d.Err()
-		}
+	if d := rbac.DecideTeamPlace(actor, lvl, holder, rbac.User(a.Owner), a.Ref); !d.Allowed {
+		return d.Err()
 	}
 	if err := tx.checkTeamGrants(ctx, actor, t, holder, false); err != nil {
 		return err
@@ -162,9 +209,9 @@ func (tx *Tx) checkTeamPlace(ctx context.Context, actor rbac.Holder, tenant rbac
 	return nil
 }
 
-// checkTeamGrants checks that actor may give or take every grant of team t (D11,
-// D12), and with selfCheck that the actor is not in the team (D10).
-func (tx *Tx) checkTeamGrants(ctx context.Context, actor rbac.Holder, t store.Team, target rbac.Holder, selfCheck bool) error {
+// checkTeamGrants checks that actor may give or take every grant of team t to or
+// from target (D11, D12), and with selfCheck that the actor is not in the team (D10).
+func (tx *work) checkTeamGrants(ctx context.Context, actor rbac.Holder, t store.Team, target rbac.Holder, selfCheck bool) error {
 	includes := false
 	if selfCheck && actor.Kind == rbac.HolderUser {
 		in, err := tx.inTeam(ctx, t.ID, actor.ID)
@@ -181,8 +228,12 @@ func (tx *Tx) checkTeamGrants(ctx context.Context, actor rbac.Holder, t store.Te
 		grants = append(grants, g)
 	}
 	if includes && len(grants) == 0 {
-		d := rbac.Decision{Action: rbac.AccountTeamsManage, Scope: t.Tenant, Need: rbac.Admin, Rule: rbac.RuleNoSelfChange}
-		return d.Err()
+		// Deleting a team one is in changes one's own places (D10).
+		lvl, err := tx.level(ctx, actor, t.Tenant)
+		if err != nil {
+			return err
+		}
+		return rbac.DecideChange(rbac.Change{Actor: actor, ActorLevel: lvl, Target: target, Scope: t.Tenant, TargetIncludesActor: true}).Err()
 	}
 	for _, g := range grants {
 		lvl, err := tx.level(ctx, actor, g.Scope)
@@ -200,20 +251,88 @@ func (tx *Tx) checkTeamGrants(ctx context.Context, actor rbac.Holder, t store.Te
 	return nil
 }
 
-// Teams lists the teams of the account or organization (admin).
-func (tx *Tx) Teams(ctx context.Context, actor rbac.Holder, tenant rbac.Ref) ([]store.Team, error) {
-	if err := validTenant(tenant); err != nil {
-		return nil, err
+// Teams lists the teams of the account or organization Tenant (admin), by ID.
+type Teams struct {
+	Tenant rbac.Ref
+	Page   PageRequest
+}
+
+// Op returns "team.list", its log name.
+func (Teams) Op() string { return "team.list" }
+
+func (q Teams) from(after string) Lister[store.Team] { q.Page.After = after; return q }
+
+// Answer answers the query; call it through Get or Read.
+func (q Teams) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[store.Team], error) {
+	tx := open(t)
+	if err := validTenant("tenant", q.Tenant); err != nil {
+		return Page[store.Team]{}, err
 	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTeamsManage, tenant); err != nil {
-		return nil, err
+	limit, err := q.Page.limit()
+	if err != nil {
+		return Page[store.Team]{}, err
+	}
+	after, err := q.Page.cursor()
+	if err != nil {
+		return Page[store.Team]{}, err
+	}
+	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTeamsManage, q.Tenant); err != nil {
+		return Page[store.Team]{}, err
 	}
 	var out []store.Team
-	for t, err := range tx.r.Teams(ctx, tenant) {
+	for team, err := range tx.r.Teams(ctx, q.Tenant) {
 		if err != nil {
-			return nil, err
+			return Page[store.Team]{}, err
 		}
-		out = append(out, t)
+		if team.ID <= after {
+			continue
+		}
+		out = append(out, team)
+		if len(out) > limit {
+			break
+		}
 	}
-	return out, nil
+	return pageOf(out, limit, func(t store.Team) string { return t.ID }), nil
+}
+
+// TeamMembers lists the members of a team (admin), as user holders in ID order.
+type TeamMembers struct {
+	Tenant rbac.Ref
+	Team   rbac.Holder
+	Page   PageRequest
+}
+
+// Op returns "team.members", its log name.
+func (TeamMembers) Op() string { return "team.members" }
+
+func (q TeamMembers) from(after string) Lister[rbac.Holder] { q.Page.After = after; return q }
+
+// Answer answers the query; call it through Get or Read.
+func (q TeamMembers) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[rbac.Holder], error) {
+	tx := open(t)
+	limit, err := q.Page.limit()
+	if err != nil {
+		return Page[rbac.Holder]{}, err
+	}
+	after, err := q.Page.cursor()
+	if err != nil {
+		return Page[rbac.Holder]{}, err
+	}
+	if _, _, err := tx.team(ctx, actor, q.Tenant, q.Team); err != nil {
+		return Page[rbac.Holder]{}, err
+	}
+	var out []rbac.Holder
+	for u, err := range tx.r.TeamMembers(ctx, q.Team.ID) {
+		if err != nil {
+			return Page[rbac.Holder]{}, err
+		}
+		if u <= after {
+			continue
+		}
+		out = append(out, rbac.User(u))
+		if len(out) > limit {
+			break
+		}
+	}
+	return pageOf(out, limit, func(h rbac.Holder) string { return h.ID }), nil
 }

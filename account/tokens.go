@@ -7,10 +7,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
@@ -21,16 +21,6 @@ const (
 	MaxTokenLifetime     = 5 * 365 * 24 * time.Hour
 )
 
-// TokenRequest asks for a new API token with grants (D22, D23).
-type TokenRequest struct {
-	Name   string
-	Grants []GrantSpec
-	// Expires is when the token stops working: at most five years ahead, not in
-	// the past. Zero means one year from now, unless NeverExpires.
-	Expires      time.Time
-	NeverExpires bool
-}
-
 // TokenInfo is a token as listed: its record without the secret's hash, and its
 // grants.
 type TokenInfo struct {
@@ -38,68 +28,85 @@ type TokenInfo struct {
 	Grants []store.Grant
 }
 
-// CreateToken creates an API token in the account or organization tenant (admin,
+// NewToken is a token just created or reset, with its secret: the only time the
+// secret is shown (D23).
+type NewToken struct {
+	TokenInfo
+	Secret string
+}
+
+// CreateToken creates an API token in the account or organization Tenant (admin,
 // D22): its grants obey the rules on changing access, so they never exceed the
 // creator's (D12) and are never owner. The secret is returned once and only its hash
 // and last four characters are kept (D23).
-func (tx *Tx) CreateToken(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, req TokenRequest) (TokenInfo, string, error) {
-	if err := validTenant(tenant); err != nil {
-		return TokenInfo{}, "", err
+type CreateToken struct {
+	Tenant rbac.Ref
+	Name   string
+	Grants []GrantSpec
+	// Expires is when the token stops working: at most five years ahead, not in the
+	// past. Zero means one year from now, unless NeverExpires.
+	Expires      time.Time
+	NeverExpires bool
+}
+
+// Op returns "token.create", its log name and audit action.
+func (CreateToken) Op() string { return "token.create" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o CreateToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewToken, error) {
+	tx := open(t)
+	if err := validTenant("tenant", o.Tenant); err != nil {
+		return NewToken{}, err
 	}
-	name, err := ValidName("name", req.Name)
+	name, err := ValidName("name", o.Name)
 	if err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	changes := specsAsChanges(req.Grants)
-	if err := validSpecs("grants", changes); err != nil {
-		return TokenInfo{}, "", err
+	changes := specsAsChanges(o.Grants)
+	if err := validChanges("grants", actor, rbac.Token("new"), changes); err != nil {
+		return NewToken{}, err
 	}
-	for i, c := range changes {
-		if !tokenKinds.Has(c.Scope.Kind) {
-			return TokenInfo{}, "", invalid("grants["+strconv.Itoa(i)+"].scope", "a token holds grants on organizations, accounts, projects, inboxes and domains only (D22)")
-		}
-	}
-	now := tx.s.now()
-	expires := req.Expires
+	now := tx.Env.Now()
+	expires := o.Expires
 	switch {
-	case req.NeverExpires && !expires.IsZero():
-		return TokenInfo{}, "", invalid("expires", "both a date and never")
-	case req.NeverExpires:
+	case o.NeverExpires && !expires.IsZero():
+		return NewToken{}, invalid("expires", "both a date and never")
+	case o.NeverExpires:
 	case expires.IsZero():
 		expires = now.Add(DefaultTokenLifetime)
 	case !expires.After(now):
-		return TokenInfo{}, "", invalid("expires", "in the past (D23)")
+		return NewToken{}, invalid("expires", "in the past (D23)")
 	case expires.After(now.Add(MaxTokenLifetime)):
-		return TokenInfo{}, "", invalid("expires", "more than five years ahead (D23)")
+		return NewToken{}, invalid("expires", "more than five years ahead (D23)")
 	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTokensManage, tenant); err != nil {
-		return TokenInfo{}, "", err
+	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTokensManage, o.Tenant); err != nil {
+		return NewToken{}, err
 	}
 	creator, err := tx.creator(ctx, actor)
 	if err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	t := store.Token{ID: tx.s.newID("tok"), Tenant: tenant, Name: name, CreatedBy: creator, Created: now, Expires: expires}
-	secret, err := tx.issue(&t)
+	tok := store.Token{ID: tx.Env.NewID("tok"), Tenant: o.Tenant, Name: name, CreatedBy: creator, Created: now, Expires: expires}
+	secret, err := tx.issue(&tok)
 	if err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	if err := tx.w.InsertToken(ctx, t); err != nil {
-		return TokenInfo{}, "", err
+	if err := tx.w.InsertToken(ctx, tok); err != nil {
+		return NewToken{}, err
 	}
-	_, after, err := tx.applyChanges(ctx, actor, tenant, target{holder: rbac.Token(t.ID)}, changes)
+	_, after, err := tx.applyChanges(ctx, actor, o.Tenant, target{holder: rbac.Token(tok.ID)}, changes)
 	if err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	info, err := tx.tokenInfo(ctx, t)
+	info, err := tx.tokenInfo(ctx, tok)
 	if err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	return info, secret, tx.Audit(ctx, tenant, actor, "token.create", rbac.Token(t.ID).String(), "", after)
+	return NewToken{TokenInfo: info, Secret: secret}, tx.audit(ctx, o, o.Tenant, actor, rbac.Token(tok.ID).String(), "", after)
 }
 
 // creator is the user a token created by actor is attributed to.
-func (tx *Tx) creator(ctx context.Context, actor rbac.Holder) (string, error) {
+func (tx *work) creator(ctx context.Context, actor rbac.Holder) (string, error) {
 	if actor.Kind != rbac.HolderToken {
 		return actor.ID, nil
 	}
@@ -112,9 +119,9 @@ func (tx *Tx) creator(ctx context.Context, actor rbac.Holder) (string, error) {
 
 // issue draws a new secret for t and records its hash and last four characters. A
 // secret is the token's ID, a dot and 64 hex digits.
-func (tx *Tx) issue(t *store.Token) (string, error) {
+func (tx *work) issue(t *store.Token) (string, error) {
 	var b [32]byte
-	if _, err := io.ReadFull(tx.s.rand, b[:]); err != nil {
+	if _, err := io.ReadFull(tx.Env.Rand, b[:]); err != nil {
 		return "", err
 	}
 	secret := t.ID + "." + hex.EncodeToString(b[:])
@@ -124,11 +131,11 @@ func (tx *Tx) issue(t *store.Token) (string, error) {
 	return secret, nil
 }
 
-func (tx *Tx) tokenLive(t store.Token) bool {
-	return t.ResetTo == "" && (t.Expires.IsZero() || tx.s.now().Before(t.Expires))
+func (s *Service) tokenLive(t store.Token) bool {
+	return t.ResetTo == "" && (t.Expires.IsZero() || s.env.Now().Before(t.Expires))
 }
 
-func (tx *Tx) tokenInfo(ctx context.Context, t store.Token) (TokenInfo, error) {
+func (tx *work) tokenInfo(ctx context.Context, t store.Token) (TokenInfo, error) {
 	info := TokenInfo{Token: t}
 	info.Hash = nil
 	for g, err := range tx.r.HolderGrants(ctx, rbac.Token(t.ID), t.Tenant) {
@@ -140,114 +147,170 @@ func (tx *Tx) tokenInfo(ctx context.Context, t store.Token) (TokenInfo, error) {
 	return info, nil
 }
 
-// managedToken loads a token the actor may manage.
-func (tx *Tx) managedToken(ctx context.Context, actor rbac.Holder, id string) (store.Token, error) {
-	if err := ValidID("token", id); err != nil {
+// managedToken loads a token of tenant the actor may manage: ErrNotFound naming it
+// otherwise, as for a token that does not exist.
+func (tx *work) managedToken(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, token rbac.Holder) (store.Token, error) {
+	if err := validTenant("tenant", tenant); err != nil {
 		return store.Token{}, err
 	}
-	if err := tx.checkActor(ctx, actor); err != nil {
+	if token.Kind != rbac.HolderToken {
+		return store.Token{}, invalid("token", "not a token")
+	}
+	if err := ValidID("token", token.ID); err != nil {
 		return store.Token{}, err
 	}
-	t, err := tx.r.Token(ctx, id)
+	a, err := tx.tenantOf(ctx, actor, tenant)
 	if err != nil {
-		return store.Token{}, notFound(rbac.Token(id))
-	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTokensManage, t.Tenant); err != nil {
-		var de *rbac.DeniedError
-		if errors.As(err, &de) {
-			return store.Token{}, notFound(rbac.Token(id))
-		}
 		return store.Token{}, err
 	}
-	return t, nil
+	if _, err := tx.subject(ctx, actor, a, token); err != nil {
+		return store.Token{}, err
+	}
+	return tx.r.Token(ctx, token.ID)
 }
 
-// Token returns a token of the actor's account (admin).
-func (tx *Tx) Token(ctx context.Context, actor rbac.Holder, id string) (TokenInfo, error) {
-	t, err := tx.managedToken(ctx, actor, id)
+// Token returns a token of the account or organization Tenant (admin).
+type Token struct {
+	Tenant rbac.Ref
+	Token  rbac.Holder
+}
+
+// Op returns "token.get", its log name.
+func (Token) Op() string { return "token.get" }
+
+// Answer answers the query; call it through Get or Read.
+func (q Token) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (TokenInfo, error) {
+	tx := open(t)
+	tok, err := tx.managedToken(ctx, actor, q.Tenant, q.Token)
 	if err != nil {
 		return TokenInfo{}, err
 	}
-	return tx.tokenInfo(ctx, t)
+	return tx.tokenInfo(ctx, tok)
 }
 
-// Tokens lists the tokens of the account or organization (admin).
-func (tx *Tx) Tokens(ctx context.Context, actor rbac.Holder, tenant rbac.Ref) ([]TokenInfo, error) {
-	if err := validTenant(tenant); err != nil {
-		return nil, err
+// Tokens lists the tokens of the account or organization Tenant (admin), by ID.
+type Tokens struct {
+	Tenant rbac.Ref
+	Page   PageRequest
+}
+
+// Op returns "token.list", its log name.
+func (Tokens) Op() string { return "token.list" }
+
+func (q Tokens) from(after string) Lister[TokenInfo] { q.Page.After = after; return q }
+
+// Answer answers the query; call it through Get or Read.
+func (q Tokens) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[TokenInfo], error) {
+	tx := open(t)
+	if err := validTenant("tenant", q.Tenant); err != nil {
+		return Page[TokenInfo]{}, err
 	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTokensManage, tenant); err != nil {
-		return nil, err
+	limit, err := q.Page.limit()
+	if err != nil {
+		return Page[TokenInfo]{}, err
+	}
+	after, err := q.Page.cursor()
+	if err != nil {
+		return Page[TokenInfo]{}, err
+	}
+	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTokensManage, q.Tenant); err != nil {
+		return Page[TokenInfo]{}, err
 	}
 	var toks []store.Token
-	for t, err := range tx.r.Tokens(ctx, tenant) {
+	for tok, err := range tx.r.Tokens(ctx, q.Tenant) {
 		if err != nil {
-			return nil, err
+			return Page[TokenInfo]{}, err
 		}
-		toks = append(toks, t)
+		if tok.ID <= after {
+			continue
+		}
+		toks = append(toks, tok)
+		if len(toks) > limit {
+			break
+		}
 	}
 	out := make([]TokenInfo, 0, len(toks))
-	for _, t := range toks {
-		info, err := tx.tokenInfo(ctx, t)
+	for _, tok := range toks {
+		info, err := tx.tokenInfo(ctx, tok)
 		if err != nil {
-			return nil, err
+			return Page[TokenInfo]{}, err
 		}
 		out = append(out, info)
 	}
-	return out, nil
+	return pageOf(out, limit, func(t TokenInfo) string { return t.ID }), nil
 }
 
-// ResetToken expires the token's secret and issues a new token with the same grants
-// and expiry, whose secret is returned once (D23). An expired or already reset token
+// ResetToken expires a token's secret and issues a new token with the same grants and
+// expiry, whose secret is returned once (D23). An expired or already reset token
 // cannot be reset.
-func (tx *Tx) ResetToken(ctx context.Context, actor rbac.Holder, id string) (TokenInfo, string, error) {
-	old, err := tx.managedToken(ctx, actor, id)
+type ResetToken struct {
+	Tenant rbac.Ref
+	Token  rbac.Holder
+}
+
+// Op returns "token.reset", its log name and audit action.
+func (ResetToken) Op() string { return "token.reset" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o ResetToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewToken, error) {
+	tx := open(t)
+	old, err := tx.managedToken(ctx, actor, o.Tenant, o.Token)
 	if err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	if !tx.tokenLive(old) {
-		return TokenInfo{}, "", invalid("token", "expired or already reset (D23)")
+	if !tx.s.tokenLive(old) {
+		return NewToken{}, invalid("token", "expired or already reset (D23)")
 	}
 	info, err := tx.tokenInfo(ctx, old)
 	if err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	now := tx.s.now()
-	t := store.Token{ID: tx.s.newID("tok"), Tenant: old.Tenant, Name: old.Name, CreatedBy: old.CreatedBy, Created: now, Expires: old.Expires}
-	secret, err := tx.issue(&t)
+	now := tx.Env.Now()
+	tok := store.Token{ID: tx.Env.NewID("tok"), Tenant: old.Tenant, Name: old.Name, CreatedBy: old.CreatedBy, Created: now, Expires: old.Expires}
+	secret, err := tx.issue(&tok)
 	if err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	if err := tx.w.InsertToken(ctx, t); err != nil {
-		return TokenInfo{}, "", err
+	if err := tx.w.InsertToken(ctx, tok); err != nil {
+		return NewToken{}, err
 	}
 	for _, g := range info.Grants {
-		g.Holder = rbac.Token(t.ID)
+		g.Holder = rbac.Token(tok.ID)
 		if err := tx.w.PutGrant(ctx, g); err != nil {
-			return TokenInfo{}, "", err
+			return NewToken{}, err
 		}
 	}
-	old.Expires, old.ResetTo = now, t.ID
+	old.Expires, old.ResetTo = now, tok.ID
 	if err := tx.w.UpdateToken(ctx, old); err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	out, err := tx.tokenInfo(ctx, t)
+	out, err := tx.tokenInfo(ctx, tok)
 	if err != nil {
-		return TokenInfo{}, "", err
+		return NewToken{}, err
 	}
-	return out, secret, tx.Audit(ctx, t.Tenant, actor, "token.reset", rbac.Token(id).String(), "", rbac.Token(t.ID).String())
+	return NewToken{TokenInfo: out, Secret: secret}, tx.audit(ctx, o, tok.Tenant, actor, o.Token.String(), "", rbac.Token(tok.ID).String())
 }
 
 // DeleteToken deletes a token and its grants (admin).
-func (tx *Tx) DeleteToken(ctx context.Context, actor rbac.Holder, id string) error {
-	t, err := tx.managedToken(ctx, actor, id)
+type DeleteToken struct {
+	Tenant rbac.Ref
+	Token  rbac.Holder
+}
+
+// Op returns "token.delete", its log name and audit action.
+func (DeleteToken) Op() string { return "token.delete" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o DeleteToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tx := open(t)
+	tok, err := tx.managedToken(ctx, actor, o.Tenant, o.Token)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	if err := tx.w.DeleteToken(ctx, id); err != nil {
-		return err
+	if err := tx.w.DeleteToken(ctx, tok.ID); err != nil {
+		return struct{}{}, err
 	}
-	return tx.Audit(ctx, t.Tenant, actor, "token.delete", rbac.Token(id).String(), "", "")
+	return struct{}{}, tx.audit(ctx, o, tok.Tenant, actor, o.Token.String(), "", "")
 }
 
 // Authenticate returns the holder of a token secret (D24), comparing hashes in
@@ -276,7 +339,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (rbac.Holder,
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return rbac.Holder{}, err
 	}
-	if err != nil || !match || t.ResetTo != "" || !(t.Expires.IsZero() || s.now().Before(t.Expires)) {
+	if err != nil || !match || !s.tokenLive(t) {
 		return rbac.Holder{}, ErrUnauthenticated
 	}
 	return rbac.Token(t.ID), nil

@@ -1,12 +1,17 @@
-// Package profile holds the operations on user profiles: register, change the name,
-// email address, time zone, linked OAuth identities and two-factor fact, create an
-// account, list one's accounts, and delete the profile with everything it owns. It is
-// built on package account and runs every operation in one transaction with one audit
-// event (D31).
+// Package profile holds the operations on user profiles (D25–D30): register, change
+// the name, email address, time zone, linked OAuth identities and two-factor fact,
+// and delete the profile with everything it owns. They are request types run through
+// the front door of package account, like every other operation:
 //
-// A profile belongs to its user: every operation but Register and the look-ups takes
-// the acting user, who must be the profile's own. Passwords and OAuth flows belong to
-// the host service; the profile keeps what they establish.
+//	u, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test"})
+//	err = account.Do(ctx, svc, rbac.User(u.User.ID), profile.SetTimeZone{TimeZone: "Europe/Riga"})
+//
+// Each runs in one transaction with one audit event (D31). A profile belongs to its
+// user: every operation but Register and the host's look-ups (ByEmail, ByOAuth) acts
+// on the acting user's own profile. Creating an account, leaving one and listing
+// one's accounts are operations of package account (CreateAccount, Leave,
+// MyAccounts). Passwords, OAuth flows and email verification belong to the host: a
+// host verifies a new address before running ChangeEmail.
 package profile
 
 import (
@@ -17,6 +22,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tenantry/tenantry/account"
+	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
@@ -31,46 +37,52 @@ const (
 	MaxOAuthLinks  = 20  // links per profile
 )
 
-// Service runs the profile operations.
-type Service struct {
-	acct *account.Service
+// Registered is the answer of Register: the new profile and the account it owns.
+type Registered struct {
+	User    Profile
+	Account store.Account
 }
 
-// New returns a Service over the account service (and its store).
-func New(accounts *account.Service) *Service { return &Service{acct: accounts} }
+// Register creates a profile for Email and a free account it owns, named after Name
+// when given, else after the email (D25). Nobody is signed in yet: run it as the zero
+// rbac.Holder. ErrExists when the address is taken.
+type Register struct {
+	Email string
+	Name  string
+}
 
-// Register creates a profile for email and a free account it owns, named after name
-// when given, else after the email (D25). ErrExists when the address is taken.
-func (s *Service) Register(ctx context.Context, email, name string) (Profile, store.Account, error) {
-	email, err := account.NormalizeEmail(email)
+// Op returns "profile.register", its log name and audit action.
+func (Register) Op() string { return "profile.register" }
+
+// Apply runs the operation; call it through account.Do or account.Run.
+func (o Register) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Registered, error) {
+	if !actor.IsZero() {
+		return Registered{}, &account.InvalidError{Field: "actor", Reason: "registering is done by nobody: run it as the zero rbac.Holder"}
+	}
+	email, err := account.NormalizeEmail(o.Email)
 	if err != nil {
-		return Profile{}, store.Account{}, err
+		return Registered{}, err
 	}
-	if strings.TrimSpace(name) != "" {
-		if name, err = account.ValidName("name", name); err != nil {
-			return Profile{}, store.Account{}, err
+	name := ""
+	if strings.TrimSpace(o.Name) != "" {
+		if name, err = account.ValidName("name", o.Name); err != nil {
+			return Registered{}, err
 		}
 	}
-	var u Profile
-	var a store.Account
-	err = s.acct.Update(ctx, func(ctx context.Context, tx *account.Tx) error {
-		u = Profile{ID: tx.NewID("user"), Email: email, Name: strings.TrimSpace(name), Created: tx.Now()}
-		if err := tx.Writer().InsertUser(ctx, u); err != nil {
-			return err
-		}
-		acctName := u.Name
-		if acctName == "" {
-			acctName = truncate(email, account.MaxNameLen)
-		}
-		// One change, one event (D31): the new account's creation, in its log.
-		var err error
-		a, err = tx.CreateAccount(ctx, rbac.User(u.ID), acctName)
-		return err
-	})
+	u := Profile{ID: t.Env.NewID("user"), Email: email, Name: name, Created: t.Env.Now()}
+	if err := t.W.InsertUser(ctx, u); err != nil {
+		return Registered{}, err
+	}
+	acctName := u.Name
+	if acctName == "" {
+		acctName = truncate(email, account.MaxNameLen)
+	}
+	a, err := t.InsertTenant(ctx, u.ID, rbac.KindAccount, acctName, t.Env.FirstPlan, "")
 	if err != nil {
-		return Profile{}, store.Account{}, err
+		return Registered{}, err
 	}
-	return u, a, nil
+	// One change, one event (D31), in the new account's log.
+	return Registered{User: u, Account: a}, t.Audit(ctx, a.Ref, rbac.User(u.ID), o.Op(), rbac.User(u.ID).String(), "", a.Ref.String())
 }
 
 func truncate(s string, runes int) string {
@@ -80,96 +92,126 @@ func truncate(s string, runes int) string {
 	return string([]rune(s)[:runes])
 }
 
-// ByEmail returns the profile with the email address, ignoring case: how a host
-// service finds the user who signs in.
-func (s *Service) ByEmail(ctx context.Context, email string) (Profile, error) {
-	email, err := account.NormalizeEmail(email)
+// ByEmail returns the profile with the email address, ignoring case: how a host finds
+// the user who signs in. It answers whoever asks: a host look-up, not one to expose
+// to end users as is.
+type ByEmail struct {
+	Email string
+}
+
+// Op returns "profile.by_email", its log name.
+func (ByEmail) Op() string { return "profile.by_email" }
+
+// Answer answers the query; call it through account.Get or account.Read.
+func (q ByEmail) Answer(ctx context.Context, t *txn.Tx, _ rbac.Holder) (Profile, error) {
+	email, err := account.NormalizeEmail(q.Email)
 	if err != nil {
 		return Profile{}, err
 	}
-	var u Profile
-	err = s.acct.View(ctx, func(ctx context.Context, r store.Reader) error {
-		u, err = r.UserByEmail(ctx, email)
-		return err
-	})
-	return u, err
+	return t.R.UserByEmail(ctx, email)
 }
 
-// ByOAuth returns the profile linked to the OAuth identity.
-func (s *Service) ByOAuth(ctx context.Context, provider, subject string) (Profile, error) {
-	if err := validLink(provider, subject); err != nil {
+// ByOAuth returns the profile linked to an OAuth identity: how a host finds the user
+// who signs in with a provider. Like ByEmail, a host look-up.
+type ByOAuth struct {
+	Provider string
+	Subject  string
+}
+
+// Op returns "profile.by_oauth", its log name.
+func (ByOAuth) Op() string { return "profile.by_oauth" }
+
+// Answer answers the query; call it through account.Get or account.Read.
+func (q ByOAuth) Answer(ctx context.Context, t *txn.Tx, _ rbac.Holder) (Profile, error) {
+	if err := validLink(q.Provider, q.Subject); err != nil {
 		return Profile{}, err
 	}
-	var u Profile
-	err := s.acct.View(ctx, func(ctx context.Context, r store.Reader) error {
-		var err error
-		u, err = r.UserByOAuth(ctx, provider, subject)
-		return err
-	})
-	return u, err
+	return t.R.UserByOAuth(ctx, q.Provider, q.Subject)
 }
 
-// Get returns the actor's own profile.
-func (s *Service) Get(ctx context.Context, actor rbac.Holder) (Profile, error) {
+// Get returns the acting user's own profile.
+type Get struct{}
+
+// Op returns "profile.get", its log name.
+func (Get) Op() string { return "profile.get" }
+
+// Answer answers the query; call it through account.Get or account.Read.
+func (Get) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Profile, error) {
+	return own(ctx, t, actor)
+}
+
+// own reads the acting user's profile: ErrUnauthenticated when the actor is not a
+// live user.
+func own(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Profile, error) {
 	if actor.Kind != rbac.HolderUser {
 		return Profile{}, account.ErrUnauthenticated
 	}
-	var u Profile
-	err := s.acct.View(ctx, func(ctx context.Context, r store.Reader) error {
-		var err error
-		u, err = r.User(ctx, actor.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return account.ErrUnauthenticated
-		}
-		return err
-	})
+	u, err := t.R.User(ctx, actor.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Profile{}, account.ErrUnauthenticated
+	}
 	return u, err
 }
 
-// edit runs change on the actor's own profile and records one audit event.
-func (s *Service) edit(ctx context.Context, actor rbac.Holder, action string, change func(ctx context.Context, tx *account.Tx, u *Profile) error) error {
-	if actor.Kind != rbac.HolderUser {
-		return account.ErrUnauthenticated
+// edit runs change on the actor's own profile, saves it and records op's event.
+func edit(ctx context.Context, t *txn.Tx, actor rbac.Holder, op string, change func(u *Profile) error) (struct{}, error) {
+	u, err := own(ctx, t, actor)
+	if err != nil {
+		return struct{}{}, err
 	}
-	return s.acct.Update(ctx, func(ctx context.Context, tx *account.Tx) error {
-		u, err := tx.Reader().User(ctx, actor.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return account.ErrUnauthenticated
-		} else if err != nil {
-			return err
-		}
-		if err := change(ctx, tx, &u); err != nil {
-			return err
-		}
-		if err := tx.Writer().UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		return tx.Audit(ctx, rbac.Ref{}, actor, action, actor.String(), "", "")
-	})
+	if err := change(&u); err != nil {
+		return struct{}{}, err
+	}
+	if err := t.W.UpdateUser(ctx, u); err != nil {
+		return struct{}{}, err
+	}
+	return struct{}{}, t.Audit(ctx, rbac.Ref{}, actor, op, actor.String(), "", "")
 }
 
 // Rename sets the profile's name (D26).
-func (s *Service) Rename(ctx context.Context, actor rbac.Holder, name string) error {
-	name, err := account.ValidName("name", name)
+type Rename struct {
+	Name string
+}
+
+// Op returns "profile.rename", its log name and audit action.
+func (Rename) Op() string { return "profile.rename" }
+
+// Apply runs the operation; call it through account.Do or account.Run.
+func (o Rename) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	name, err := account.ValidName("name", o.Name)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	return s.edit(ctx, actor, "profile.rename", func(_ context.Context, _ *account.Tx, u *Profile) error {
+	return edit(ctx, t, actor, o.Op(), func(u *Profile) error {
 		u.Name = name
 		return nil
 	})
 }
 
 // ChangeEmail moves the whole profile to a new address, which must be free (D27):
-// how a profile is handed to another person.
-func (s *Service) ChangeEmail(ctx context.Context, actor rbac.Holder, email string) error {
-	email, err := account.NormalizeEmail(email)
+// how a profile is handed to another person. The host verifies that the new address
+// belongs to whoever asks before running it: the address decides whose invitations a
+// user may accept.
+type ChangeEmail struct {
+	Email string
+}
+
+// Op returns "profile.change_email", its log name and audit action.
+func (ChangeEmail) Op() string { return "profile.change_email" }
+
+// Apply runs the operation; call it through account.Do or account.Run.
+func (o ChangeEmail) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	email, err := account.NormalizeEmail(o.Email)
 	if err != nil {
-		return err
+		return struct{}{}, err
 	}
-	return s.edit(ctx, actor, "profile.change_email", func(ctx context.Context, tx *account.Tx, u *Profile) error {
-		if other, err := tx.Reader().UserByEmail(ctx, email); err == nil && other.ID != u.ID {
+	return edit(ctx, t, actor, o.Op(), func(u *Profile) error {
+		other, err := t.R.UserByEmail(ctx, email)
+		switch {
+		case err == nil && other.ID != u.ID:
 			return store.ErrExists
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
 		}
 		u.Email = email
 		return nil
@@ -178,12 +220,20 @@ func (s *Service) ChangeEmail(ctx context.Context, actor rbac.Holder, email stri
 
 // SetTimeZone sets the profile's time zone: an IANA name such as "Europe/Riga", or ""
 // to clear it (D26).
-func (s *Service) SetTimeZone(ctx context.Context, actor rbac.Holder, tz string) error {
-	tz = strings.TrimSpace(tz)
+type SetTimeZone struct {
+	TimeZone string
+}
+
+// Op returns "profile.set_time_zone", its log name and audit action.
+func (SetTimeZone) Op() string { return "profile.set_time_zone" }
+
+// Apply runs the operation; call it through account.Do or account.Run.
+func (o SetTimeZone) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	tz := strings.TrimSpace(o.TimeZone)
 	if err := ValidTimeZone(tz); err != nil {
-		return err
+		return struct{}{}, err
 	}
-	return s.edit(ctx, actor, "profile.set_time_zone", func(_ context.Context, _ *account.Tx, u *Profile) error {
+	return edit(ctx, t, actor, o.Op(), func(u *Profile) error {
 		u.TimeZone = tz
 		return nil
 	})
@@ -213,34 +263,52 @@ func validLink(provider, subject string) error {
 	return nil
 }
 
-// LinkOAuth links an OAuth identity to the profile (D26). ErrExists when another
-// profile has it.
-func (s *Service) LinkOAuth(ctx context.Context, actor rbac.Holder, provider, subject string) error {
-	if err := validLink(provider, subject); err != nil {
-		return err
+// LinkOAuth links an OAuth identity to the profile (D26). ErrExists when this or
+// another profile has it.
+type LinkOAuth struct {
+	Provider string
+	Subject  string
+}
+
+// Op returns "profile.link_oauth", its log name and audit action.
+func (LinkOAuth) Op() string { return "profile.link_oauth" }
+
+// Apply runs the operation; call it through account.Do or account.Run.
+func (o LinkOAuth) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	if err := validLink(o.Provider, o.Subject); err != nil {
+		return struct{}{}, err
 	}
-	return s.edit(ctx, actor, "profile.link_oauth", func(_ context.Context, _ *account.Tx, u *Profile) error {
+	return edit(ctx, t, actor, o.Op(), func(u *Profile) error {
 		for _, l := range u.OAuth {
-			if l.Provider == provider && l.Subject == subject {
+			if l.Provider == o.Provider && l.Subject == o.Subject {
 				return store.ErrExists
 			}
 		}
 		if len(u.OAuth) >= MaxOAuthLinks {
 			return &account.InvalidError{Field: "oauth", Reason: "too many linked identities"}
 		}
-		u.OAuth = append(u.OAuth, store.OAuthLink{Provider: provider, Subject: subject})
+		u.OAuth = append(u.OAuth, store.OAuthLink{Provider: o.Provider, Subject: o.Subject})
 		return nil
 	})
 }
 
 // UnlinkOAuth removes a linked OAuth identity. ErrNotFound when it is not linked.
-func (s *Service) UnlinkOAuth(ctx context.Context, actor rbac.Holder, provider, subject string) error {
-	if err := validLink(provider, subject); err != nil {
-		return err
+type UnlinkOAuth struct {
+	Provider string
+	Subject  string
+}
+
+// Op returns "profile.unlink_oauth", its log name and audit action.
+func (UnlinkOAuth) Op() string { return "profile.unlink_oauth" }
+
+// Apply runs the operation; call it through account.Do or account.Run.
+func (o UnlinkOAuth) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	if err := validLink(o.Provider, o.Subject); err != nil {
+		return struct{}{}, err
 	}
-	return s.edit(ctx, actor, "profile.unlink_oauth", func(_ context.Context, _ *account.Tx, u *Profile) error {
+	return edit(ctx, t, actor, o.Op(), func(u *Profile) error {
 		for i, l := range u.OAuth {
-			if l.Provider == provider && l.Subject == subject {
+			if l.Provider == o.Provider && l.Subject == o.Subject {
 				u.OAuth = append(u.OAuth[:i:i], u.OAuth[i+1:]...)
 				return nil
 			}
@@ -250,52 +318,70 @@ func (s *Service) UnlinkOAuth(ctx context.Context, actor rbac.Holder, provider, 
 }
 
 // SetTwoFactor records whether the host reports two-factor authentication on (D26).
-func (s *Service) SetTwoFactor(ctx context.Context, actor rbac.Holder, on bool) error {
-	return s.edit(ctx, actor, "profile.set_two_factor", func(_ context.Context, _ *account.Tx, u *Profile) error {
-		u.TwoFactor = on
+type SetTwoFactor struct {
+	On bool
+}
+
+// Op returns "profile.set_two_factor", its log name and audit action.
+func (SetTwoFactor) Op() string { return "profile.set_two_factor" }
+
+// Apply runs the operation; call it through account.Do or account.Run.
+func (o SetTwoFactor) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	return edit(ctx, t, actor, o.Op(), func(u *Profile) error {
+		u.TwoFactor = o.On
 		return nil
 	})
 }
 
-// CreateAccount creates a new account the actor owns (D28).
-func (s *Service) CreateAccount(ctx context.Context, actor rbac.Holder, name string) (store.Account, error) {
-	return s.acct.CreateAccount(ctx, actor, name)
-}
-
-// Accounts lists every account the actor belongs to with its levels there (D29).
-func (s *Service) Accounts(ctx context.Context, actor rbac.Holder) ([]account.AccountAccess, error) {
-	return s.acct.MyAccounts(ctx, actor)
-}
-
-// Leave leaves an account the actor belongs to but does not own (D15).
-func (s *Service) Leave(ctx context.Context, actor rbac.Holder, acct rbac.Ref) error {
-	return s.acct.Leave(ctx, actor, acct)
-}
-
-// Delete deletes the actor's profile, irreversibly (D30): every account and
+// Delete deletes the acting user's profile, irreversibly (D30): every account and
 // organization it owns is deleted with everything in it (D17); every other
 // membership, team place, grant and pending invitation of the user goes; the profile
-// is erased. The audit log keeps the user's opaque ID only.
-func (s *Service) Delete(ctx context.Context, actor rbac.Holder) error {
-	if actor.Kind != rbac.HolderUser {
-		return account.ErrUnauthenticated
+// is erased. The audit log keeps the user's opaque ID only. Confirm must be the
+// profile's email address (any case), as a person types it to confirm.
+type Delete struct {
+	Confirm string
+}
+
+// Op returns "profile.delete", its log name and audit action.
+func (Delete) Op() string { return "profile.delete" }
+
+// Apply runs the operation; call it through account.Do or account.Run.
+func (o Delete) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
+	u, err := own(ctx, t, actor)
+	if err != nil {
+		return struct{}{}, err
 	}
-	return s.acct.Update(ctx, func(ctx context.Context, tx *account.Tx) error {
-		u, err := tx.Reader().User(ctx, actor.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return account.ErrUnauthenticated
+	if store.FoldKey(strings.TrimSpace(o.Confirm)) != store.FoldKey(u.Email) {
+		return struct{}{}, &account.InvalidError{Field: "confirm", Reason: "must be the profile's email address"}
+	}
+	owned, err := t.Owned(ctx, u.ID)
+	if err != nil {
+		return struct{}{}, err
+	}
+	for _, ref := range owned {
+		if _, err := t.R.Account(ctx, ref); errors.Is(err, store.ErrNotFound) {
+			continue // a sub-account already gone with its organization
 		} else if err != nil {
-			return err
+			return struct{}{}, err
 		}
-		if err := tx.DeleteOwnedBy(ctx, u.ID); err != nil {
-			return err
+		if err := t.W.DeleteAccount(ctx, ref); err != nil {
+			return struct{}{}, err
 		}
-		if err := tx.DeclineInvitations(ctx, u.Email); err != nil {
-			return err
+	}
+	var invites []string
+	for inv, err := range t.R.InvitationsByEmail(ctx, u.Email) {
+		if err != nil {
+			return struct{}{}, err
 		}
-		if err := tx.Writer().DeleteUser(ctx, u.ID); err != nil {
-			return err
+		invites = append(invites, inv.ID)
+	}
+	for _, id := range invites {
+		if err := t.W.DeleteInvitation(ctx, id); err != nil {
+			return struct{}{}, err
 		}
-		return tx.Audit(ctx, rbac.Ref{}, actor, "profile.delete", actor.String(), "", "")
-	})
+	}
+	if err := t.W.DeleteUser(ctx, u.ID); err != nil {
+		return struct{}{}, err
+	}
+	return struct{}{}, t.Audit(ctx, rbac.Ref{}, actor, o.Op(), actor.String(), "", "")
 }

@@ -53,17 +53,14 @@ func DecideChange(c Change) Decision {
 	return d
 }
 
-// DecideTransfer decides whether actor may transfer the ownership of scope (an account
-// or organization) from owner to the user to (D16). toIsMember reports whether to is a
-// member there. A sub-account's ownership moves only with its organization's (C4):
-// pass subAccount true for a sub-account.
-func DecideTransfer(actor, owner, to Holder, scope Ref, toIsMember, subAccount bool) Decision {
-	d := Decision{Action: AccountTransfer, Scope: scope, Need: Owner, Rule: RuleTransfer}
+// DecideTransfer decides whether actor, whose effective level on scope (an account or
+// organization) is actorLevel, may transfer its ownership from owner to the user to
+// (D16). toIsMember reports whether to is a member there. A sub-account's ownership
+// moves only with its organization's (C4): pass subAccount true for a sub-account.
+func DecideTransfer(actor Holder, actorLevel Level, owner, to Holder, scope Ref, toIsMember, subAccount bool) Decision {
+	d := Decision{Action: AccountTransfer, Scope: scope, Need: Owner, Rule: RuleTransfer, Level: actorLevel}
 	if scope.Kind == KindOrganization {
 		d.Action = OrgTransfer
-	}
-	if actor == owner && actor.Kind == HolderUser {
-		d.Level = Owner
 	}
 	switch {
 	case !scope.Kind.Ownable() || scope.ID == "":
@@ -89,6 +86,57 @@ func DecideLeave(member, owner Holder, scope Ref) Decision {
 	d.Allowed = member.Kind == HolderUser && member != owner && scope.Kind.Ownable()
 	if member == owner {
 		d.Level = Owner
+	}
+	return d
+}
+
+// DecideCreateAccount decides whether actor may create an account or organization of
+// its own (D28): any user may, and becomes its owner; a token or team may not.
+func DecideCreateAccount(actor Holder) Decision {
+	d := Decision{Action: AccountView, Need: Owner, Rule: RuleCreateAccount}
+	d.Allowed = actor.Kind == HolderUser && actor.ID != ""
+	return d
+}
+
+// DecideRemoveMember decides whether actor, whose effective level on tenant (an account
+// or organization) is actorLevel, may remove the user member from it (D13). Nobody
+// removes the owner (D9) or themselves (D10: leaving is DecideLeave).
+func DecideRemoveMember(actor Holder, actorLevel Level, member, owner Holder, tenant Ref) Decision {
+	d := Decision{Action: AccountMembersRemove, Scope: tenant, Need: Admin, Level: actorLevel, Rule: RuleRemoveMember}
+	if tenant.Kind == KindOrganization {
+		d.Action = OrgUsersManage
+	}
+	switch {
+	case !tenant.Kind.Ownable() || tenant.ID == "" || member.Kind != HolderUser:
+		d.Rule = RuleInvalidScope
+	case actorLevel < Admin:
+	case member == owner:
+		d.Rule = RuleOwnerImmutable
+	case member == actor:
+		d.Rule = RuleNoSelfChange
+	default:
+		d.Allowed = true
+	}
+	return d
+}
+
+// DecideTeamPlace decides whether actor, whose effective level on tenant is
+// actorLevel, may add holder (a user or an invitation) to a team of tenant or take it
+// out (D11): it needs admin on the tenant, and the holder may be neither the owner
+// (D9) nor the actor (D10). Each of the team's grants, which the holder gains or loses
+// with the place, is decided apart with DecideChange.
+func DecideTeamPlace(actor Holder, actorLevel Level, holder, owner Holder, tenant Ref) Decision {
+	d := Decision{Action: AccountTeamsManage, Scope: tenant, Need: Admin, Level: actorLevel, Rule: RuleAdminChanges}
+	switch {
+	case !tenant.Kind.Ownable() || tenant.ID == "" || holder.IsZero():
+		d.Rule = RuleInvalidScope
+	case actorLevel < Admin:
+	case holder == owner:
+		d.Rule = RuleOwnerImmutable
+	case holder == actor:
+		d.Rule = RuleNoSelfChange
+	default:
+		d.Allowed = true
 	}
 	return d
 }

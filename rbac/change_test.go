@@ -49,22 +49,22 @@ func TestDecideChangeRules(t *testing.T) {
 func TestDecideTransferAndLeave(t *testing.T) {
 	owner, admin, outsider := rbac.User("o"), rbac.User("a"), rbac.User("x")
 	acct := rbac.Account("acc")
-	if d := rbac.DecideTransfer(owner, owner, admin, acct, true, false); !d.Allowed {
+	if d := rbac.DecideTransfer(owner, rbac.Owner, owner, admin, acct, true, false); !d.Allowed {
 		t.Errorf("D16: owner to member refused: %s", d.Reason())
 	}
-	if d := rbac.DecideTransfer(admin, owner, admin, acct, true, false); d.Allowed || d.Rule != rbac.RuleTransfer {
+	if d := rbac.DecideTransfer(admin, rbac.Admin, owner, admin, acct, true, false); d.Allowed || d.Rule != rbac.RuleTransfer {
 		t.Errorf("D16: admin transferred ownership: %+v", d)
 	}
-	if d := rbac.DecideTransfer(owner, owner, outsider, acct, false, false); d.Allowed {
+	if d := rbac.DecideTransfer(owner, rbac.Owner, owner, outsider, acct, false, false); d.Allowed {
 		t.Errorf("D16: transfer to a non-member allowed")
 	}
-	if d := rbac.DecideTransfer(owner, owner, owner, acct, true, false); d.Allowed {
+	if d := rbac.DecideTransfer(owner, rbac.Owner, owner, owner, acct, true, false); d.Allowed {
 		t.Errorf("D16: transfer to oneself allowed")
 	}
-	if d := rbac.DecideTransfer(rbac.Token("k"), owner, admin, acct, true, false); d.Allowed {
+	if d := rbac.DecideTransfer(rbac.Token("k"), rbac.Admin, owner, admin, acct, true, false); d.Allowed {
 		t.Errorf("D16: a token transferred ownership")
 	}
-	if d := rbac.DecideTransfer(owner, owner, admin, acct, true, true); d.Allowed || d.Rule != rbac.RuleSubOwnership {
+	if d := rbac.DecideTransfer(owner, rbac.Owner, owner, admin, acct, true, true); d.Allowed || d.Rule != rbac.RuleSubOwnership {
 		t.Errorf("C4: sub-account transferred on its own: %+v", d)
 	}
 	if d := rbac.DecideLeave(owner, owner, acct); d.Allowed || d.Rule != rbac.RuleLeave {
@@ -158,4 +158,47 @@ func ExampleDecideChange() {
 	// true
 	// D4
 	// D10
+}
+
+func TestDecideCreateRemoveAndTeamPlace(t *testing.T) {
+	owner, admin, viewer := rbac.User("o"), rbac.User("a"), rbac.User("v")
+	acct := rbac.Account("acc")
+	if d := rbac.DecideCreateAccount(viewer); !d.Allowed || d.Rule != rbac.RuleCreateAccount {
+		t.Errorf("D28: a user may not create an account: %+v", d)
+	}
+	if d := rbac.DecideCreateAccount(rbac.Token("k")); d.Allowed {
+		t.Errorf("D28: a token created an account")
+	}
+	cases := []struct {
+		name         string
+		decide       func(actor rbac.Holder, lvl rbac.Level, target rbac.Holder) rbac.Decision
+		notAdminRule rbac.Rule
+	}{
+		{"RemoveMember", func(a rbac.Holder, l rbac.Level, m rbac.Holder) rbac.Decision {
+			return rbac.DecideRemoveMember(a, l, m, owner, acct)
+		}, rbac.RuleRemoveMember},
+		{"TeamPlace", func(a rbac.Holder, l rbac.Level, m rbac.Holder) rbac.Decision {
+			return rbac.DecideTeamPlace(a, l, m, owner, acct)
+		}, rbac.RuleAdminChanges},
+	}
+	for _, c := range cases {
+		if d := c.decide(admin, rbac.Admin, viewer); !d.Allowed {
+			t.Errorf("%s: an admin may not act on a viewer: %s", c.name, d.Reason())
+		}
+		if d := c.decide(viewer, rbac.Viewer, admin); d.Allowed || d.Rule != c.notAdminRule || d.Level != rbac.Viewer {
+			t.Errorf("%s: a viewer acted: %+v", c.name, d)
+		}
+		if d := c.decide(admin, rbac.Admin, owner); d.Allowed || d.Rule != rbac.RuleOwnerImmutable {
+			t.Errorf("%s: D9 not cited for the owner: %+v", c.name, d)
+		}
+		if d := c.decide(admin, rbac.Admin, admin); d.Allowed || d.Rule != rbac.RuleNoSelfChange {
+			t.Errorf("%s: D10 not cited for oneself: %+v", c.name, d)
+		}
+		if d := c.decide(owner, rbac.Owner, viewer); !d.Allowed {
+			t.Errorf("%s: the owner may not act: %s", c.name, d.Reason())
+		}
+	}
+	if d := rbac.DecideRemoveMember(owner, rbac.Owner, viewer, owner, rbac.Org("o1")); !d.Allowed || d.Action != rbac.OrgUsersManage {
+		t.Errorf("D13 on an organization: %+v", d)
+	}
 }

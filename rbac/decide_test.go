@@ -234,7 +234,7 @@ func ExampleDecision_Reason() {
 }
 
 func TestReasonWhenARuleRefusesDespiteTheLevel(t *testing.T) {
-	d := rbac.DecideTransfer(rbac.User("o"), rbac.User("o"), rbac.User("x"), rbac.Account("a"), false, false)
+	d := rbac.DecideTransfer(rbac.User("o"), rbac.Owner, rbac.User("o"), rbac.User("x"), rbac.Account("a"), false, false)
 	if d.Allowed || !strings.Contains(d.Reason(), "suffices, but a rule refuses") || !strings.Contains(d.Reason(), "D16") {
 		t.Fatalf("reason = %q", d.Reason())
 	}

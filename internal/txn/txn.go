@@ -1,0 +1,122 @@
+// Package txn is what packages account and profile share that must stay privileged:
+// the raw store transaction an operation runs in, and the few steps that write
+// without a policy check of their own because the operation calling them has made it.
+// Being internal, it cannot be imported from outside this module, so no caller can
+// reach the store's writer except through an operation.
+package txn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"time"
+
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+)
+
+// ErrReadOnly is returned by every write in a read-only transaction.
+var ErrReadOnly = errors.New("account: write in a read-only transaction")
+
+// Env is what operations need from the service they run under.
+type Env struct {
+	Now   func() time.Time
+	NewID func(kind string) string
+	Rand  io.Reader
+	// FirstPlan is the plan of accounts created by registering or CreateAccount.
+	FirstPlan string
+	// Svc is the *account.Service.
+	Svc any
+}
+
+// Tx is one store transaction as operations see it.
+type Tx struct {
+	R store.Reader
+	// W is the writer; nil in a read-only transaction, where running a change
+	// fails with ErrReadOnly before it starts.
+	W   store.Writer
+	Env *Env
+}
+
+// Audit appends one audit event (D31), stamped with the service clock's time.
+func (t *Tx) Audit(ctx context.Context, tenant rbac.Ref, actor rbac.Holder, action, target, before, after string) error {
+	_, err := t.W.AppendEvent(ctx, store.Event{
+		Time: t.Env.Now(), Tenant: tenant, Actor: actor, Action: action,
+		Target: target, Before: before, After: after,
+	})
+	return err
+}
+
+// Singletons are the scopes every account has one of, created with it. Their ID is
+// the account's.
+var Singletons = []rbac.Kind{rbac.KindBilling, rbac.KindTemplates, rbac.KindCampaigns}
+
+// InsertTenant adds an account or organization owned by owner, with the owner's
+// membership and, for an account, its billing, templates and campaigns scopes. name
+// must be valid already.
+func (t *Tx) InsertTenant(ctx context.Context, owner string, kind rbac.Kind, name, plan, org string) (store.Account, error) {
+	now := t.Env.Now()
+	prefix := "acct"
+	if kind == rbac.KindOrganization {
+		prefix = "org"
+	}
+	a := store.Account{Ref: rbac.Ref{Kind: kind, ID: t.Env.NewID(prefix)}, Org: org, Name: name, Owner: owner, Plan: plan, Created: now}
+	if err := t.W.InsertAccount(ctx, a); err != nil {
+		return store.Account{}, err
+	}
+	if err := t.W.InsertMember(ctx, store.Member{Tenant: a.Ref, User: owner, Created: now}); err != nil {
+		return store.Account{}, err
+	}
+	if kind == rbac.KindAccount {
+		for _, k := range Singletons {
+			r := store.Resource{Ref: rbac.Ref{Kind: k, ID: a.Ref.ID}, Parent: a.Ref, Account: a.Ref.ID, Name: k.String(), Created: now}
+			if err := t.W.InsertResource(ctx, r); err != nil {
+				return store.Account{}, err
+			}
+		}
+	}
+	return a, nil
+}
+
+// Owned returns the accounts and organizations user owns, not counting sub-accounts,
+// which go with their organization.
+func (t *Tx) Owned(ctx context.Context, user string) ([]rbac.Ref, error) {
+	var owned []rbac.Ref
+	for m, err := range Collect(t.R.Memberships(ctx, user)) {
+		if err != nil {
+			return nil, err
+		}
+		a, err := t.R.Account(ctx, m.Tenant)
+		if err != nil {
+			return nil, err
+		}
+		if a.Owner == user && (a.Org == "" || a.Ref.Kind == rbac.KindOrganization) {
+			owned = append(owned, a.Ref)
+		}
+	}
+	return owned, nil
+}
+
+// Collect drains a store listing before the caller writes, since a transaction must
+// not write while it ranges over a listing.
+func Collect[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
+	type item struct {
+		v   T
+		err error
+	}
+	var items []item
+	for v, err := range seq {
+		items = append(items, item{v, err})
+		if err != nil {
+			break
+		}
+	}
+	return func(yield func(T, error) bool) {
+		for _, it := range items {
+			if !yield(it.v, it.err) {
+				return
+			}
+		}
+	}
+}
