@@ -1,4 +1,4 @@
-package storetest
+package accounttest
 
 import (
 	"maps"
@@ -167,6 +167,52 @@ func (m *model) below(s rbac.Ref) []rbac.Ref {
 }
 
 func (m *model) isMember(tenant rbac.Ref, user string) bool { return m.members[tenant][user] }
+
+// seesAll reports whether actor sees every member of tenant (D18): an admin of it, a
+// user of its organization, or any user of an organization for the organization.
+func (m *model) seesAll(actor rbac.Holder, tenant rbac.Ref) bool {
+	lvl := m.level(actor, tenant)
+	tn := m.tenants[tenant]
+	return lvl >= rbac.Admin || tenant.Kind == rbac.KindOrganization && lvl >= rbac.Viewer ||
+		tn != nil && tn.org != "" && m.level(actor, rbac.Org(tn.org)) >= rbac.Viewer
+}
+
+// administered returns the projects, inboxes and domains of tenant on which actor is
+// admin.
+func (m *model) administered(actor rbac.Holder, tenant rbac.Ref) []rbac.Ref {
+	var within []rbac.Ref
+	for _, s := range m.scopesOf(tenant) {
+		switch s.Kind {
+		case rbac.KindProject, rbac.KindInbox, rbac.KindDomain:
+			if m.level(actor, s) >= rbac.Admin {
+				within = append(within, s)
+			}
+		}
+	}
+	return within
+}
+
+// sees reports whether actor can see the subject h of tenant (D18): itself; a member
+// or invitation when it sees everyone, or when h has access to a resource actor
+// administers; a token or team when it may manage them (admin of the tenant).
+func (m *model) sees(actor rbac.Holder, tenant rbac.Ref, h rbac.Holder) bool {
+	switch {
+	case h == actor:
+		return true
+	case h.Kind == rbac.HolderToken || h.Kind == rbac.HolderTeam:
+		return m.level(actor, tenant) >= rbac.Admin
+	case m.seesAll(actor, tenant):
+		return true
+	}
+	for _, s := range m.administered(actor, tenant) {
+		for _, x := range m.below(s) {
+			if m.level(h, x) >= rbac.Viewer {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 func (m *model) userByEmail(email string) (string, bool) {
 	for id, e := range m.users {

@@ -1,4 +1,4 @@
-package storetest
+package accounttest
 
 import (
 	"context"
@@ -16,39 +16,38 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// testConcurrentOperations runs account operations from 8 goroutines on one store,
-// then checks the invariants: one owner per account, who is a member (1); no owner
-// grant and grants only for members (3); one audit event per successful change (4).
-func testConcurrentOperations(t *testing.T, newStore func(t *testing.T) store.Store) {
+// Concurrent runs account operations from 8 goroutines on one store, then checks the
+// invariants: one owner per account, who is a member (1); no owner grant and grants
+// only for members (3); one audit event per successful change (4).
+func Concurrent(t *testing.T, newStore func(t *testing.T) store.Store) {
 	ctx := t.Context()
 	st := newStore(t)
 	svc := account.New(st, account.Options{})
-	prof := profile.New(svc)
 
 	const workers, users, steps = 8, 12, 40
 	var ids []rbac.Holder
 	for i := range users {
-		u, _, err := prof.Register(ctx, "user"+strconv.Itoa(i)+"@concurrent.test", "")
+		reg, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "user" + strconv.Itoa(i) + "@concurrent.test"})
 		if err != nil {
 			t.Fatalf("Register: %v", err)
 		}
-		ids = append(ids, rbac.User(u.ID))
+		ids = append(ids, rbac.User(reg.User.ID))
 	}
 	owner := ids[0]
-	acct, err := svc.CreateAccount(ctx, owner, "Shared")
+	acct, err := account.Do(ctx, svc, owner, account.CreateAccount{Name: "Shared"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SetPlan(ctx, owner, acct.Ref, "enterprise"); err != nil {
+	if _, err := account.Do(ctx, svc, owner, account.SetPlan{Account: acct.Ref, Plan: "enterprise"}); err != nil {
 		t.Fatal(err)
 	}
 	var scopes []rbac.Ref
 	for i := range 3 {
-		p, err := svc.CreateProject(ctx, owner, acct.Ref.ID, "P"+strconv.Itoa(i))
+		p, err := account.Do(ctx, svc, owner, account.CreateResource{Parent: acct.Ref, Kind: rbac.KindProject, Name: "P" + strconv.Itoa(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		in, err := svc.CreateInbox(ctx, owner, p.Ref.ID, "I")
+		in, err := account.Do(ctx, svc, owner, account.CreateResource{Parent: p.Ref, Kind: rbac.KindInbox, Name: "I"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -56,11 +55,11 @@ func testConcurrentOperations(t *testing.T, newStore func(t *testing.T) store.St
 	}
 	scopes = append(scopes, acct.Ref)
 	for _, u := range ids[1:4] {
-		inv, err := svc.Invite(ctx, owner, acct.Ref, account.InviteRequest{Email: emailOf(ctx, svc, u), Grants: []account.GrantSpec{{Scope: acct.Ref, Level: rbac.Admin}}})
+		inv, err := account.Do(ctx, svc, owner, account.Invite{Tenant: acct.Ref, Email: emailOf(ctx, st, u), Grants: []account.GrantSpec{{Scope: acct.Ref, Level: rbac.Admin}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := svc.AcceptInvitation(ctx, u, inv.ID); err != nil {
+		if _, err := account.Do(ctx, svc, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -74,7 +73,7 @@ func testConcurrentOperations(t *testing.T, newStore func(t *testing.T) store.St
 			defer wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 7))
 			for range steps {
-				n, err := concurrentStep(ctx, svc, r, ids, acct.Ref, scopes)
+				n, err := concurrentStep(ctx, st, svc, r, ids, acct.Ref, scopes)
 				done.Add(int64(n))
 				if err != nil && !typed(err) {
 					t.Errorf("untyped error under concurrency: %v", err)
@@ -144,11 +143,11 @@ func typed(err error) bool {
 
 // concurrentStep runs one or a few random operations in acct and returns how many
 // succeeded (each wrote one event in acct) and the last refusal.
-func concurrentStep(ctx context.Context, svc *account.Service, r *rand.Rand, users []rbac.Holder, acct rbac.Ref, scopes []rbac.Ref) (int, error) {
+func concurrentStep(ctx context.Context, st store.Store, svc *account.Service, r *rand.Rand, users []rbac.Holder, acct rbac.Ref, scopes []rbac.Ref) (int, error) {
 	// Half the time the owner acts, and half the time on a current member.
 	var owner string
 	var members []store.Member
-	_ = svc.View(ctx, func(ctx context.Context, rd store.Reader) error {
+	_ = st.View(ctx, func(ctx context.Context, rd store.Reader) error {
 		a, err := rd.Account(ctx, acct)
 		if err != nil {
 			return err
@@ -169,7 +168,7 @@ func concurrentStep(ctx context.Context, svc *account.Service, r *rand.Rand, use
 	}
 	scope := scopes[r.IntN(len(scopes))]
 	level := []rbac.Level{rbac.Viewer, rbac.Admin}[r.IntN(2)]
-	one := func(err error) (int, error) {
+	one := func(_ struct{}, err error) (int, error) {
 		if err != nil {
 			return 0, err
 		}
@@ -177,28 +176,28 @@ func concurrentStep(ctx context.Context, svc *account.Service, r *rand.Rand, use
 	}
 	switch r.IntN(6) {
 	case 0:
-		inv, err := svc.Invite(ctx, actor, acct, account.InviteRequest{Email: emailOf(ctx, svc, other)})
+		inv, err := account.Do(ctx, svc, actor, account.Invite{Tenant: acct, Email: emailOf(ctx, st, other)})
 		if err != nil {
 			return 0, err
 		}
-		n, err := one(svc.AcceptInvitation(ctx, other, inv.ID))
+		n, err := one(account.Do(ctx, svc, other, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
 		return n + 1, err
 	case 1:
-		return one(svc.SetPermissions(ctx, actor, acct, other, []account.PermissionChange{{Scope: scope, Level: level}}))
+		return one(account.Do(ctx, svc, actor, account.SetPermissions{Tenant: acct, Holder: other, Changes: []account.PermissionChange{{Scope: scope, Level: level}}}))
 	case 2:
-		return one(svc.TransferOwnership(ctx, actor, acct, other.ID))
+		return one(account.Do(ctx, svc, actor, account.TransferOwnership{Account: acct, To: other}))
 	case 3:
-		return one(svc.RemoveFromResource(ctx, actor, other, scope))
+		return one(account.Do(ctx, svc, actor, account.RemoveFromResource{Scope: scope, Member: other}))
 	case 4:
-		return one(svc.Leave(ctx, actor, acct))
+		return one(account.Do(ctx, svc, actor, account.Leave{Account: acct}))
 	default:
-		return one(svc.RemoveMember(ctx, actor, acct, other.ID))
+		return one(account.Do(ctx, svc, actor, account.RemoveMember{Tenant: acct, Member: other}))
 	}
 }
 
-func emailOf(ctx context.Context, svc *account.Service, u rbac.Holder) string {
+func emailOf(ctx context.Context, st store.Store, u rbac.Holder) string {
 	var email string
-	_ = svc.View(ctx, func(ctx context.Context, r store.Reader) error {
+	_ = st.View(ctx, func(ctx context.Context, r store.Reader) error {
 		usr, err := r.User(ctx, u.ID)
 		email = usr.Email
 		return err
