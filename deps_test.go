@@ -14,8 +14,8 @@ import (
 const module = "github.com/tenantry/tenantry/"
 
 // allowed lists, for each library package, the packages of this module and the
-// outside modules its non-test files may import (DESIGN.md, "Packages and what may
-// import what"). The standard library is always allowed.
+// outside modules its non-test files may import (doc.go, "Layers and what may import
+// what"). The standard library is always allowed.
 var allowed = map[string][]string{
 	"rbac":                nil,
 	"store":               {"rbac"},
@@ -52,11 +52,11 @@ func TestPackagesImportOnlyWhatTheDesignAllows(t *testing.T) {
 				switch {
 				case strings.HasPrefix(path, module):
 					if dep := strings.TrimPrefix(path, module); !slices.Contains(ok, dep) {
-						t.Errorf("%s imports %s, which DESIGN.md does not allow", f, dep)
+						t.Errorf("%s imports %s, which doc.go does not allow", f, dep)
 					}
 				case strings.Contains(first, "."):
 					if !slices.ContainsFunc(ok, func(m string) bool { return path == m || strings.HasPrefix(path, m+"/") }) {
-						t.Errorf("%s imports the outside module %s, which DESIGN.md does not allow", f, path)
+						t.Errorf("%s imports the outside module %s, which doc.go does not allow", f, path)
 					}
 				}
 			}

@@ -1,23 +1,48 @@
-// Package tenantry is the access-control core of a multi-tenant product whose
-// customers are teams: users who belong to many accounts, accounts (and organizations
-// with sub-accounts) holding projects, inboxes, sending domains, billing, templates and
-// campaigns, and viewer, admin and owner access granted on any of them and inherited
-// down the tree — with the rules that keep it sound: one owner per account whom nobody
-// can alter, nobody changes their own access, nobody grants more than they hold.
+// Package tenantry is the access-control and user-management core of a multi-tenant
+// product whose customers are teams: users who belong to many accounts, accounts (and
+// organizations with sub-accounts) holding projects, inboxes, sending domains,
+// billing, templates and campaigns, and viewer, admin and owner access granted on any
+// of them and inherited down the tree — with the rules that keep it sound: one owner
+// per account whom nobody can alter, nobody changes their own access, nobody grants
+// more than they hold, and what you cannot see does not exist for you.
 //
-// The library is split in layers:
+// # The front door
+//
+// A service calls package account, and nothing else, to change anything:
+//
+//	svc := account.New(memstore.New(), account.Options{})
+//	reg, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test"})
+//	ann := rbac.User(reg.User.ID)
+//	web, err := account.Do(ctx, svc, ann, account.CreateResource{Parent: reg.Account.Ref, Kind: rbac.KindProject, Name: "Web"})
+//	err = svc.Authorize(ctx, ann, rbac.InboxCreate, web.Ref) // on every request
+//
+// Every operation is a request type (account.Invite, account.SetPermissions,
+// profile.Delete…) run by account.Do in one transaction that checks the policy,
+// changes the store and appends one audit event; every read is a query run by
+// account.Get. The policy as a table is POLICY.md, generated from package rbac.
+//
+// # Layers and what may import what
 //
 //   - [github.com/tenantry/tenantry/rbac]: the pure policy — levels, the scope tree,
-//     the policy table, Decide and the rules on changing access. No I/O.
-//   - [github.com/tenantry/tenantry/store]: the persistence contract, with the
-//     in-memory reference store in store/memstore and PostgreSQL in store/pgstore.
+//     the policy table, Decide and every rule on changing access. No I/O; imports
+//     nothing of this module.
+//   - [github.com/tenantry/tenantry/store]: the persistence contract for store
+//     implementers (imports rbac); [github.com/tenantry/tenantry/store/memstore] is the
+//     in-memory reference store, [github.com/tenantry/tenantry/store/pgstore]
+//     PostgreSQL (pgx). Stores import store and rbac only.
 //   - [github.com/tenantry/tenantry/account] and [github.com/tenantry/tenantry/profile]:
-//     the operations a service calls (invite, set permissions, transfer ownership,
-//     register, delete a profile...), each one transaction that checks the policy,
-//     changes the store and writes one audit event.
-//   - [github.com/tenantry/tenantry/storetest]: the conformance suite a store must pass.
+//     the operations and queries (import rbac, store and internal/txn; profile also
+//     imports account). What both share that must stay privileged — the raw
+//     transaction — is in internal/txn, which the compiler keeps inside this module, so
+//     no importer can write to the store except through an operation.
+//   - [github.com/tenantry/tenantry/account/accounttest]: the state machine and model
+//     that prove account and profile on any store (imports account, profile, store,
+//     rbac and rapid).
+//   - [github.com/tenantry/tenantry/storetest]: the conformance suite a store must pass
+//     (imports store, rbac, account, profile, accounttest and rapid).
 //
-// The policy as a table is in POLICY.md, generated from package rbac.
+// No library package imports memstore or storetest; deps_test.go checks every import
+// against this list.
 package tenantry
 
 //go:generate go run ./internal/policygen -o POLICY.md

@@ -36,7 +36,7 @@ func (s KindSet) Kinds() []Kind {
 	return out
 }
 
-// The actions of DOMAIN §3. Names are "scope.verb"; see the policy table for the kinds
+// The actions of the policy table (POLICY.md). Names are "scope.verb"; see the policy table for the kinds
 // each applies to and the level each needs.
 const (
 	_ Action = iota

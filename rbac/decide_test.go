@@ -239,3 +239,16 @@ func TestReasonWhenARuleRefusesDespiteTheLevel(t *testing.T) {
 		t.Fatalf("reason = %q", d.Reason())
 	}
 }
+
+func TestEveryRuleHasTextAndName(t *testing.T) {
+	names := map[string]bool{}
+	for _, r := range rbac.Rules() {
+		if r.Text() == "" || r.GoName() == "" || !strings.HasPrefix(r.GoName(), "Rule") {
+			t.Errorf("rule %s: text %q, Go name %q", r, r.Text(), r.GoName())
+		}
+		if names[r.GoName()] {
+			t.Errorf("rule %s: Go name %s used twice", r, r.GoName())
+		}
+		names[r.GoName()] = true
+	}
+}

@@ -8,7 +8,7 @@ import (
 // HolderKind is the kind of a grant holder.
 type HolderKind uint8
 
-// The holder kinds (DOMAIN §2).
+// The holder kinds: who holds grants (POLICY.md, "Holders").
 const (
 	HolderUser   HolderKind = iota + 1 // a user (a profile)
 	HolderTeam                         // a team: its grants apply to its members

@@ -93,6 +93,53 @@ var ruleText = map[Rule]string{
 	RuleInvalidLevel:   "A level that is not viewer, admin or owner is refused.",
 }
 
+// ruleNames are the Go names of the rules, as POLICY.md prints them.
+var ruleNames = map[Rule]string{
+	RuleInherit:        "RuleInherit",
+	RuleTenantBoundary: "RuleTenantBoundary",
+	RuleOrgReach:       "RuleOrgReach",
+	RuleOwnerNotGrant:  "RuleOwnerNotGrant",
+	RuleEffective:      "RuleEffective",
+	RuleDenyDefault:    "RuleDenyDefault",
+	RuleCreateChild:    "RuleCreateChild",
+	RuleViewContent:    "RuleViewContent",
+	RuleOwnerImmutable: "RuleOwnerImmutable",
+	RuleNoSelfChange:   "RuleNoSelfChange",
+	RuleAdminChanges:   "RuleAdminChanges",
+	RuleNoEscalation:   "RuleNoEscalation",
+	RuleRemoveMember:   "RuleRemoveMember",
+	RuleRemoveResource: "RuleRemoveResource",
+	RuleLeave:          "RuleLeave",
+	RuleTransfer:       "RuleTransfer",
+	RuleDeleteAccount:  "RuleDeleteAccount",
+	RuleVisibility:     "RuleVisibility",
+	RuleInvite:         "RuleInvite",
+	RuleSeats:          "RuleSeats",
+	RulePlan:           "RulePlan",
+	RuleTokenGrants:    "RuleTokenGrants",
+	RuleTokenSecret:    "RuleTokenSecret",
+	RuleTokenSelf:      "RuleTokenSelf",
+	RuleEmailIdentity:  "RuleEmailIdentity",
+	RuleProfile:        "RuleProfile",
+	RuleChangeEmail:    "RuleChangeEmail",
+	RuleCreateAccount:  "RuleCreateAccount",
+	RuleMyAccounts:     "RuleMyAccounts",
+	RuleDeleteProfile:  "RuleDeleteProfile",
+	RuleAudit:          "RuleAudit",
+	RuleBillingAdmins:  "RuleBillingAdmins",
+	RuleFormerOwner:    "RuleFormerOwner",
+	RuleInviteSeats:    "RuleInviteSeats",
+	RuleSubOwnership:   "RuleSubOwnership",
+	RuleUnknownAction:  "RuleUnknownAction",
+	RuleWrongKind:      "RuleWrongKind",
+	RuleInvalidScope:   "RuleInvalidScope",
+	RuleInvalidLevel:   "RuleInvalidLevel",
+}
+
+// GoName returns the name of the rule's constant in this package ("RuleNoEscalation"
+// for D12), or "" for an unknown rule.
+func (r Rule) GoName() string { return ruleNames[r] }
+
 // Text returns the rule's text, or "" for an unknown rule.
 func (r Rule) Text() string { return ruleText[r] }
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Kind is the kind of a scope in the scope tree (DOMAIN §1).
+// Kind is the kind of a scope in the scope tree (POLICY.md, "The scope tree").
 type Kind uint8
 
 // The scope kinds. The zero Kind is invalid.
@@ -32,7 +32,7 @@ type kindInfo struct {
 	canOwn bool
 }
 
-// kinds is the scope tree of DOMAIN §1, declared once. Adding a kind is one row.
+// kinds is the scope tree, declared once. Adding a kind is one row.
 var kinds = [numKinds]kindInfo{
 	KindOrganization: {name: "organization", canOwn: true},
 	KindAccount:      {name: "account", parent: KindOrganization, optionalParent: true, canOwn: true},

@@ -13,7 +13,7 @@ type expect struct {
 }
 
 // One table per role paragraph of the user-management seed (002) and the domain,
-// templates and campaign roles of DOMAIN §3. The holder has the one grant named by
+// templates and campaign roles of the policy table. The holder has the one grant named by
 // the role; every line is a sentence of the paragraph.
 var roleTable = []struct {
 	role  string

@@ -29,7 +29,7 @@ var opsPlans = []account.Plan{
 var opsEmails = []string{"ann@x.test", "bob@x.test", "cy@x.test", "dee@x.test", "eve@x.test", "fay@x.test", "gus@x.test"}
 
 // machine drives the account and profile operations on a store and checks, after
-// every step, the store against the model and the invariants of DESIGN.md.
+// every step, the store against the model and the invariants listed on StateMachine.
 type machine struct {
 	ctx    context.Context
 	st     store.Store

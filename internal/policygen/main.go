@@ -55,15 +55,33 @@ func Render() []byte {
 		fmt.Fprintf(&b, "| `%s` | %s | %s (%d) | %s | %s |\n", a, strings.Join(kinds, ", "), a.Need(), a.Need(), strings.Join(rules, ", "), a.Doc())
 	}
 
+	b.WriteString("\n## Holders\n\n")
+	b.WriteString("Grants are held by users, teams (a team's grants apply to its members), API tokens (a token acts as\n")
+	b.WriteString("itself, D24) and pending invitations (D19). A holder's effective level on a scope is the highest of its\n")
+	b.WriteString("grants on the scope and its ancestors, its teams' included (D5); the owner of an account or organization\n")
+	b.WriteString("holds owner on it (D4).\n")
+
 	b.WriteString("\n## Rules on changing access\n\n")
 	b.WriteString("`rbac.DecideChange` tries these in order and cites the first that refuses: P4 (a valid level),\n")
 	b.WriteString("D4 (owner is never granted), D9 (the owner's access is immutable), D10/D24 (no change of one's own\n")
 	b.WriteString("access, a team one belongs to included), D11 (admin on the scope), D12 (never more than one holds).\n")
-	b.WriteString("`rbac.DecideTransfer` applies D16 and C4; `rbac.DecideLeave` applies D15.\n")
+	b.WriteString("`rbac.DecideTransfer` applies D16 and C4; `rbac.DecideLeave` applies D15; `rbac.DecideCreateAccount`\n")
+	b.WriteString("applies D28; `rbac.DecideRemoveMember` applies D13 after D9 and D10; `rbac.DecideTeamPlace` applies\n")
+	b.WriteString("D11 to a team place after D9 and D10, and every grant of the team is then decided by `DecideChange`.\n")
 
-	b.WriteString("\n## Rule book\n\n| rule | text |\n|---|---|\n")
+	b.WriteString("\n## Visibility and existence\n\n")
+	b.WriteString("What a holder cannot see answers exactly as what does not exist (D18). A holder sees a scope when it\n")
+	b.WriteString("holds some level there, is a member of it (an account or organization), or holds a grant on a scope\n")
+	b.WriteString("below it. It sees a member or invitation of an account when it sees every member there (account owner\n")
+	b.WriteString("and admins, organization users for sub-accounts), or when that holder has access to a project, inbox\n")
+	b.WriteString("or domain it administers; it sees tokens and teams when it may manage them (account admin). Every\n")
+	b.WriteString("operation, filter and listing of package `account` answers \"not found\" for what the actor cannot see,\n")
+	b.WriteString("and `Service.Authorize` gives a host the same answer for its own routes; a refusal (\"denied\", with the\n")
+	b.WriteString("rule) is only ever given on what the actor can see.\n")
+
+	b.WriteString("\n## Rule book\n\n| rule | Go name | text |\n|---|---|---|\n")
 	for _, r := range rbac.Rules() {
-		fmt.Fprintf(&b, "| %s | %s |\n", r, r.Text())
+		fmt.Fprintf(&b, "| %s | `rbac.%s` | %s |\n", r, r.GoName(), r.Text())
 	}
 	return b.Bytes()
 }
