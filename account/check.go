@@ -71,7 +71,7 @@ func (s *Service) Authorize(ctx context.Context, holder rbac.Holder, action rbac
 // errNotFoundScope is Authorize's answer for a scope the holder cannot see: one value,
 // so that answering it allocates nothing, and naming no scope, so that it says the
 // same whatever was asked.
-var errNotFoundScope = notFoundErr("account: not found")
+var errNotFoundScope error = notFoundErr("account: not found")
 
 type notFoundErr string
 
