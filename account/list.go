@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
@@ -133,6 +134,9 @@ func (q Members) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page
 	after, err := q.Page.cursor()
 	if err != nil {
 		return Page[Access]{}, err
+	}
+	if after != "" && !strings.HasPrefix(after, holderKey(rbac.User(""))) && !strings.HasPrefix(after, holderKey(rbac.Invite(""))) {
+		return Page[Access]{}, invalid("page.after", "not a cursor of this listing")
 	}
 	a, err := tx.tenantOf(ctx, actor, q.Tenant)
 	if err != nil {
