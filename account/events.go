@@ -47,8 +47,9 @@ func (q Events) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[
 	return pageOf(evs, limit, seqKey), nil
 }
 
-// MyEvents lists the audit events of the acting user's own profile (registering,
-// renaming, changing the email address...), in order.
+// MyEvents lists the audit events of the acting user's own profile (renaming,
+// changing the email address...), in order. Registering is not among them: its one
+// event opens the log of the account it created.
 type MyEvents struct {
 	Page PageRequest
 }
