@@ -60,14 +60,13 @@ type DemoToken struct {
 // several levels, a pending invitation and tokens for each kind of caller.
 func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 	var fx Fixture
-	prof := profile.New(svc)
-	olivia, _, err := prof.Register(ctx, "olivia@demo.test", "Olivia")
+	olivia, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "olivia@demo.test", Name: "Olivia"})
 	if err != nil {
 		return fx, err
 	}
-	owner := rbac.User(olivia.ID)
-	fx.Users = append(fx.Users, DemoUser{olivia.ID, olivia.Email, "owner of the organization"})
-	org, err := svc.CreateOrganization(ctx, owner, "Demo Group", "business")
+	owner := rbac.User(olivia.User.ID)
+	fx.Users = append(fx.Users, DemoUser{olivia.User.ID, olivia.User.Email, "owner of the organization"})
+	org, err := account.Do(ctx, svc, owner, account.CreateOrganization{Name: "Demo Group", Plan: "business"})
 	if err != nil {
 		return fx, err
 	}
@@ -80,16 +79,16 @@ func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 	var trees []tree
 	for _, region := range []string{"EU", "US"} {
 		var tr tree
-		if tr.acct, err = svc.CreateSubAccount(ctx, owner, org.Ref.ID, "Demo "+region); err != nil {
+		if tr.acct, err = account.Do(ctx, svc, owner, account.CreateSubAccount{Org: org.Ref, Name: "Demo " + region}); err != nil {
 			return fx, err
 		}
-		if tr.web, err = svc.CreateProject(ctx, owner, tr.acct.Ref.ID, "Web"); err != nil {
+		if tr.web, err = account.Do(ctx, svc, owner, account.CreateResource{Parent: tr.acct.Ref, Kind: rbac.KindProject, Name: "Web"}); err != nil {
 			return fx, err
 		}
 		da := DemoAcct{Named: Named{tr.acct.Ref.ID, tr.acct.Name}}
 		dp := DemoProject{Named: Named{tr.web.Ref.ID, tr.web.Name}}
 		for _, name := range []string{"Staging", "Production"} {
-			in, err := svc.CreateInbox(ctx, owner, tr.web.Ref.ID, name)
+			in, err := account.Do(ctx, svc, owner, account.CreateResource{Parent: tr.web.Ref, Kind: rbac.KindInbox, Name: name})
 			if err != nil {
 				return fx, err
 			}
@@ -98,7 +97,7 @@ func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 			}
 			dp.Inboxes = append(dp.Inboxes, Named{in.Ref.ID, in.Name})
 		}
-		if tr.dom, err = svc.CreateDomain(ctx, owner, tr.acct.Ref.ID, region+".demo.test"); err != nil {
+		if tr.dom, err = account.Do(ctx, svc, owner, account.CreateResource{Parent: tr.acct.Ref, Kind: rbac.KindDomain, Name: region + ".demo.test"}); err != nil {
 			return fx, err
 		}
 		da.Projects = []DemoProject{dp}
@@ -109,14 +108,14 @@ func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 	eu, us := trees[0], trees[1]
 
 	invite := func(tenant rbac.Ref, email string, scope rbac.Ref, level rbac.Level, access string, accept bool) error {
-		var u profile.Profile
+		var u profile.Registered
 		if accept {
 			var err error
-			if u, _, err = prof.Register(ctx, email, ""); err != nil {
+			if u, err = account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: email}); err != nil {
 				return err
 			}
 		}
-		inv, err := svc.Invite(ctx, owner, tenant, account.InviteRequest{Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
+		inv, err := account.Do(ctx, svc, owner, account.Invite{Tenant: tenant, Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
 		if err != nil {
 			return err
 		}
@@ -124,10 +123,10 @@ func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 			fx.Invitations = append(fx.Invitations, DemoUser{inv.ID, email, access})
 			return nil
 		}
-		if err := svc.AcceptInvitation(ctx, rbac.User(u.ID), inv.ID); err != nil {
+		if _, err := account.Do(ctx, svc, rbac.User(u.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}); err != nil {
 			return err
 		}
-		fx.Users = append(fx.Users, DemoUser{u.ID, email, access})
+		fx.Users = append(fx.Users, DemoUser{u.User.ID, email, access})
 		return nil
 	}
 	for _, i := range []struct {
@@ -162,13 +161,13 @@ func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 		{us.acct.Ref, "US admin", us.acct.Ref, rbac.Admin, "admin of Demo US"},
 		{org.Ref, "organization admin", org.Ref, rbac.Admin, "admin of the organization: lists and creates sub-accounts"},
 	} {
-		info, secret, err := svc.CreateToken(ctx, owner, t.tenant, account.TokenRequest{
-			Name: t.name, Grants: []account.GrantSpec{{Scope: t.scope, Level: t.level}},
+		tok, err := account.Do(ctx, svc, owner, account.CreateToken{
+			Tenant: t.tenant, Name: t.name, Grants: []account.GrantSpec{{Scope: t.scope, Level: t.level}},
 		})
 		if err != nil {
 			return fx, err
 		}
-		fx.Tokens = append(fx.Tokens, DemoToken{info.ID, info.Name, t.tenant.ID, t.access, secret})
+		fx.Tokens = append(fx.Tokens, DemoToken{tok.ID, tok.Name, t.tenant.ID, t.access, tok.Secret})
 	}
 	return fx, nil
 }

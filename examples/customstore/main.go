@@ -34,14 +34,13 @@ func run(ctx context.Context, w, logw io.Writer) error {
 		Level:  slog.LevelDebug,
 	})
 	svc := account.New(st, account.Options{})
-	prof := profile.New(svc)
 
-	ann, acct, err := prof.Register(ctx, "ann@acme.test", "Acme")
+	reg, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test", Name: "Acme"})
 	if err != nil {
 		return err
 	}
-	owner := rbac.User(ann.ID)
-	web, err := svc.CreateProject(ctx, owner, acct.Ref.ID, "Web")
+	owner := rbac.User(reg.User.ID)
+	web, err := account.Do(ctx, svc, owner, account.CreateResource{Parent: reg.Account.Ref, Kind: rbac.KindProject, Name: "Web"})
 	if err != nil {
 		return err
 	}
@@ -51,7 +50,7 @@ func run(ctx context.Context, w, logw io.Writer) error {
 	}
 	fmt.Fprintln(w, "check:", d.Reason())
 	// A refused operation rolls back, and the store logs it as an error.
-	if err := svc.TransferOwnership(ctx, owner, acct.Ref, "nobody"); err != nil {
+	if _, err := account.Do(ctx, svc, owner, account.TransferOwnership{Account: reg.Account.Ref, To: rbac.User("nobody")}); err != nil {
 		fmt.Fprintln(w, "refused:", err)
 	}
 	s := st.Stats()

@@ -44,7 +44,6 @@ func sequentialIDs() func(kind string) string {
 type demo struct {
 	ctx   context.Context
 	svc   *account.Service
-	prof  *profile.Service
 	out   *tabwriter.Writer
 	names map[string]string // user ID → first name, to print holders readably
 	cited []rbac.Rule       // the rules cited so far, for the legend
@@ -57,7 +56,6 @@ func run(w io.Writer) error {
 	d := &demo{
 		ctx:   ctx,
 		svc:   svc,
-		prof:  profile.New(svc),
 		out:   tabwriter.NewWriter(w, 0, 0, 2, ' ', 0),
 		names: map[string]string{},
 	}
@@ -74,58 +72,60 @@ func (d *demo) walk() error {
 	fmt.Fprintln(d.out)
 
 	// The owner registers: a profile and a free account she owns (D25).
-	annP, acct, err := d.prof.Register(ctx, "ann@acme.test", "Ann")
+	reg, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test", Name: "Ann"})
 	if err != nil {
 		return err
 	}
-	ann := rbac.User(annP.ID)
-	d.names[annP.ID] = "ann"
-	if err := svc.Rename(ctx, ann, acct.Ref, "Acme"); err != nil {
+	ann, acct := rbac.User(reg.User.ID), reg.Account
+	d.names[reg.User.ID] = "ann"
+	if _, err := account.Do(ctx, svc, ann, account.RenameAccount{Account: acct.Ref, Name: "Acme"}); err != nil {
 		return err
 	}
 	// Inviting people needs a plan with user management (D21).
-	if err := svc.SetPlan(ctx, ann, acct.Ref, "team"); err != nil {
+	if _, err := account.Do(ctx, svc, ann, account.SetPlan{Account: acct.Ref, Plan: "team"}); err != nil {
 		return err
 	}
 	plan, _ := svc.Plan("team")
 	d.setup("ann@acme.test registers; her account %q is on plan %q (%d seats)", "Acme", plan.Name, plan.Seats)
 
-	web, err := svc.CreateProject(ctx, ann, acct.Ref.ID, "Web")
+	web, err := account.Do(ctx, svc, ann, account.CreateResource{Parent: acct.Ref, Kind: rbac.KindProject, Name: "Web"})
 	if err != nil {
 		return err
 	}
-	staging, err := svc.CreateInbox(ctx, ann, web.Ref.ID, "Staging")
+	staging, err := account.Do(ctx, svc, ann, account.CreateResource{Parent: web.Ref, Kind: rbac.KindInbox, Name: "Staging"})
 	if err != nil {
 		return err
 	}
-	production, err := svc.CreateInbox(ctx, ann, web.Ref.ID, "Production")
+	production, err := account.Do(ctx, svc, ann, account.CreateResource{Parent: web.Ref, Kind: rbac.KindInbox, Name: "Production"})
 	if err != nil {
 		return err
 	}
-	if _, err := svc.CreateDomain(ctx, ann, acct.Ref.ID, "mail.acme.test"); err != nil {
+	if _, err := account.Do(ctx, svc, ann, account.CreateResource{Parent: acct.Ref, Kind: rbac.KindDomain, Name: "mail.acme.test"}); err != nil {
 		return err
 	}
 	d.setup("project Web with inboxes Staging and Production; domain mail.acme.test; billing")
 
 	join := func(name string, scope rbac.Ref, level rbac.Level, what string) (rbac.Holder, error) {
 		email := name + "@acme.test"
-		u, _, err := d.prof.Register(ctx, email, strings.ToUpper(name[:1])+name[1:])
+		reg, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: email, Name: strings.ToUpper(name[:1]) + name[1:]})
 		if err != nil {
 			return rbac.Holder{}, err
 		}
-		inv, err := svc.Invite(ctx, ann, acct.Ref, account.InviteRequest{
+		user := rbac.User(reg.User.ID)
+		inv, err := account.Do(ctx, svc, ann, account.Invite{
+			Tenant: acct.Ref,
 			Email:  email,
 			Grants: []account.GrantSpec{{Scope: scope, Level: level}},
 		})
 		if err != nil {
 			return rbac.Holder{}, err
 		}
-		if err := svc.AcceptInvitation(ctx, rbac.User(u.ID), inv.ID); err != nil {
+		if _, err := account.Do(ctx, svc, user, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}); err != nil {
 			return rbac.Holder{}, err
 		}
-		d.names[u.ID] = name
+		d.names[user.ID] = name
 		d.setup("%s is invited and accepts: %s", email, what)
-		return rbac.User(u.ID), nil
+		return user, nil
 	}
 	carol, err := join("carol", acct.Ref, rbac.Admin, "account admin")
 	if err != nil {
@@ -163,7 +163,7 @@ func (d *demo) walk() error {
 		return err
 	}
 	if err := d.try("carol removes erin from project Web", rbac.RuleRemoveResource,
-		svc.RemoveFromResource(ctx, carol, erin, web.Ref)); err != nil {
+		errOf(account.Do(ctx, svc, carol, account.RemoveFromResource{Scope: web.Ref, Member: erin}))); err != nil {
 		return err
 	}
 	if err := d.check("erin reads inbox Production now", erin, rbac.InboxRead, production.Ref); err != nil {
@@ -183,27 +183,31 @@ func (d *demo) walk() error {
 
 	// The rules on changing access.
 	if err := d.try("carol (admin) transfers the ownership to herself", "",
-		svc.TransferOwnership(ctx, carol, acct.Ref, carol.ID)); err != nil {
+		errOf(account.Do(ctx, svc, carol, account.TransferOwnership{Account: acct.Ref, To: carol}))); err != nil {
 		return err
 	}
 	if err := d.try("carol lowers her own access to viewer", "",
-		svc.SetPermissions(ctx, carol, acct.Ref, carol, []account.PermissionChange{{Scope: acct.Ref, Level: rbac.Viewer}})); err != nil {
+		errOf(account.Do(ctx, svc, carol, account.SetPermissions{
+			Tenant: acct.Ref, Holder: carol, Changes: []account.PermissionChange{{Scope: acct.Ref, Level: rbac.Viewer}},
+		}))); err != nil {
 		return err
 	}
 	if err := d.try("dave makes himself admin of project Web", "",
-		svc.SetPermissions(ctx, dave, acct.Ref, dave, []account.PermissionChange{{Scope: web.Ref, Level: rbac.Admin}})); err != nil {
+		errOf(account.Do(ctx, svc, dave, account.SetPermissions{
+			Tenant: acct.Ref, Holder: dave, Changes: []account.PermissionChange{{Scope: web.Ref, Level: rbac.Admin}},
+		}))); err != nil {
 		return err
 	}
 	if err := d.try("carol removes ann, the owner, from the account", "",
-		svc.RemoveMember(ctx, carol, acct.Ref, ann.ID)); err != nil {
+		errOf(account.Do(ctx, svc, carol, account.RemoveMember{Tenant: acct.Ref, Member: ann}))); err != nil {
 		return err
 	}
 	if err := d.try("ann (owner) leaves the account", "",
-		svc.Leave(ctx, ann, acct.Ref)); err != nil {
+		errOf(account.Do(ctx, svc, ann, account.Leave{Account: acct.Ref}))); err != nil {
 		return err
 	}
 	if err := d.try("carol removes erin from the account", rbac.RuleRemoveMember,
-		svc.RemoveMember(ctx, carol, acct.Ref, erin.ID)); err != nil {
+		errOf(account.Do(ctx, svc, carol, account.RemoveMember{Tenant: acct.Ref, Member: erin}))); err != nil {
 		return err
 	}
 	if err := d.seats("seats in use after erin's removal", ann, acct.Ref); err != nil {
@@ -211,10 +215,12 @@ func (d *demo) walk() error {
 	}
 
 	// D30: deleting a profile deletes the accounts it owns.
-	if err := d.try("ann deletes her profile", rbac.RuleDeleteProfile, d.prof.Delete(ctx, ann)); err != nil {
+	// Deleting asks for the address, as a person types it to confirm.
+	if err := d.try("ann deletes her profile", rbac.RuleDeleteProfile,
+		errOf(account.Do(ctx, svc, ann, profile.Delete{Confirm: "ann@acme.test"}))); err != nil {
 		return err
 	}
-	_, err = svc.Get(ctx, carol, acct.Ref)
+	_, err = account.Get(ctx, svc, carol, account.Account{Account: acct.Ref})
 	switch {
 	case errors.Is(err, account.ErrNotFound):
 		d.line("gone", rbac.RuleDeleteProfile, "carol opens account Acme", "not found: the account went with its owner's profile")
@@ -223,12 +229,11 @@ func (d *demo) walk() error {
 	default:
 		d.line("FOUND", rbac.RuleDeleteProfile, "carol opens account Acme", "the account outlived its owner's profile")
 	}
-	mine, err := svc.MyAccounts(ctx, carol)
-	if err != nil {
-		return err
-	}
-	names := make([]string, 0, len(mine))
-	for _, m := range mine {
+	var names []string
+	for m, err := range account.All(ctx, svc, carol, account.MyAccounts{}) {
+		if err != nil {
+			return err
+		}
 		names = append(names, strconv.Quote(m.Account.Name))
 	}
 	d.line("ok", rbac.RuleMyAccounts, "carol's accounts now", strings.Join(names, ", ")+" (users stay, D17)")
@@ -268,6 +273,9 @@ func (d *demo) check(what string, holder rbac.Holder, action rbac.Action, scope 
 	return nil
 }
 
+// errOf returns the error of an operation's result, for try.
+func errOf[R any](_ R, err error) error { return err }
+
 // try prints the outcome of an operation: done (citing rule), refused with the
 // decision of its *rbac.DeniedError, or not found. Other errors stop the walk.
 func (d *demo) try(what string, rule rbac.Rule, err error) error {
@@ -287,25 +295,25 @@ func (d *demo) try(what string, rule rbac.Rule, err error) error {
 
 // seats prints the seats in use in the account.
 func (d *demo) seats(what string, actor rbac.Holder, acct rbac.Ref) error {
-	used, limit, err := d.svc.Seats(d.ctx, actor, acct)
+	n, err := account.Get(d.ctx, d.svc, actor, account.Seats{Tenant: acct})
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	d.line("ok", rbac.RuleSeats, what, fmt.Sprintf("%d of %d seats", used, limit))
+	d.line("ok", rbac.RuleSeats, what, fmt.Sprintf("%d of %d seats", n.Used, n.Limit))
 	return nil
 }
 
 // members prints who actor sees in the account's member list.
 func (d *demo) members(what string, actor rbac.Holder, acct rbac.Ref) error {
-	list, err := d.svc.Members(d.ctx, actor, acct, account.MemberFilter{})
-	if err != nil {
-		return d.try(what, rbac.RuleVisibility, err)
-	}
+	// The listing is paged; All reads every page.
 	var who []string
-	for _, m := range list {
+	for m, err := range account.All(d.ctx, d.svc, actor, account.Members{Tenant: acct}) {
+		if err != nil {
+			return d.try(what, rbac.RuleVisibility, err)
+		}
 		who = append(who, d.name(m.Holder))
 	}
-	d.line("ok", rbac.RuleVisibility, what, fmt.Sprintf("sees %d people: %s", len(list), strings.Join(who, ", ")))
+	d.line("ok", rbac.RuleVisibility, what, fmt.Sprintf("sees %d people: %s", len(who), strings.Join(who, ", ")))
 	return nil
 }
 

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/rbac"
 )
 
@@ -161,15 +160,15 @@ var filterKinds = map[string]rbac.Kind{
 	"domain_ids":   rbac.KindDomain,
 }
 
-// parseFilter reads the resource filters of a query string. Arrays come as name[]=v,
-// as name=v repeated, or indexed as name[0]=v; empty values are ignored, other
-// parameters too.
-func parseFilter(rawQuery string) (account.MemberFilter, error) {
+// parseFilter reads the resource filters of a query string, the scopes of a Members
+// listing. Arrays come as name[]=v, as name=v repeated, or indexed as name[0]=v;
+// empty values are ignored, other parameters too.
+func parseFilter(rawQuery string) ([]rbac.Ref, error) {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
-		return account.MemberFilter{}, badRequest("query", "malformed query string")
+		return nil, badRequest("query", "malformed query string")
 	}
-	var f account.MemberFilter
+	var scopes []rbac.Ref
 	for _, key := range slices.Sorted(func(yield func(string) bool) {
 		for k := range q {
 			if !yield(k) {
@@ -185,13 +184,13 @@ func parseFilter(rawQuery string) (account.MemberFilter, error) {
 			if v == "" {
 				continue
 			}
-			if len(f.Scopes) == MaxFilters {
-				return account.MemberFilter{}, badRequest(key, "more than %d filters", MaxFilters)
+			if len(scopes) == MaxFilters {
+				return nil, badRequest(key, "more than %d filters", MaxFilters)
 			}
-			f.Scopes = append(f.Scopes, rbac.Ref{Kind: kind, ID: v})
+			scopes = append(scopes, rbac.Ref{Kind: kind, ID: v})
 		}
 	}
-	return f, nil
+	return scopes, nil
 }
 
 // arrayName strips an array suffix from a query parameter's name: "ids[]" and

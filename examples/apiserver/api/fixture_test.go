@@ -50,7 +50,6 @@ func newFixture(t testing.TB) *fixture {
 	var n atomic.Int64
 	n.Store(1000)
 	svc := account.New(memstore.New(), account.Options{NewID: func(string) string { return strconv.FormatInt(n.Add(1), 10) }})
-	prof := profile.New(svc)
 	f := &fixture{t: t, svc: svc, h: api.NewHandler(svc, nil)}
 	must := func(err error) {
 		t.Helper()
@@ -58,54 +57,62 @@ func newFixture(t testing.TB) *fixture {
 			t.Fatal(err)
 		}
 	}
+	register := func(email, name string) profile.Registered {
+		t.Helper()
+		reg, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: email, Name: name})
+		must(err)
+		return reg
+	}
+	create := func(parent rbac.Ref, kind rbac.Kind, name string) store.Resource {
+		t.Helper()
+		r, err := account.Do(ctx, svc, f.owner, account.CreateResource{Parent: parent, Kind: kind, Name: name})
+		must(err)
+		return r
+	}
 
-	ann, acct, err := prof.Register(ctx, "ann@acme.test", "Acme")
+	ann := register("ann@acme.test", "Acme")
+	acct := ann.Account
+	f.acct, f.owner = acct, rbac.User(ann.User.ID)
+	_, err := account.Do(ctx, svc, f.owner, account.SetPlan{Account: acct.Ref, Plan: "team"})
 	must(err)
-	f.acct, f.owner = acct, rbac.User(ann.ID)
-	must(svc.SetPlan(ctx, f.owner, acct.Ref, "team"))
-	f.web, err = svc.CreateProject(ctx, f.owner, acct.Ref.ID, "Web")
-	must(err)
-	f.staging, err = svc.CreateInbox(ctx, f.owner, f.web.Ref.ID, "Staging")
-	must(err)
-	f.production, err = svc.CreateInbox(ctx, f.owner, f.web.Ref.ID, "Production")
-	must(err)
-	f.dom, err = svc.CreateDomain(ctx, f.owner, acct.Ref.ID, "mail.acme.test")
-	must(err)
+	f.web = create(acct.Ref, rbac.KindProject, "Web")
+	f.staging = create(f.web.Ref, rbac.KindInbox, "Staging")
+	f.production = create(f.web.Ref, rbac.KindInbox, "Production")
+	f.dom = create(acct.Ref, rbac.KindDomain, "mail.acme.test")
 
 	join := func(email string, scope rbac.Ref, level rbac.Level) rbac.Holder {
 		t.Helper()
-		u, _, err := prof.Register(ctx, email, "")
+		u := rbac.User(register(email, "").User.ID)
+		inv, err := account.Do(ctx, svc, f.owner, account.Invite{Tenant: acct.Ref, Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
 		must(err)
-		inv, err := svc.Invite(ctx, f.owner, acct.Ref, account.InviteRequest{Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
+		_, err = account.Do(ctx, svc, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
 		must(err)
-		must(svc.AcceptInvitation(ctx, rbac.User(u.ID), inv.ID))
-		return rbac.User(u.ID)
+		return u
 	}
 	f.carol = join("carol@acme.test", acct.Ref, rbac.Admin)
 	f.dave = join("dave@acme.test", f.staging.Ref, rbac.Admin)
 	f.erin = join("erin@acme.test", f.web.Ref, rbac.Viewer)
 	f.gus = join("gus@acme.test", f.dom.Ref, rbac.Viewer)
-	f.frank, err = svc.Invite(ctx, f.owner, acct.Ref, account.InviteRequest{Email: "frank@acme.test", Grants: []account.GrantSpec{{Scope: f.production.Ref, Level: rbac.Viewer}}})
+	f.frank, err = account.Do(ctx, svc, f.owner, account.Invite{Tenant: acct.Ref, Email: "frank@acme.test", Grants: []account.GrantSpec{{Scope: f.production.Ref, Level: rbac.Viewer}}})
 	must(err)
 
 	mint := func(actor rbac.Holder, tenant rbac.Ref, name string, scope rbac.Ref, level rbac.Level) token {
 		t.Helper()
-		info, secret, err := svc.CreateToken(ctx, actor, tenant, account.TokenRequest{Name: name, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
+		tok, err := account.Do(ctx, svc, actor, account.CreateToken{Tenant: tenant, Name: name, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
 		must(err)
-		return token{info.ID, secret}
+		return token{tok.ID, tok.Secret}
 	}
 	f.admin = mint(f.owner, acct.Ref, "admin", acct.Ref, rbac.Admin)
 	f.inbox = mint(f.owner, acct.Ref, "staging admin", f.staging.Ref, rbac.Admin)
 	f.viewer = mint(f.owner, acct.Ref, "viewer", acct.Ref, rbac.Viewer)
 
-	zed, beta, err := prof.Register(ctx, "zed@beta.test", "Beta")
-	must(err)
-	f.beta = beta
-	f.other = mint(rbac.User(zed.ID), beta.Ref, "beta admin", beta.Ref, rbac.Admin)
+	zed := register("zed@beta.test", "Beta")
+	f.beta = zed.Account
+	f.other = mint(rbac.User(zed.User.ID), f.beta.Ref, "beta admin", f.beta.Ref, rbac.Admin)
 
-	f.org, err = svc.CreateOrganization(ctx, f.owner, "Acme Group", "business")
+	f.org, err = account.Do(ctx, svc, f.owner, account.CreateOrganization{Name: "Acme Group", Plan: "business"})
 	must(err)
-	f.eu, err = svc.CreateSubAccount(ctx, f.owner, f.org.Ref.ID, "Acme EU")
+	f.eu, err = account.Do(ctx, svc, f.owner, account.CreateSubAccount{Org: f.org.Ref, Name: "Acme EU"})
 	must(err)
 	f.orgTok = mint(f.owner, f.org.Ref, "org admin", f.org.Ref, rbac.Admin)
 	f.euTok = mint(f.owner, f.eu.Ref, "eu admin", f.eu.Ref, rbac.Admin)
@@ -163,17 +170,27 @@ func (f *fixture) state() string {
 	f.t.Helper()
 	var b strings.Builder
 	for _, tenant := range []rbac.Ref{f.acct.Ref, f.org.Ref} {
-		evs, err := f.svc.Events(context.Background(), f.owner, tenant, 0, account.MaxEventsPage)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		b.WriteString(strconv.Itoa(len(evs)) + " events in " + tenant.String() + "\n")
+		b.WriteString(strconv.Itoa(f.events(tenant)) + " events in " + tenant.String() + "\n")
 	}
 	_, list := f.do("GET", f.path("/account_accesses"), f.admin.secret, "")
 	b.Write(list)
 	_, toks := f.do("GET", f.path("/api_tokens"), f.admin.secret, "")
 	b.Write(toks)
 	return b.String()
+}
+
+// events returns the number of events in the audit log of tenant, reading every
+// page.
+func (f *fixture) events(tenant rbac.Ref) int {
+	f.t.Helper()
+	n := 0
+	for _, err := range account.All(context.Background(), f.svc, f.owner, account.Events{Tenant: tenant}) {
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		n++
+	}
+	return n
 }
 
 // unchanged runs fn and fails the test if it changed the fixture's state.

@@ -1,13 +1,11 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/rbac"
 )
 
@@ -16,7 +14,7 @@ import (
 func fuzzRequest(t *testing.T, f *fixture, method, path, rawQuery, secret, body string, tenant rbac.Ref) {
 	t.Helper()
 	f.t = t
-	before := eventCount(t, f, tenant)
+	before := f.events(tenant)
 	r := httptest.NewRequest(method, "http://api.test"+path, strings.NewReader(body))
 	r.URL.RawQuery = rawQuery
 	r.Header.Set("Authorization", "Bearer "+secret)
@@ -33,27 +31,11 @@ func fuzzRequest(t *testing.T, f *fixture, method, path, rawQuery, secret, body 
 		if err := json.Unmarshal(b, &e); err != nil || len(e.Errors) == 0 || string(e.Errors) == "null" {
 			t.Fatalf("%d without an errors member: %q", status, b)
 		}
-		if after := eventCount(t, f, tenant); after != before {
+		if after := f.events(tenant); after != before {
 			t.Fatalf("a %d response wrote %d audit events", status, after-before)
 		}
 	default:
 		t.Fatalf("status %d: %s", status, b)
-	}
-}
-
-func eventCount(t *testing.T, f *fixture, tenant rbac.Ref) int {
-	n := 0
-	var after uint64
-	for {
-		evs, err := f.svc.Events(context.Background(), f.owner, tenant, after, account.MaxEventsPage)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += len(evs)
-		if len(evs) < account.MaxEventsPage {
-			return n
-		}
-		after = evs[len(evs)-1].Seq
 	}
 }
 

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -21,12 +20,11 @@ type AccountJSON struct {
 // listAccounts serves GET /api/accounts: every account the caller belongs to with its
 // levels there (D29); for a token, its own account.
 func (h *handler) listAccounts(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
-	accts, err := h.svc.MyAccounts(r.Context(), actor)
-	if err != nil {
-		return err
-	}
-	out := make([]AccountJSON, 0, len(accts))
-	for _, a := range accts {
+	out := []AccountJSON{}
+	for a, err := range account.All(r.Context(), h.svc, actor, account.MyAccounts{}) {
+		if err != nil {
+			return err
+		}
 		levels := make([]int, 0, len(a.Levels))
 		for _, l := range a.Levels {
 			levels = append(levels, int(l))
@@ -74,17 +72,16 @@ type PermissionsJSON struct {
 // invitations the caller may see (D18), optionally narrowed to those with access to
 // given projects, inboxes or domains.
 func (h *handler) listAccesses(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
-	f, err := parseFilter(r.URL.RawQuery)
+	scopes, err := parseFilter(r.URL.RawQuery)
 	if err != nil {
 		return err
 	}
 	acct := rbac.Account(r.PathValue("account_id"))
-	list, err := h.svc.Members(r.Context(), actor, acct, f)
-	if err != nil {
-		return err
-	}
-	out := make([]AccessJSON, 0, len(list))
-	for _, m := range list {
+	out := []AccessJSON{}
+	for m, err := range account.All(r.Context(), h.svc, actor, account.Members{Tenant: acct, Scopes: scopes}) {
+		if err != nil {
+			return err
+		}
 		a := AccessJSON{
 			ID:        m.Holder.String(),
 			Resources: make([]ResourceJSON, 0, len(m.Grants)+1),
@@ -122,7 +119,8 @@ type IDJSON struct {
 }
 
 // deleteAccess serves DELETE /api/accounts/{account_id}/account_accesses/{id}: a user
-// is removed from the account (D13), an invitation revoked, a token deleted.
+// is removed from the account (D13), an invitation revoked, a token deleted. An
+// invitation or token of another account is not found under this one.
 func (h *handler) deleteAccess(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
 	acct := rbac.Account(r.PathValue("account_id"))
 	id := r.PathValue("id")
@@ -134,18 +132,11 @@ func (h *handler) deleteAccess(w http.ResponseWriter, r *http.Request, actor rba
 	var err error
 	switch holder.Kind {
 	case rbac.HolderUser:
-		err = h.svc.RemoveMember(ctx, actor, acct, holder.ID)
+		_, err = account.Do(ctx, h.svc, actor, account.RemoveMember{Tenant: acct, Member: holder})
 	case rbac.HolderInvite:
-		err = h.svc.Update(ctx, func(ctx context.Context, tx *account.Tx) error {
-			// The invitation must be one of this account's.
-			inv, err := tx.Reader().Invitation(ctx, holder.ID)
-			if err != nil || inv.Tenant != acct {
-				return account.ErrNotFound
-			}
-			return tx.RevokeInvitation(ctx, actor, holder.ID)
-		})
+		_, err = account.Do(ctx, h.svc, actor, account.RevokeInvitation{Tenant: acct, Invitation: holder})
 	case rbac.HolderToken:
-		err = h.deleteTokenIn(ctx, actor, acct, holder.ID)
+		_, err = account.Do(ctx, h.svc, actor, account.DeleteToken{Tenant: acct, Token: holder})
 	}
 	if err != nil {
 		return err
@@ -205,7 +196,7 @@ func (h *handler) bulkPermissions(w http.ResponseWriter, r *http.Request, actor 
 	if !ok {
 		return account.ErrNotFound
 	}
-	if err := h.svc.SetPermissions(r.Context(), actor, acct, holder, changes); err != nil {
+	if _, err := account.Do(r.Context(), h.svc, actor, account.SetPermissions{Tenant: acct, Holder: holder, Changes: changes}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, MessageJSON{Message: "Permissions have been updated!"})
@@ -232,7 +223,7 @@ func nodeJSON(n account.Node) NodeJSON {
 // resources serves GET /api/accounts/{account_id}/permissions/resources: the tree of
 // resources the caller administers.
 func (h *handler) resources(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
-	nodes, err := h.svc.Resources(r.Context(), actor, r.PathValue("account_id"))
+	nodes, err := account.Get(r.Context(), h.svc, actor, account.Resources{Account: rbac.Account(r.PathValue("account_id"))})
 	if err != nil {
 		return err
 	}
@@ -282,31 +273,31 @@ type CreateTokenJSON struct {
 	ExpiresAt Expiry              `json:"expires_at"`
 }
 
-// decodeCreateToken decodes the body of a token creation into the library's request.
-func decodeCreateToken(r *http.Request) (account.TokenRequest, error) {
+// decodeCreateToken decodes the body of a token creation into the library's request,
+// for the account acct.
+func decodeCreateToken(r *http.Request, acct rbac.Ref) (account.CreateToken, error) {
 	var body CreateTokenJSON
 	if err := decodeJSON(r, &body); err != nil {
-		return account.TokenRequest{}, err
+		return account.CreateToken{}, err
 	}
-	req := account.TokenRequest{Name: body.Name, Expires: body.ExpiresAt.Time, NeverExpires: body.ExpiresAt.Never}
+	op := account.CreateToken{Tenant: acct, Name: body.Name, Expires: body.ExpiresAt.Time, NeverExpires: body.ExpiresAt.Never}
 	for i, res := range body.Resources {
 		ref, err := parseRef("resources["+strconv.Itoa(i)+"]", res.ResourceType, res.ResourceID)
 		if err != nil {
-			return account.TokenRequest{}, err
+			return account.CreateToken{}, err
 		}
-		req.Grants = append(req.Grants, account.GrantSpec{Scope: ref, Level: res.AccessLevel})
+		op.Grants = append(op.Grants, account.GrantSpec{Scope: ref, Level: res.AccessLevel})
 	}
-	return req, nil
+	return op, nil
 }
 
 // listTokens serves GET /api/accounts/{account_id}/api_tokens.
 func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
-	toks, err := h.svc.Tokens(r.Context(), actor, rbac.Account(r.PathValue("account_id")))
-	if err != nil {
-		return err
-	}
-	out := make([]TokenJSON, 0, len(toks))
-	for _, t := range toks {
+	out := []TokenJSON{}
+	for t, err := range account.All(r.Context(), h.svc, actor, account.Tokens{Tenant: rbac.Account(r.PathValue("account_id"))}) {
+		if err != nil {
+			return err
+		}
 		out = append(out, tokenJSON(t, ""))
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -315,48 +306,26 @@ func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, actor rbac.
 
 // createToken serves POST /api/accounts/{account_id}/api_tokens (D22, D23).
 func (h *handler) createToken(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
-	req, err := decodeCreateToken(r)
+	op, err := decodeCreateToken(r, rbac.Account(r.PathValue("account_id")))
 	if err != nil {
 		return err
 	}
-	info, secret, err := h.svc.CreateToken(r.Context(), actor, rbac.Account(r.PathValue("account_id")), req)
+	tok, err := account.Do(r.Context(), h.svc, actor, op)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, tokenJSON(info, secret))
+	writeJSON(w, http.StatusCreated, tokenJSON(tok.TokenInfo, tok.Secret))
 	return nil
 }
 
-// tokenIn runs fn on the token id in one transaction, after checking that the actor
-// may see it and that it is one of acct's: a token of another account is not found
-// under this one.
-func (h *handler) tokenIn(ctx context.Context, actor rbac.Holder, acct rbac.Ref, id string, fn func(ctx context.Context, tx *account.Tx) error) error {
-	return h.svc.Update(ctx, func(ctx context.Context, tx *account.Tx) error {
-		t, err := tx.Token(ctx, actor, id)
-		if err != nil {
-			return err
-		}
-		if t.Tenant != acct {
-			return account.ErrNotFound
-		}
-		return fn(ctx, tx)
-	})
-}
-
-func (h *handler) deleteTokenIn(ctx context.Context, actor rbac.Holder, acct rbac.Ref, id string) error {
-	return h.tokenIn(ctx, actor, acct, id, func(ctx context.Context, tx *account.Tx) error {
-		return tx.DeleteToken(ctx, actor, id)
-	})
-}
+// The token routes name the account: the library answers a token of another account
+// as one that does not exist, so it is not found under this one.
 
 // getToken serves GET /api/accounts/{account_id}/api_tokens/{id}.
 func (h *handler) getToken(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
-	t, err := h.svc.Token(r.Context(), actor, r.PathValue("id"))
+	t, err := account.Get(r.Context(), h.svc, actor, account.Token{Tenant: rbac.Account(r.PathValue("account_id")), Token: rbac.Token(r.PathValue("id"))})
 	if err != nil {
 		return err
-	}
-	if t.Tenant != rbac.Account(r.PathValue("account_id")) {
-		return account.ErrNotFound
 	}
 	writeJSON(w, http.StatusOK, tokenJSON(t, ""))
 	return nil
@@ -365,7 +334,7 @@ func (h *handler) getToken(w http.ResponseWriter, r *http.Request, actor rbac.Ho
 // deleteToken serves DELETE /api/accounts/{account_id}/api_tokens/{id}.
 func (h *handler) deleteToken(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
 	id := r.PathValue("id")
-	if err := h.deleteTokenIn(r.Context(), actor, rbac.Account(r.PathValue("account_id")), id); err != nil {
+	if _, err := account.Do(r.Context(), h.svc, actor, account.DeleteToken{Tenant: rbac.Account(r.PathValue("account_id")), Token: rbac.Token(id)}); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, IDJSON{ID: id})
@@ -376,18 +345,11 @@ func (h *handler) deleteToken(w http.ResponseWriter, r *http.Request, actor rbac
 // secret stops working and a new token with the same grants is returned, with its
 // secret (D23).
 func (h *handler) resetToken(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
-	id := r.PathValue("id")
-	var info account.TokenInfo
-	var secret string
-	err := h.tokenIn(r.Context(), actor, rbac.Account(r.PathValue("account_id")), id, func(ctx context.Context, tx *account.Tx) error {
-		var err error
-		info, secret, err = tx.ResetToken(ctx, actor, id)
-		return err
-	})
+	tok, err := account.Do(r.Context(), h.svc, actor, account.ResetToken{Tenant: rbac.Account(r.PathValue("account_id")), Token: rbac.Token(r.PathValue("id"))})
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, tokenJSON(info, secret))
+	writeJSON(w, http.StatusOK, tokenJSON(tok.TokenInfo, tok.Secret))
 	return nil
 }
 
@@ -406,12 +368,11 @@ type CreateSubAccountJSON struct {
 
 // listSubAccounts serves GET /api/organizations/{organization_id}/sub_accounts.
 func (h *handler) listSubAccounts(w http.ResponseWriter, r *http.Request, actor rbac.Holder) error {
-	subs, err := h.svc.SubAccounts(r.Context(), actor, r.PathValue("organization_id"))
-	if err != nil {
-		return err
-	}
-	out := make([]SubAccountJSON, 0, len(subs))
-	for _, a := range subs {
+	out := []SubAccountJSON{}
+	for a, err := range account.All(r.Context(), h.svc, actor, account.SubAccounts{Org: rbac.Org(r.PathValue("organization_id"))}) {
+		if err != nil {
+			return err
+		}
 		out = append(out, SubAccountJSON{ID: a.Ref.ID, Name: a.Name})
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -427,7 +388,7 @@ func (h *handler) createSubAccount(w http.ResponseWriter, r *http.Request, actor
 	if body.Account == nil {
 		return badRequest("account", "missing")
 	}
-	a, err := h.svc.CreateSubAccount(r.Context(), actor, r.PathValue("organization_id"), body.Account.Name)
+	a, err := account.Do(r.Context(), h.svc, actor, account.CreateSubAccount{Org: rbac.Org(r.PathValue("organization_id")), Name: body.Account.Name})
 	if err != nil {
 		return err
 	}
