@@ -2,8 +2,10 @@ package benchmarks
 
 import (
 	"context"
+	"errors"
 	"testing"
 
+	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/rbac"
 )
 
@@ -43,8 +45,25 @@ func (s scenario) want(r request) bool {
 	return false
 }
 
+// member reports whether user is a member of the account dom in the scenario.
+func (s scenario) member(user, dom string) bool {
+	for i := range s.n {
+		if acctID(i) != dom {
+			continue
+		}
+		for _, m := range s.members(i) {
+			if m.user == user {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // assertEquivalent checks that Tenantry and both casbin models decide every request
-// between accounts [lo, hi) of s as the scenario says.
+// between accounts [lo, hi) of s as the scenario says, and that Tenantry's Authorize
+// agrees with its Check: a denial inside the user's own account is refused, another
+// account is not found.
 func assertEquivalent(t *testing.T, s scenario, lo, hi int) {
 	ctx := context.Background()
 	svc, _, err := s.tenantry(ctx)
@@ -63,6 +82,21 @@ func assertEquivalent(t *testing.T, s scenario, lo, hi int) {
 		}
 		if d.Allowed {
 			allowed++
+		}
+		err = svc.Authorize(ctx, rbac.User(r.user), r.action, r.scope)
+		switch {
+		case s.want(r):
+			if err != nil {
+				t.Errorf("tenantry: Authorize %v: %v, want nil", r, err)
+			}
+		case s.member(r.user, r.dom):
+			if !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("tenantry: Authorize %v: %v, want a denial", r, err)
+			}
+		default:
+			if !errors.Is(err, account.ErrNotFound) {
+				t.Errorf("tenantry: Authorize %v: %v, want not found", r, err)
+			}
 		}
 	}
 	if allowed == 0 || allowed == len(reqs) {
