@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"os"
-	"os/exec"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -17,15 +16,11 @@ import (
 	"github.com/tenantry/tenantry/storetest"
 )
 
-// brokenEnv names, in the environment of a child test process, the broken store that
-// TestBrokenHelper runs the suite against.
-const brokenEnv = "STORETEST_BROKEN_STORE"
-
-// brokenCase is a store with one defect and the subtests of the suite that must
-// catch it.
+// brokenCase is a store with one defect and the clauses of the suite that must catch
+// it.
 type brokenCase struct {
 	name  string
-	fails []string // subtests that must fail; none: the suite must pass
+	fails []string // clauses that must fail; none: the suite must pass
 	make  func() store.Store
 }
 
@@ -79,47 +74,60 @@ var brokenCases = []brokenCase{
 	}},
 }
 
-// TestBrokenHelper runs the suite against the broken store named in the environment.
-// It does nothing in a normal run: TestBrokenStores runs it in a child process.
-func TestBrokenHelper(t *testing.T) {
-	name := os.Getenv(brokenEnv)
-	if name == "" {
-		return
-	}
-	i := slices.IndexFunc(brokenCases, func(c brokenCase) bool { return c.name == name })
-	if i < 0 {
-		t.Fatalf("no broken store named %q", name)
-	}
-	storetest.Run(t, func(*testing.T) store.Store { return brokenCases[i].make() })
-}
-
-// TestBrokenStores checks that the suite fails for every broken store, in the
-// subtests that name its defect, and passes for the reference store.
+// TestBrokenStores checks, in-process, that Check fails every broken store in the
+// clauses that name its defect, each error naming its clause, and passes the
+// reference store.
 func TestBrokenStores(t *testing.T) {
 	for _, c := range brokenCases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestBrokenHelper$", "-test.count=1", "-rapid.checks=5", "-rapid.nofailfile", "-rapid.shrinktime=1ms")
-			cmd.Env = append(os.Environ(), brokenEnv+"="+c.name)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			switch {
-			case len(c.fails) == 0 && err != nil:
-				t.Fatalf("the suite must pass against memstore, got %v:\n%s", err, out)
-			case len(c.fails) == 0:
+			skipped, err := storetest.Check(t.Context(), func() (store.Store, error) { return c.make(), nil })
+			if len(c.fails) == 0 {
+				if err != nil || len(skipped) != 0 {
+					t.Fatalf("the suite must pass against memstore, skipping nothing: got skipped %v, error:\n%v", skipped, err)
+				}
 				return
-			case err == nil:
-				t.Fatalf("the suite passed against a store that is broken (%s); it must fail:\n%s", c.name, out)
-			case !errors.As(err, &exit):
-				t.Fatalf("running the suite: %v\n%s", err, out)
 			}
-			for _, sub := range c.fails {
-				if !strings.Contains(string(out), "--- FAIL: TestBrokenHelper/"+sub+" ") {
-					t.Errorf("the suite must fail in %s against a store that is broken (%s); output:\n%s", sub, c.name, out)
+			if err == nil {
+				t.Fatalf("the suite passed against a store that is broken (%s); it must fail", c.name)
+			}
+			failed := clauseErrors(t, err)
+			for _, clause := range c.fails {
+				ce, ok := failed[clause]
+				if !ok {
+					t.Errorf("the suite must fail in %s against a store that is broken (%s); it failed in %v:\n%v",
+						clause, c.name, slices.Sorted(maps.Keys(failed)), err)
+					continue
+				}
+				if len(ce.Errs) == 0 || !strings.HasPrefix(ce.Error(), clause+": store.go: ") {
+					t.Errorf("the error of clause %s must begin with its name and cite store.go: %q", clause, ce.Error())
 				}
 			}
 		})
 	}
+}
+
+// clauseErrors returns the *storetest.ClauseError of each failed clause in err, and
+// fails the test for anything else in it.
+func clauseErrors(t *testing.T, err error) map[string]*storetest.ClauseError {
+	t.Helper()
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := map[string]*storetest.ClauseError{}
+	for _, err := range errs {
+		var ce *storetest.ClauseError
+		if !errors.As(err, &ce) {
+			t.Errorf("Check returned an error that is not a *ClauseError: %v", err)
+			continue
+		}
+		if _, dup := out[ce.Clause]; dup {
+			t.Errorf("Check returned two errors for clause %s", ce.Clause)
+		}
+		out[ce.Clause] = ce
+	}
+	return out
 }
 
 // broken wraps a memstore.Store and breaks it as its fields say.

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"context"
-	"testing"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -14,17 +13,15 @@ type errCase struct {
 	fn   func(ctx context.Context, w store.Writer) error
 }
 
-func testErrors(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"NotFoundIsWrapped", errNotFound},
-		{"ExistsIsWrapped", errExists},
-	})
+// errorsClauses are the clauses of the Errors group.
+var errorsClauses = []clause{
+	{name: "NotFoundIsWrapped", fn: errNotFound},
+	{name: "ExistsIsWrapped", fn: errExists},
 }
 
 // checkErrs runs every case in its own Update (which the failing call rolls back) and
 // checks that its error matches target.
 func (e *env) checkErrs(target error, clause string, cases []errCase) {
-	e.t.Helper()
 	for _, c := range cases {
 		err := e.try(c.fn)
 		e.wantErr(err, target, "store.go: %s: %s", clause, c.call)

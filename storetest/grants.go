@@ -8,7 +8,6 @@ import (
 	"iter"
 	"slices"
 	"strings"
-	"testing"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -16,15 +15,14 @@ import (
 
 // ---- Grants ----
 
-func testGrants(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"PutAndGet", grantsPutAndGet},
-		{"PutReplaces", grantsPutReplaces},
-		{"DeleteGrant", grantsDelete},
-		{"HolderGrantsWithinTenant", grantsHolderWithinTenant},
-		{"SubtreeQuery", grantsSubtree},
-		{"SubtreeOfOrganizationIncludesSubAccounts", grantsOrgSubtree},
-	})
+// grantsClauses are the clauses of the Grants group.
+var grantsClauses = []clause{
+	{name: "PutAndGet", fn: grantsPutAndGet},
+	{name: "PutReplaces", fn: grantsPutReplaces},
+	{name: "DeleteGrant", fn: grantsDelete},
+	{name: "HolderGrantsWithinTenant", fn: grantsHolderWithinTenant},
+	{name: "SubtreeQuery", fn: grantsSubtree},
+	{name: "SubtreeOfOrganizationIncludesSubAccounts", fn: grantsOrgSubtree},
 }
 
 func fmtGrants(gs []store.Grant) string {
@@ -55,7 +53,7 @@ func grantsPutAndGet(e *env) {
 		for _, w := range want {
 			got, err := r.Grant(ctx, w.Holder, w.Scope)
 			if err != nil || got != w {
-				e.t.Errorf("store.go: Reader.Grant must return the grant as put, with its scope's tenant: got %+v, %v; want %+v", got, err, w)
+				e.Errorf("store.go: Reader.Grant must return the grant as put, with its scope's tenant: got %+v, %v; want %+v", got, err, w)
 			}
 		}
 		return nil
@@ -70,7 +68,7 @@ func grantsPutReplaces(e *env) {
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		got, err := r.Grant(ctx, rbac.User(uCy), p1)
 		if err != nil || got != repl {
-			e.t.Errorf("store.go: Writer.PutGrant must replace the holder's grant on that scope: got %+v, %v; want %+v", got, err, repl)
+			e.Errorf("store.go: Writer.PutGrant must replace the holder's grant on that scope: got %+v, %v; want %+v", got, err, repl)
 		}
 		for name, seq := range map[string]iter.Seq2[store.Grant, error]{
 			"HolderGrants": r.HolderGrants(ctx, rbac.User(uCy), a1),
@@ -78,7 +76,7 @@ func grantsPutReplaces(e *env) {
 		} {
 			gs, err := collect(seq)
 			if err != nil || !eqGrants(gs, []store.Grant{repl}) {
-				e.t.Errorf("store.go: a holder has at most one grant per scope: %s lists %s, %v", name, fmtGrants(gs), err)
+				e.Errorf("store.go: a holder has at most one grant per scope: %s lists %s, %v", name, fmtGrants(gs), err)
 			}
 		}
 		return nil
@@ -90,10 +88,10 @@ func grantsDelete(e *env) {
 	e.put(grant(rbac.User(uCy), p1, a1, rbac.Viewer), grant(rbac.User(uCy), i1, a1, rbac.Viewer), grant(rbac.User(uDee), p1, a1, rbac.Viewer))
 	e.do("delete", func(ctx context.Context, w store.Writer) error { return w.DeleteGrant(ctx, rbac.User(uCy), p1) })
 	if e.hasGrant(rbac.User(uCy), p1) {
-		e.t.Errorf("store.go: Writer.DeleteGrant must remove the holder's grant on the scope")
+		e.Errorf("store.go: Writer.DeleteGrant must remove the holder's grant on the scope")
 	}
 	if !e.hasGrant(rbac.User(uCy), i1) || !e.hasGrant(rbac.User(uDee), p1) {
-		e.t.Errorf("store.go: Writer.DeleteGrant must remove that grant only")
+		e.Errorf("store.go: Writer.DeleteGrant must remove that grant only")
 	}
 }
 
@@ -124,7 +122,7 @@ func grantsHolderWithinTenant(e *env) {
 			return r.HolderGrants(ctx, h, c.tenant)
 		})
 		if !eqGrants(got, c.want) {
-			e.t.Errorf("store.go: Reader.HolderGrants(%v, %v) must list the holder's grants in that tenant only, by scope kind and ID:\n got %s\nwant %s",
+			e.Errorf("store.go: Reader.HolderGrants(%v, %v) must list the holder's grants in that tenant only, by scope kind and ID:\n got %s\nwant %s",
 				h, c.tenant, fmtGrants(got), fmtGrants(c.want))
 		}
 	}
@@ -167,7 +165,7 @@ func grantsSubtree(e *env) {
 			return r.ScopeGrants(ctx, c.scope, c.subtree)
 		})
 		if !eqGrants(got, c.want) {
-			e.t.Errorf("store.go: Reader.ScopeGrants(%v, subtree %v) must list the grants on the scope (and below it with subtree), by scope and then holder:\n got %s\nwant %s",
+			e.Errorf("store.go: Reader.ScopeGrants(%v, subtree %v) must list the grants on the scope (and below it with subtree), by scope and then holder:\n got %s\nwant %s",
 				c.scope, c.subtree, fmtGrants(got), fmtGrants(c.want))
 		}
 	}
@@ -184,28 +182,26 @@ func grantsOrgSubtree(e *env) {
 	want := slices.Clone(gs)
 	slices.SortFunc(want, func(a, b store.Grant) int { return cmp.Or(a.Scope.Compare(b.Scope), a.Holder.Compare(b.Holder)) })
 	if !eqGrants(got, want) {
-		e.t.Errorf("store.go: Reader.ScopeGrants(organization, subtree) must list the grants on every scope below it, its sub-accounts' included (D3):\n got %s\nwant %s",
+		e.Errorf("store.go: Reader.ScopeGrants(organization, subtree) must list the grants on every scope below it, its sub-accounts' included (D3):\n got %s\nwant %s",
 			fmtGrants(got), fmtGrants(want))
 	}
 }
 
 // ---- Reach ----
 
-func testReach(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"OwnGrantsOnPath", reachOwnGrants},
-		{"TeamGrants", reachTeamGrants},
-		{"OwnerSynthesized", reachOwner},
-		{"OrgGrantsReachSubAccounts", reachOrgGrants},
-		{"AppendsToBuffers", reachBuffers},
-		{"CheckerReachAgreesWithReader", reachReacher},
-		{"CheckerAgreesWithDecide", reachChecker},
-	})
+// reachClauses are the clauses of the Reach group.
+var reachClauses = []clause{
+	{name: "OwnGrantsOnPath", fn: reachOwnGrants},
+	{name: "TeamGrants", fn: reachTeamGrants},
+	{name: "OwnerSynthesized", fn: reachOwner},
+	{name: "OrgGrantsReachSubAccounts", fn: reachOrgGrants},
+	{name: "AppendsToBuffers", fn: reachBuffers},
+	{name: "CheckerReachAgreesWithReader", fn: reachReacher},
+	{name: "CheckerAgreesWithDecide", fn: reachChecker},
 }
 
 // reach returns Reader.Reach's path and grants, the grants sorted.
 func (e *env) reach(h rbac.Holder, scope rbac.Ref) (rbac.Path, []rbac.Grant) {
-	e.t.Helper()
 	var p rbac.Path
 	var gs []rbac.Grant
 	e.read("Reach", func(ctx context.Context, r store.Reader) error {
@@ -229,12 +225,11 @@ func rg(h rbac.Holder, s rbac.Ref, l rbac.Level) rbac.Grant {
 
 // checkReach compares Reach with want (in any order).
 func (e *env) checkReach(clause string, h rbac.Holder, scope rbac.Ref, want []rbac.Grant) {
-	e.t.Helper()
 	_, got := e.reach(h, scope)
 	want = slices.Clone(want)
 	sortGrants(want)
 	if !slices.Equal(got, want) {
-		e.t.Errorf("%s: Reach(%v, %v):\n got %v\nwant %v", clause, h, scope, got, want)
+		e.Errorf("%s: Reach(%v, %v):\n got %v\nwant %v", clause, h, scope, got, want)
 	}
 }
 
@@ -246,7 +241,7 @@ func reachOwnGrants(e *env) {
 		grant(rbac.Token("k1"), p1, a1, rbac.Viewer))
 	p, _ := e.reach(h, i1)
 	if want := (rbac.Path{o1, a1, p1, i1}); !slices.Equal(p, want) {
-		e.t.Errorf("store.go: Reader.Reach must return the path root first: got %v, want %v", p, want)
+		e.Errorf("store.go: Reader.Reach must return the path root first: got %v, want %v", p, want)
 	}
 	const clause = "store.go: Reader.Reach must return the holder's grants on every scope of the path, and no other"
 	e.checkReach(clause, h, i1, []rbac.Grant{rg(h, a1, rbac.Viewer), rg(h, p1, rbac.Admin), rg(h, i1, rbac.Viewer)})
@@ -338,10 +333,10 @@ func reachBuffers(e *env) {
 			return err
 		}
 		if !slices.Equal(p, rbac.Path{o1, a1, p1, i1}) || !slices.Equal(gs, []rbac.Grant{rg(h, p1, rbac.Admin)}) {
-			e.t.Errorf("store.go: Reader.Reach must append to path[:0] and grants[:0]: got %v, %v", p, gs)
+			e.Errorf("store.go: Reader.Reach must append to path[:0] and grants[:0]: got %v, %v", p, gs)
 		}
 		if &p[0] != &path[0] || &gs[0] != &grants[0] {
-			e.t.Errorf("store.go: Reader.Reach must append to the buffers it is given when they have room")
+			e.Errorf("store.go: Reader.Reach must append to the buffers it is given when they have room")
 		}
 		return nil
 	})
@@ -371,7 +366,7 @@ func reachReacher(e *env) {
 			p, gs, err := rc.Reach(e.ctx, h, s, nil, nil)
 			sortGrants(gs)
 			if err != nil || !slices.Equal(p, wantP) || !slices.Equal(gs, wantG) {
-				e.t.Errorf("store.go: Checker.Reach must answer as Reader.Reach: Reach(%v, %v) got %v %v %v, want %v %v", h, s, p, gs, err, wantP, wantG)
+				e.Errorf("store.go: Checker.Reach must answer as Reader.Reach: Reach(%v, %v) got %v %v %v, want %v %v", h, s, p, gs, err, wantP, wantG)
 			}
 		}
 	}
@@ -391,12 +386,12 @@ func reachChecker(e *env) {
 				want := rbac.Decide(a, p, gs)
 				got, err := ck.Check(e.ctx, h, a, s)
 				if err != nil || got.Allowed != want.Allowed || got.Level != want.Level || got.Rule != want.Rule || got.Need != want.Need {
-					e.t.Errorf("store.go: Checker.Check must decide as rbac.Decide on Reach: Check(%v, %v, %v) = %+v, %v; want %+v", h, a, s, got, err, want)
+					e.Errorf("store.go: Checker.Check must decide as rbac.Decide on Reach: Check(%v, %v, %v) = %+v, %v; want %+v", h, a, s, got, err, want)
 				}
 			}
 		}
 	}
 	if _, err := ck.Check(e.ctx, rbac.User(uAnn), rbac.InboxRead, rbac.Inbox("missing")); !errors.Is(err, store.ErrNotFound) {
-		e.t.Errorf("store.go: Checker.Check on a missing scope must return ErrNotFound, got %v", err)
+		e.Errorf("store.go: Checker.Check on a missing scope must return ErrNotFound, got %v", err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"iter"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 
 	"github.com/tenantry/tenantry/rbac"
@@ -15,14 +14,13 @@ import (
 
 // ---- Members ----
 
-func testMembers(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"InsertAndGet", membersInsertAndGet},
-		{"KeysetPages", membersKeysetPages},
-		{"CountMembers", membersCount},
-		{"MembershipsByTenant", membersMemberships},
-		{"DeleteMemberCascades", membersDeleteCascades},
-	})
+// membersClauses are the clauses of the Members group.
+var membersClauses = []clause{
+	{name: "InsertAndGet", fn: membersInsertAndGet},
+	{name: "KeysetPages", fn: membersKeysetPages},
+	{name: "CountMembers", fn: membersCount},
+	{name: "MembershipsByTenant", fn: membersMemberships},
+	{name: "DeleteMemberCascades", fn: membersDeleteCascades},
 }
 
 func membersInsertAndGet(e *env) {
@@ -31,7 +29,7 @@ func membersInsertAndGet(e *env) {
 		want := store.Member{Tenant: a1, User: uCy, Created: t0}
 		got, err := r.Member(ctx, a1, uCy)
 		if err != nil || !eqMember(got, want) {
-			e.t.Errorf("store.go: Reader.Member must return the membership as inserted: got %+v, %v; want %+v", got, err, want)
+			e.Errorf("store.go: Reader.Member must return the membership as inserted: got %+v, %v; want %+v", got, err, want)
 		}
 		return nil
 	})
@@ -42,7 +40,6 @@ var memberIDs = []string{"m-17", "m-03", "m-11", "m-01", "m-20", "m-08", "m-14",
 	"m-10", "m-13", "m-06", "m-16", "m-04", "m-18", "m-09", "m-12", "m-07", "m-15"}
 
 func (e *env) manyMembers(tenant rbac.Ref) []string {
-	e.t.Helper()
 	e.do("many members", func(ctx context.Context, w store.Writer) error {
 		for _, id := range memberIDs {
 			if err := w.InsertUser(ctx, newUser(id, id+"@example.test")); err != nil {
@@ -65,7 +62,7 @@ func membersKeysetPages(e *env) {
 		after := ""
 		for pages := 0; ; pages++ {
 			if pages > len(want)+1 {
-				e.t.Fatalf("store.go: Reader.Members pages never end (limit %d): got %v so far", limit, got)
+				e.Fatalf("store.go: Reader.Members pages never end (limit %d): got %v so far", limit, got)
 			}
 			var page []store.Member
 			e.read("Members", func(ctx context.Context, r store.Reader) error {
@@ -74,21 +71,21 @@ func membersKeysetPages(e *env) {
 				return err
 			})
 			if len(page) > limit {
-				e.t.Errorf("store.go: Reader.Members must return at most limit members: got %d with limit %d", len(page), limit)
+				e.Errorf("store.go: Reader.Members must return at most limit members: got %d with limit %d", len(page), limit)
 			}
 			if len(page) == 0 {
 				break
 			}
 			for _, m := range page {
 				if m.Tenant != a2 {
-					e.t.Errorf("store.go: Reader.Members must list members of the tenant only: got %+v", m)
+					e.Errorf("store.go: Reader.Members must list members of the tenant only: got %+v", m)
 				}
 				got = append(got, m.User)
 			}
 			after = page[len(page)-1].User
 		}
 		if !slices.Equal(got, want) {
-			e.t.Errorf("store.go: Reader.Members pages (limit %d, each after the previous page's last user ID) must list every member once, by user ID:\n got %v\nwant %v", limit, got, want)
+			e.Errorf("store.go: Reader.Members pages (limit %d, each after the previous page's last user ID) must list every member once, by user ID:\n got %v\nwant %v", limit, got, want)
 		}
 	}
 	// A cursor that is no member's ID.
@@ -99,7 +96,7 @@ func membersKeysetPages(e *env) {
 		return err
 	})
 	if len(page) != 2 || page[0].User != "m-11" || page[1].User != "m-12" {
-		e.t.Errorf("store.go: Reader.Members must return the members whose user ID is greater than after (%q): got %v", "m-10x", page)
+		e.Errorf("store.go: Reader.Members must return the members whose user ID is greater than after (%q): got %v", "m-10x", page)
 	}
 }
 
@@ -117,7 +114,7 @@ func membersCount(e *env) {
 			return err
 		})
 		if n != c.want {
-			e.t.Errorf("store.go: Reader.CountMembers(%v) = %d, want %d", c.tenant, n, c.want)
+			e.Errorf("store.go: Reader.CountMembers(%v) = %d, want %d", c.tenant, n, c.want)
 		}
 	}
 }
@@ -137,12 +134,12 @@ func membersMemberships(e *env) {
 		return r.Memberships(ctx, uAnn)
 	}) {
 		if m.User != uAnn {
-			e.t.Errorf("store.go: Reader.Memberships must list the user's memberships only: got %+v", m)
+			e.Errorf("store.go: Reader.Memberships must list the user's memberships only: got %+v", m)
 		}
 		got = append(got, m.Tenant)
 	}
 	if want := []rbac.Ref{o1, a1, a2, a3}; !slices.Equal(got, want) {
-		e.t.Errorf("store.go: Reader.Memberships must list every tenant the user is a member of, by tenant kind and ID: got %v, want %v", got, want)
+		e.Errorf("store.go: Reader.Memberships must list every tenant the user is a member of, by tenant kind and ID: got %v, want %v", got, want)
 	}
 }
 
@@ -172,55 +169,53 @@ func membersDeleteCascades(e *env) {
 	e.do("remove cy from a1", func(ctx context.Context, w store.Writer) error { return w.DeleteMember(ctx, a1, uCy) })
 	const clause = "store.go: Writer.DeleteMember"
 	if e.hasMember(a1, uCy) {
-		e.t.Errorf("%s must delete the membership", clause)
+		e.Errorf("%s must delete the membership", clause)
 	}
 	for _, s := range []rbac.Ref{a1, p1, i1} {
 		if e.hasGrant(cy, s) {
-			e.t.Errorf("%s must delete the user's grants on the tenant's scopes: grant on %v still there", clause, s)
+			e.Errorf("%s must delete the user's grants on the tenant's scopes: grant on %v still there", clause, s)
 		}
 	}
 	if got := e.teamMembers("t1"); !slices.Equal(got, []string{uAnn}) {
-		e.t.Errorf("%s must delete the user's places in the tenant's teams: t1 lists %v", clause, got)
+		e.Errorf("%s must delete the user's places in the tenant's teams: t1 lists %v", clause, got)
 	}
 	if !e.hasGrant(cy, o1) || !e.hasGrant(cy, p2) || !e.hasMember(o1, uCy) || !e.hasMember(a2, uCy) || !e.hasUser(uCy) {
-		e.t.Errorf("%s must not touch the user, its other memberships, or its grants in other tenants (the organization's included)", clause)
+		e.Errorf("%s must not touch the user, its other memberships, or its grants in other tenants (the organization's included)", clause)
 	}
 	for _, team := range []string{"t2", "t3"} {
 		if got := e.teamMembers(team); !slices.Equal(got, []string{uAnn, uCy}) {
-			e.t.Errorf("%s must not touch the user's places in other tenants' teams: %s lists %v", clause, team, got)
+			e.Errorf("%s must not touch the user's places in other tenants' teams: %s lists %v", clause, team, got)
 		}
 	}
 	if !e.hasGrant(rbac.User(uAnn), p1) || !e.hasMember(a1, uAnn) {
-		e.t.Errorf("%s must not touch other users", clause)
+		e.Errorf("%s must not touch other users", clause)
 	}
 	// Removing from the organization leaves the sub-account's grants (their tenant is the sub-account).
 	e.put(grant(cy, d1, a1, rbac.Viewer))
 	e.do("remove cy from o1", func(ctx context.Context, w store.Writer) error { return w.DeleteMember(ctx, o1, uCy) })
 	if e.hasGrant(cy, o1) {
-		e.t.Errorf("%s must delete the user's grants on the organization's scopes", clause)
+		e.Errorf("%s must delete the user's grants on the organization's scopes", clause)
 	}
 	if !e.hasGrant(cy, d1) {
-		e.t.Errorf("%s of an organization must delete only grants whose tenant is the organization: the sub-account's grant on %v is gone", clause, d1)
+		e.Errorf("%s of an organization must delete only grants whose tenant is the organization: the sub-account's grant on %v is gone", clause, d1)
 	}
 	if got := e.teamMembers("t3"); !slices.Equal(got, []string{uAnn}) {
-		e.t.Errorf("%s must delete the user's places in the organization's teams: t3 lists %v", clause, got)
+		e.Errorf("%s must delete the user's places in the organization's teams: t3 lists %v", clause, got)
 	}
 }
 
 // ---- Teams ----
 
-func testTeams(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"InsertAndList", teamsInsertAndList},
-		{"NameUniqueIgnoringCase", teamsNameUnique},
-		{"UpdateRenames", teamsUpdate},
-		{"MembersInOrder", teamsMembers},
-		{"DeleteTeamCascades", teamsDelete},
-	})
+// teamsClauses are the clauses of the Teams group.
+var teamsClauses = []clause{
+	{name: "InsertAndList", fn: teamsInsertAndList},
+	{name: "NameUniqueIgnoringCase", fn: teamsNameUnique},
+	{name: "UpdateRenames", fn: teamsUpdate},
+	{name: "MembersInOrder", fn: teamsMembers},
+	{name: "DeleteTeamCascades", fn: teamsDelete},
 }
 
 func (e *env) teams(tenant rbac.Ref) []store.Team {
-	e.t.Helper()
 	return list(e, "Teams", func(ctx context.Context, r store.Reader) iter.Seq2[store.Team, error] { return r.Teams(ctx, tenant) })
 }
 
@@ -238,14 +233,14 @@ func teamsInsertAndList(e *env) {
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		for _, w := range want {
 			if got, err := r.Team(ctx, w.ID); err != nil || !eqTeam(got, w) {
-				e.t.Errorf("store.go: Reader.Team must return the team as inserted: got %+v, %v; want %+v", got, err, w)
+				e.Errorf("store.go: Reader.Team must return the team as inserted: got %+v, %v; want %+v", got, err, w)
 			}
 		}
 		return nil
 	})
 	slices.SortFunc(want, func(a, b store.Team) int { return strings.Compare(a.ID, b.ID) })
 	if got := e.teams(a1); !slices.EqualFunc(got, want, eqTeam) {
-		e.t.Errorf("store.go: Reader.Teams must list the tenant's teams by ID: got %+v, want %+v", got, want)
+		e.Errorf("store.go: Reader.Teams must list the tenant's teams by ID: got %+v, want %+v", got, want)
 	}
 }
 
@@ -263,7 +258,7 @@ func teamsNameUnique(e *env) {
 	})
 	e.wantErr(err, nil, "store.go: team names are unique within a tenant only: Writer.InsertTeam in another tenant")
 	if e.hasTeam("t2") {
-		e.t.Errorf("store.go: a refused InsertTeam must write nothing")
+		e.Errorf("store.go: a refused InsertTeam must write nothing")
 	}
 }
 
@@ -285,7 +280,7 @@ func teamsUpdate(e *env) {
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		want := store.Team{ID: "t1", Tenant: a1, Name: "Platform", Created: t0}
 		if got, err := r.Team(ctx, "t1"); err != nil || !eqTeam(got, want) {
-			e.t.Errorf("store.go: Writer.UpdateTeam must replace the Name only: got %+v, %v; want %+v", got, err, want)
+			e.Errorf("store.go: Writer.UpdateTeam must replace the Name only: got %+v, %v; want %+v", got, err, want)
 		}
 		return nil
 	})
@@ -318,20 +313,20 @@ func teamsMembers(e *env) {
 		return w.InsertTeamMember(ctx, "t3", uCy)
 	})
 	if got, want := e.teamMembers("t1"), []string{uAnn, uCy, uDee}; !slices.Equal(got, want) {
-		e.t.Errorf("store.go: Reader.TeamMembers must list the team's members in order: got %v, want %v", got, want)
+		e.Errorf("store.go: Reader.TeamMembers must list the team's members in order: got %v, want %v", got, want)
 	}
 	if got, want := e.userTeams(uCy, a1), []string{"t1", "t2"}; !slices.Equal(got, want) {
-		e.t.Errorf("store.go: Reader.UserTeams must list the tenant's teams the user belongs to, by ID: got %v, want %v", got, want)
+		e.Errorf("store.go: Reader.UserTeams must list the tenant's teams the user belongs to, by ID: got %v, want %v", got, want)
 	}
 	if got, want := e.userTeams(uCy, a2), []string{"t3"}; !slices.Equal(got, want) {
-		e.t.Errorf("store.go: Reader.UserTeams must list the tenant's teams the user belongs to: got %v, want %v", got, want)
+		e.Errorf("store.go: Reader.UserTeams must list the tenant's teams the user belongs to: got %v, want %v", got, want)
 	}
 	e.do("remove", func(ctx context.Context, w store.Writer) error { return w.DeleteTeamMember(ctx, "t1", uCy) })
 	if got, want := e.teamMembers("t1"), []string{uAnn, uDee}; !slices.Equal(got, want) {
-		e.t.Errorf("store.go: Writer.DeleteTeamMember must remove the user from the team only: got %v, want %v", got, want)
+		e.Errorf("store.go: Writer.DeleteTeamMember must remove the user from the team only: got %v, want %v", got, want)
 	}
 	if got, want := e.userTeams(uCy, a1), []string{"t2"}; !slices.Equal(got, want) {
-		e.t.Errorf("store.go: Writer.DeleteTeamMember must remove the team from UserTeams: got %v, want %v", got, want)
+		e.Errorf("store.go: Writer.DeleteTeamMember must remove the team from UserTeams: got %v, want %v", got, want)
 	}
 }
 
@@ -352,36 +347,35 @@ func teamsDelete(e *env) {
 	e.do("delete t1", func(ctx context.Context, w store.Writer) error { return w.DeleteTeam(ctx, "t1") })
 	const clause = "store.go: Writer.DeleteTeam"
 	if e.hasTeam("t1") {
-		e.t.Errorf("%s must delete the team", clause)
+		e.Errorf("%s must delete the team", clause)
 	}
 	if got := e.teamMembers("t1"); len(got) != 0 {
-		e.t.Errorf("%s must delete its memberships: TeamMembers lists %v", clause, got)
+		e.Errorf("%s must delete its memberships: TeamMembers lists %v", clause, got)
 	}
 	if got := e.userTeams(uCy, a1); !slices.Equal(got, []string{"t2"}) {
-		e.t.Errorf("%s must delete its memberships: UserTeams lists %v", clause, got)
+		e.Errorf("%s must delete its memberships: UserTeams lists %v", clause, got)
 	}
 	for _, s := range []rbac.Ref{p1, a1} {
 		if e.hasGrant(rbac.Team("t1"), s) {
-			e.t.Errorf("%s must delete its grants: grant on %v still there", clause, s)
+			e.Errorf("%s must delete its grants: grant on %v still there", clause, s)
 		}
 	}
 	if !e.hasGrant(rbac.Team("t2"), p1) || !e.hasTeam("t2") || !e.hasUser(uCy) || !e.hasMember(a1, uCy) {
-		e.t.Errorf("%s must not touch other teams, users or memberships", clause)
+		e.Errorf("%s must not touch other teams, users or memberships", clause)
 	}
 	if got := e.teams(a1); len(got) != 1 || got[0].ID != "t2" {
-		e.t.Errorf("%s: Reader.Teams must not list a deleted team: got %+v", clause, got)
+		e.Errorf("%s: Reader.Teams must not list a deleted team: got %+v", clause, got)
 	}
 }
 
 // ---- Invitations ----
 
-func testInvitations(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"InsertAndList", invitesInsertAndList},
-		{"OnePerEmailPerTenantIgnoringCase", invitesUnique},
-		{"CopiesInAndOut", invitesCopies},
-		{"DeleteInvitationCascades", invitesDelete},
-	})
+// invitationsClauses are the clauses of the Invitations group.
+var invitationsClauses = []clause{
+	{name: "InsertAndList", fn: invitesInsertAndList},
+	{name: "OnePerEmailPerTenantIgnoringCase", fn: invitesUnique},
+	{name: "CopiesInAndOut", fn: invitesCopies},
+	{name: "DeleteInvitationCascades", fn: invitesDelete},
 }
 
 func newInvite(id string, tenant rbac.Ref, email string) store.Invitation {
@@ -404,7 +398,7 @@ func invitesInsertAndList(e *env) {
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		for _, w := range invs {
 			if got, err := r.Invitation(ctx, w.ID); err != nil || !eqInvitation(got, w) {
-				e.t.Errorf("store.go: Reader.Invitation must return the invitation as inserted: got %+v, %v; want %+v", got, err, w)
+				e.Errorf("store.go: Reader.Invitation must return the invitation as inserted: got %+v, %v; want %+v", got, err, w)
 			}
 		}
 		return nil
@@ -419,12 +413,12 @@ func invitesInsertAndList(e *env) {
 	if got := ids(list(e, "Invitations", func(ctx context.Context, r store.Reader) iter.Seq2[store.Invitation, error] {
 		return r.Invitations(ctx, a1)
 	})); !slices.Equal(got, []string{"v1", "v2"}) {
-		e.t.Errorf("store.go: Reader.Invitations must list the invitations made in the tenant, by ID: got %v, want [v1 v2]", got)
+		e.Errorf("store.go: Reader.Invitations must list the invitations made in the tenant, by ID: got %v, want [v1 v2]", got)
 	}
 	if got := ids(list(e, "InvitationsByEmail", func(ctx context.Context, r store.Reader) iter.Seq2[store.Invitation, error] {
 		return r.InvitationsByEmail(ctx, "yAN@EXAMPLE.TEST")
 	})); !slices.Equal(got, []string{"v0", "v1", "v3"}) {
-		e.t.Errorf("store.go: Reader.InvitationsByEmail must list the email's invitations ignoring case, by ID: got %v, want [v0 v1 v3]", got)
+		e.Errorf("store.go: Reader.InvitationsByEmail must list the email's invitations ignoring case, by ID: got %v, want [v0 v1 v3]", got)
 	}
 }
 
@@ -459,7 +453,7 @@ func invitesCopies(e *env) {
 			return err
 		}
 		if got.Teams[0] != "t1" {
-			e.t.Errorf("store.go: stores copy records in: changing the caller's Invitation.Teams after InsertInvitation changed the stored one (%q)", got.Teams[0])
+			e.Errorf("store.go: stores copy records in: changing the caller's Invitation.Teams after InsertInvitation changed the stored one (%q)", got.Teams[0])
 		}
 		got.Teams[1] = "changed by the reader"
 		again, err := r.Invitation(ctx, "v1")
@@ -467,7 +461,7 @@ func invitesCopies(e *env) {
 			return err
 		}
 		if again.Teams[1] != "t2" {
-			e.t.Errorf("store.go: stores copy records out: changing a returned Invitation.Teams changed the stored one (%q)", again.Teams[1])
+			e.Errorf("store.go: stores copy records out: changing a returned Invitation.Teams changed the stored one (%q)", again.Teams[1])
 		}
 		return nil
 	})
@@ -485,27 +479,26 @@ func invitesDelete(e *env) {
 	e.put(grant(v1, o1, o1, rbac.Viewer), grant(v1, a1, a1, rbac.Admin), grant(v1, p3, a3, rbac.Viewer), grant(v2, a1, a1, rbac.Viewer))
 	e.do("revoke", func(ctx context.Context, w store.Writer) error { return w.DeleteInvitation(ctx, "v1") })
 	if e.hasInvitation("v1") {
-		e.t.Errorf("store.go: Writer.DeleteInvitation must delete the invitation")
+		e.Errorf("store.go: Writer.DeleteInvitation must delete the invitation")
 	}
 	for _, s := range []rbac.Ref{o1, a1, p3} {
 		if e.hasGrant(v1, s) {
-			e.t.Errorf("store.go: Writer.DeleteInvitation must delete all its grants, in every tenant: grant on %v still there", s)
+			e.Errorf("store.go: Writer.DeleteInvitation must delete all its grants, in every tenant: grant on %v still there", s)
 		}
 	}
 	if !e.hasInvitation("v2") || !e.hasGrant(v2, a1) {
-		e.t.Errorf("store.go: Writer.DeleteInvitation must not touch other invitations")
+		e.Errorf("store.go: Writer.DeleteInvitation must not touch other invitations")
 	}
 }
 
 // ---- Tokens ----
 
-func testTokens(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"InsertAndList", tokensInsertAndList},
-		{"UpdateReplacesFields", tokensUpdate},
-		{"CopiesInAndOut", tokensCopies},
-		{"DeleteTokenCascades", tokensDelete},
-	})
+// tokensClauses are the clauses of the Tokens group.
+var tokensClauses = []clause{
+	{name: "InsertAndList", fn: tokensInsertAndList},
+	{name: "UpdateReplacesFields", fn: tokensUpdate},
+	{name: "CopiesInAndOut", fn: tokensCopies},
+	{name: "DeleteTokenCascades", fn: tokensDelete},
 }
 
 func newToken(id string, tenant rbac.Ref) store.Token {
@@ -527,14 +520,14 @@ func tokensInsertAndList(e *env) {
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		for _, w := range toks {
 			if got, err := r.Token(ctx, w.ID); err != nil || !eqToken(got, w) {
-				e.t.Errorf("store.go: Reader.Token must return the token as inserted: got %+v, %v; want %+v", got, err, w)
+				e.Errorf("store.go: Reader.Token must return the token as inserted: got %+v, %v; want %+v", got, err, w)
 			}
 		}
 		return nil
 	})
 	got := list(e, "Tokens", func(ctx context.Context, r store.Reader) iter.Seq2[store.Token, error] { return r.Tokens(ctx, a1) })
 	if want := []store.Token{toks[1], toks[0]}; !slices.EqualFunc(got, want, eqToken) {
-		e.t.Errorf("store.go: Reader.Tokens must list the tenant's tokens by ID: got %+v, want %+v", got, want)
+		e.Errorf("store.go: Reader.Tokens must list the tenant's tokens by ID: got %+v, want %+v", got, want)
 	}
 }
 
@@ -548,7 +541,7 @@ func tokensUpdate(e *env) {
 	want.Name, want.Hash, want.Last4, want.Expires, want.ResetTo = u.Name, u.Hash, u.Last4, u.Expires, u.ResetTo
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		if got, err := r.Token(ctx, "k1"); err != nil || !eqToken(got, want) {
-			e.t.Errorf("store.go: Writer.UpdateToken must replace Name, Hash, Last4, Expires and ResetTo only: got %+v, %v; want %+v", got, err, want)
+			e.Errorf("store.go: Writer.UpdateToken must replace Name, Hash, Last4, Expires and ResetTo only: got %+v, %v; want %+v", got, err, want)
 		}
 		return nil
 	})
@@ -565,7 +558,7 @@ func tokensCopies(e *env) {
 			return err
 		}
 		if got.Hash[0] != 'h' {
-			e.t.Errorf("store.go: stores copy records in: changing the caller's Token.Hash after InsertToken changed the stored token")
+			e.Errorf("store.go: stores copy records in: changing the caller's Token.Hash after InsertToken changed the stored token")
 		}
 		got.Hash[1] = 'Y'
 		again, err := r.Token(ctx, "k1")
@@ -573,7 +566,7 @@ func tokensCopies(e *env) {
 			return err
 		}
 		if again.Hash[1] != 'a' {
-			e.t.Errorf("store.go: stores copy records out: changing a returned Token.Hash changed the stored token")
+			e.Errorf("store.go: stores copy records out: changing a returned Token.Hash changed the stored token")
 		}
 		return nil
 	})
@@ -591,26 +584,25 @@ func tokensDelete(e *env) {
 	e.put(grant(k1, a1, a1, rbac.Admin), grant(k1, i1, a1, rbac.Viewer), grant(k2, a1, a1, rbac.Viewer))
 	e.do("delete", func(ctx context.Context, w store.Writer) error { return w.DeleteToken(ctx, "k1") })
 	if e.hasToken("k1") {
-		e.t.Errorf("store.go: Writer.DeleteToken must delete the token")
+		e.Errorf("store.go: Writer.DeleteToken must delete the token")
 	}
 	for _, s := range []rbac.Ref{a1, i1} {
 		if e.hasGrant(k1, s) {
-			e.t.Errorf("store.go: Writer.DeleteToken must delete its grants: grant on %v still there", s)
+			e.Errorf("store.go: Writer.DeleteToken must delete its grants: grant on %v still there", s)
 		}
 	}
 	if !e.hasToken("k2") || !e.hasGrant(k2, a1) {
-		e.t.Errorf("store.go: Writer.DeleteToken must not touch other tokens")
+		e.Errorf("store.go: Writer.DeleteToken must not touch other tokens")
 	}
 }
 
 // ---- Audit ----
 
-func testAudit(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"AppendAssignsSeq", auditAppend},
-		{"OrderedCursor", auditCursor},
-		{"RolledBackEventsInvisible", auditRolledBack},
-	})
+// auditClauses are the clauses of the Audit group.
+var auditClauses = []clause{
+	{name: "AppendAssignsSeq", fn: auditAppend},
+	{name: "OrderedCursor", fn: auditCursor},
+	{name: "RolledBackEventsInvisible", fn: auditRolledBack},
 }
 
 func newEvent(tenant rbac.Ref, i int) store.Event {
@@ -640,15 +632,15 @@ func auditAppend(e *env) {
 		want := newEvent(ev.Tenant, []int{0, 1, 2, 3, 4, 9}[i])
 		want.Seq = ev.Seq
 		if !eqEvent(ev, want) {
-			e.t.Errorf("store.go: Writer.AppendEvent must return the event as stored, with every field but Seq as given: got %+v, want %+v", ev, want)
+			e.Errorf("store.go: Writer.AppendEvent must return the event as stored, with every field but Seq as given: got %+v, want %+v", ev, want)
 		}
 		if i > 0 && ev.Seq <= got[i-1].Seq {
-			e.t.Errorf("store.go: Writer.AppendEvent must assign Seq increasing across the whole store: %d after %d", ev.Seq, got[i-1].Seq)
+			e.Errorf("store.go: Writer.AppendEvent must assign Seq increasing across the whole store: %d after %d", ev.Seq, got[i-1].Seq)
 		}
 	}
 	stored := e.events(a1)
 	if len(stored) != 2 || !eqEvent(stored[0], got[0]) || !eqEvent(stored[1], got[2]) {
-		e.t.Errorf("store.go: Reader.Events must return the tenant's events as appended: got %+v, want %+v", stored, []store.Event{got[0], got[2]})
+		e.Errorf("store.go: Reader.Events must return the tenant's events as appended: got %+v, want %+v", stored, []store.Event{got[0], got[2]})
 	}
 }
 
@@ -676,7 +668,7 @@ func auditCursor(e *env) {
 		var after uint64
 		for pages := 0; ; pages++ {
 			if pages > len(want)+1 {
-				e.t.Fatalf("store.go: Reader.Events pages never end (limit %d)", limit)
+				e.Fatalf("store.go: Reader.Events pages never end (limit %d)", limit)
 			}
 			var page []store.Event
 			e.read("Events", func(ctx context.Context, r store.Reader) error {
@@ -685,7 +677,7 @@ func auditCursor(e *env) {
 				return err
 			})
 			if len(page) > limit {
-				e.t.Errorf("store.go: Reader.Events must return at most limit events: got %d with limit %d", len(page), limit)
+				e.Errorf("store.go: Reader.Events must return at most limit events: got %d with limit %d", len(page), limit)
 			}
 			if len(page) == 0 {
 				break
@@ -694,7 +686,7 @@ func auditCursor(e *env) {
 			after = page[len(page)-1].Seq
 		}
 		if !slices.EqualFunc(got, want, eqEvent) {
-			e.t.Errorf("store.go: Reader.Events pages (limit %d, each after the previous page's last Seq) must list the tenant's events in Seq order, each once:\n got %+v\nwant %+v", limit, got, want)
+			e.Errorf("store.go: Reader.Events pages (limit %d, each after the previous page's last Seq) must list the tenant's events in Seq order, each once:\n got %+v\nwant %+v", limit, got, want)
 		}
 	}
 	mid := want[6].Seq
@@ -705,7 +697,7 @@ func auditCursor(e *env) {
 		return err
 	})
 	if !slices.EqualFunc(page, want[7:9], eqEvent) {
-		e.t.Errorf("store.go: Reader.Events must return the events with Seq greater than after: got %+v, want %+v", page, want[7:9])
+		e.Errorf("store.go: Reader.Events must return the events with Seq greater than after: got %+v, want %+v", page, want[7:9])
 	}
 }
 
@@ -732,9 +724,9 @@ func auditRolledBack(e *env) {
 	})
 	got := e.events(a1)
 	if want := []store.Event{first, last}; !slices.EqualFunc(got, want, eqEvent) {
-		e.t.Errorf("store.go: the events of a rolled-back Update must never be visible: Events got %+v, want %+v", got, want)
+		e.Errorf("store.go: the events of a rolled-back Update must never be visible: Events got %+v, want %+v", got, want)
 	}
 	if last.Seq <= first.Seq {
-		e.t.Errorf("store.go: Seq must increase in commit order: %d after %d", last.Seq, first.Seq)
+		e.Errorf("store.go: Seq must increase in commit order: %d after %d", last.Seq, first.Seq)
 	}
 }

@@ -3,24 +3,41 @@ package storetest
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"iter"
 	"maps"
 	"slices"
 	"strings"
-	"testing"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 	"pgregory.net/rapid"
 )
 
-func testModel(t *testing.T, newStore newStoreFunc) {
-	t.Run("RandomReadsAndWrites", func(t *testing.T) {
-		rapid.Check(t, func(rt *rapid.T) {
-			w := &recMachine{ctx: t.Context(), s: newStore(t), m: newRecModel()}
-			rt.Repeat(w.actions())
-		})
+// modelClauses are the clauses of the Model group.
+var modelClauses = []clause{
+	{name: "RandomReadsAndWrites", fn: modelRandomReadsAndWrites, ownStores: true},
+}
+
+// modelRandomReadsAndWrites runs the record machine with rapid, each run on a fresh
+// store, reporting to e.tb.
+func modelRandomReadsAndWrites(e *env) {
+	// rapid.Check calls testing.Short, which panics unless the testing flags are
+	// registered and parsed, as they are in a test binary.
+	if flag.Lookup("test.short") == nil || !flag.Parsed() {
+		e.skipf("pgregory.net/rapid needs the testing package's flags: outside go test, call testing.Init and flag.Parse before Check")
+	}
+	rapid.Check(e.tb, func(rt *rapid.T) {
+		s, err := e.newStore()
+		switch {
+		case err != nil:
+			rt.Fatalf("storetest: newStore failed: %v", err)
+		case s == nil:
+			rt.Fatalf("storetest: newStore returned nil")
+		}
+		w := &recMachine{ctx: e.ctx, s: s, m: newRecModel()}
+		rt.Repeat(w.actions())
 	})
 }
 

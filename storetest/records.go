@@ -5,7 +5,6 @@ import (
 	"errors"
 	"iter"
 	"slices"
-	"testing"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -13,16 +12,15 @@ import (
 
 // ---- Users ----
 
-func testUsers(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"InsertAndGet", usersInsertAndGet},
-		{"EmailUniqueIgnoringCase", usersEmailUnique},
-		{"OAuthLinkUnique", usersOAuthUnique},
-		{"UpdateReplacesFields", usersUpdate},
-		{"UpdateKeepsUniqueness", usersUpdateUnique},
-		{"CopiesInAndOut", usersCopies},
-		{"DeleteUserCascades", usersDelete},
-	})
+// usersClauses are the clauses of the Users group.
+var usersClauses = []clause{
+	{name: "InsertAndGet", fn: usersInsertAndGet},
+	{name: "EmailUniqueIgnoringCase", fn: usersEmailUnique},
+	{name: "OAuthLinkUnique", fn: usersOAuthUnique},
+	{name: "UpdateReplacesFields", fn: usersUpdate},
+	{name: "UpdateKeepsUniqueness", fn: usersUpdateUnique},
+	{name: "CopiesInAndOut", fn: usersCopies},
+	{name: "DeleteUserCascades", fn: usersDelete},
 }
 
 func fullUser() store.User {
@@ -48,11 +46,11 @@ func usersInsertAndGet(e *env) {
 		for name, get := range gets {
 			got, err := get()
 			if err != nil || !eqUser(got, want) {
-				e.t.Errorf("store.go: %s must return the user as stored (email as given): got %+v, %v; want %+v", name, got, err, want)
+				e.Errorf("store.go: %s must return the user as stored (email as given): got %+v, %v; want %+v", name, got, err, want)
 			}
 		}
 		if _, err := r.UserByOAuth(ctx, "github", "ann"); !errors.Is(err, store.ErrNotFound) {
-			e.t.Errorf("store.go: Reader.UserByOAuth must match provider and subject together: got %v", err)
+			e.Errorf("store.go: Reader.UserByOAuth must match provider and subject together: got %v", err)
 		}
 		return nil
 	})
@@ -67,7 +65,7 @@ func usersEmailUnique(e *env) {
 		e.wantErr(err, store.ErrExists, "store.go: Writer.InsertUser must refuse an email taken ignoring case: %q after %q", email, "ann@example.test")
 	}
 	if e.hasUser(uBob) {
-		e.t.Errorf("store.go: a refused InsertUser must write nothing: user %s is there", uBob)
+		e.Errorf("store.go: a refused InsertUser must write nothing: user %s is there", uBob)
 	}
 	err := e.try(func(ctx context.Context, w store.Writer) error {
 		return w.InsertUser(ctx, newUser(uBob, "ann@example.tes"))
@@ -85,7 +83,7 @@ func usersOAuthUnique(e *env) {
 	e.wantErr(err, store.ErrExists, "store.go: Writer.InsertUser must refuse an OAuth link of another user")
 	e.read("the refused user's other link", func(ctx context.Context, r store.Reader) error {
 		if _, err := r.UserByOAuth(ctx, "google", "9"); !errors.Is(err, store.ErrNotFound) {
-			e.t.Errorf("store.go: a refused InsertUser must write nothing: its OAuth link google/9 is indexed (%v)", err)
+			e.Errorf("store.go: a refused InsertUser must write nothing: its OAuth link google/9 is indexed (%v)", err)
 		}
 		return nil
 	})
@@ -103,19 +101,19 @@ func usersUpdate(e *env) {
 	e.read("after update", func(ctx context.Context, r store.Reader) error {
 		got, err := r.User(ctx, uAnn)
 		if err != nil || !eqUser(got, want) {
-			e.t.Errorf("store.go: Writer.UpdateUser must replace every field but ID and Created: got %+v, %v; want %+v", got, err, want)
+			e.Errorf("store.go: Writer.UpdateUser must replace every field but ID and Created: got %+v, %v; want %+v", got, err, want)
 		}
 		if _, err := r.UserByEmail(ctx, "Ann.Lee@Example.test"); !errors.Is(err, store.ErrNotFound) {
-			e.t.Errorf("store.go: Writer.UpdateUser must free the old email: UserByEmail(old) got %v", err)
+			e.Errorf("store.go: Writer.UpdateUser must free the old email: UserByEmail(old) got %v", err)
 		}
 		if _, err := r.UserByOAuth(ctx, "github", "1234"); !errors.Is(err, store.ErrNotFound) {
-			e.t.Errorf("store.go: Writer.UpdateUser must free the removed OAuth links: UserByOAuth(old) got %v", err)
+			e.Errorf("store.go: Writer.UpdateUser must free the removed OAuth links: UserByOAuth(old) got %v", err)
 		}
 		if got, err := r.UserByEmail(ctx, "ANN@new.test"); err != nil || got.ID != uAnn {
-			e.t.Errorf("store.go: Writer.UpdateUser must index the new email: got %+v, %v", got, err)
+			e.Errorf("store.go: Writer.UpdateUser must index the new email: got %+v, %v", got, err)
 		}
 		if got, err := r.UserByOAuth(ctx, "gitlab", "7"); err != nil || got.ID != uAnn {
-			e.t.Errorf("store.go: Writer.UpdateUser must index the new OAuth links: got %+v, %v", got, err)
+			e.Errorf("store.go: Writer.UpdateUser must index the new OAuth links: got %+v, %v", got, err)
 		}
 		return nil
 	})
@@ -150,7 +148,7 @@ func usersUpdateUnique(e *env) {
 	e.wantErr(err, nil, "store.go: Writer.UpdateUser must let a user keep its own email in another case and its own links")
 	e.read("after", func(ctx context.Context, r store.Reader) error {
 		if got, err := r.User(ctx, uBob); err != nil || !eqUser(got, b) {
-			e.t.Errorf("store.go: a refused UpdateUser must change nothing: got %+v, %v", got, err)
+			e.Errorf("store.go: a refused UpdateUser must change nothing: got %+v, %v", got, err)
 		}
 		return nil
 	})
@@ -166,7 +164,7 @@ func usersCopies(e *env) {
 			return err
 		}
 		if got.OAuth[0].Subject != "1234" {
-			e.t.Errorf("store.go: stores copy records in: changing the caller's User.OAuth after InsertUser changed the stored user (%q)", got.OAuth[0].Subject)
+			e.Errorf("store.go: stores copy records in: changing the caller's User.OAuth after InsertUser changed the stored user (%q)", got.OAuth[0].Subject)
 		}
 		got.OAuth[1].Subject = "changed by the reader"
 		again, err := r.User(ctx, uAnn)
@@ -174,7 +172,7 @@ func usersCopies(e *env) {
 			return err
 		}
 		if again.OAuth[1].Subject != "ann" {
-			e.t.Errorf("store.go: stores copy records out: changing a returned User.OAuth changed the stored user (%q)", again.OAuth[1].Subject)
+			e.Errorf("store.go: stores copy records out: changing a returned User.OAuth changed the stored user (%q)", again.OAuth[1].Subject)
 		}
 		return nil
 	})
@@ -205,56 +203,55 @@ func usersDelete(e *env) {
 		return w.DeleteUser(ctx, uBob)
 	})
 	if e.hasUser(uCy) {
-		e.t.Errorf("store.go: Writer.DeleteUser must delete the user")
+		e.Errorf("store.go: Writer.DeleteUser must delete the user")
 	}
 	for _, t := range []rbac.Ref{a1, a2} {
 		if e.hasMember(t, uCy) {
-			e.t.Errorf("store.go: Writer.DeleteUser must delete the user's memberships: still a member of %v", t)
+			e.Errorf("store.go: Writer.DeleteUser must delete the user's memberships: still a member of %v", t)
 		}
 	}
 	if ms := list(e, "Memberships", func(ctx context.Context, r store.Reader) iter.Seq2[store.Member, error] {
 		return r.Memberships(ctx, uCy)
 	}); len(ms) != 0 {
-		e.t.Errorf("store.go: Writer.DeleteUser must delete the user's memberships: Memberships lists %v", ms)
+		e.Errorf("store.go: Writer.DeleteUser must delete the user's memberships: Memberships lists %v", ms)
 	}
 	for _, s := range []rbac.Ref{p1, a2, o1} {
 		if e.hasGrant(rbac.User(uCy), s) {
-			e.t.Errorf("store.go: Writer.DeleteUser must delete the user's grants: grant on %v still there", s)
+			e.Errorf("store.go: Writer.DeleteUser must delete the user's grants: grant on %v still there", s)
 		}
 	}
 	for _, team := range []string{"t1", "t2"} {
 		if got := e.teamMembers(team); !slices.Equal(got, []string{uDee}) {
-			e.t.Errorf("store.go: Writer.DeleteUser must delete the user's team places and only them: team %s has %v, want [%s]", team, got, uDee)
+			e.Errorf("store.go: Writer.DeleteUser must delete the user's team places and only them: team %s has %v, want [%s]", team, got, uDee)
 		}
 	}
 	if got := e.userTeams(uCy, a1); len(got) != 0 {
-		e.t.Errorf("store.go: Writer.DeleteUser must delete the user's team places: UserTeams lists %v", got)
+		e.Errorf("store.go: Writer.DeleteUser must delete the user's team places: UserTeams lists %v", got)
 	}
 	e.read("owned accounts stay", func(ctx context.Context, r store.Reader) error {
 		for _, ref := range []rbac.Ref{a2, a3} {
 			a, err := r.Account(ctx, ref)
 			if err != nil || a.Owner != uBob {
-				e.t.Errorf("store.go: Writer.DeleteUser must not touch the accounts the user owns: %v got %+v, %v", ref, a, err)
+				e.Errorf("store.go: Writer.DeleteUser must not touch the accounts the user owns: %v got %+v, %v", ref, a, err)
 			}
 		}
 		return nil
 	})
 	if !e.hasGrant(rbac.User(uDee), p1) || !e.hasMember(a1, uAnn) {
-		e.t.Errorf("store.go: Writer.DeleteUser must not touch other users' grants and memberships")
+		e.Errorf("store.go: Writer.DeleteUser must not touch other users' grants and memberships")
 	}
 }
 
 // ---- Accounts ----
 
-func testAccounts(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"InsertAndGet", accountsInsertAndGet},
-		{"SubAccounts", accountsSubAccounts},
-		{"UpdateReplacesNameOwnerPlan", accountsUpdate},
-		{"DeleteCascades", accountsDeleteCascades},
-		{"DeleteOrganizationCascadesToSubAccounts", accountsDeleteOrg},
-		{"DeleteSubAccountKeepsOrganization", accountsDeleteSub},
-	})
+// accountsClauses are the clauses of the Accounts group.
+var accountsClauses = []clause{
+	{name: "InsertAndGet", fn: accountsInsertAndGet},
+	{name: "SubAccounts", fn: accountsSubAccounts},
+	{name: "UpdateReplacesNameOwnerPlan", fn: accountsUpdate},
+	{name: "DeleteCascades", fn: accountsDeleteCascades},
+	{name: "DeleteOrganizationCascadesToSubAccounts", fn: accountsDeleteOrg},
+	{name: "DeleteSubAccountKeepsOrganization", fn: accountsDeleteSub},
 }
 
 func accountsInsertAndGet(e *env) {
@@ -263,7 +260,7 @@ func accountsInsertAndGet(e *env) {
 		for _, want := range []store.Account{newAccount(o1, "", uAnn), newAccount(a1, "o1", uAnn), newAccount(a2, "", uBob)} {
 			got, err := r.Account(ctx, want.Ref)
 			if err != nil || !eqAccount(got, want) {
-				e.t.Errorf("store.go: Reader.Account must return the account as inserted: got %+v, %v; want %+v", got, err, want)
+				e.Errorf("store.go: Reader.Account must return the account as inserted: got %+v, %v; want %+v", got, err, want)
 			}
 		}
 		return nil
@@ -287,16 +284,16 @@ func accountsSubAccounts(e *env) {
 	for _, a := range got {
 		ids = append(ids, a.Ref.ID)
 		if a.Org != "o1" {
-			e.t.Errorf("store.go: Reader.SubAccounts must list accounts whose Org is the organization: got %+v", a)
+			e.Errorf("store.go: Reader.SubAccounts must list accounts whose Org is the organization: got %+v", a)
 		}
 	}
 	if want := []string{"a0", "a1", "a3", "a9"}; !slices.Equal(ids, want) {
-		e.t.Errorf("store.go: Reader.SubAccounts must list the organization's sub-accounts by ID: got %v, want %v", ids, want)
+		e.Errorf("store.go: Reader.SubAccounts must list the organization's sub-accounts by ID: got %v, want %v", ids, want)
 	}
 	if got := list(e, "SubAccounts", func(ctx context.Context, r store.Reader) iter.Seq2[store.Account, error] {
 		return r.SubAccounts(ctx, "o2")
 	}); len(got) != 0 {
-		e.t.Errorf("store.go: Reader.SubAccounts of an organization without sub-accounts must be empty: got %v", got)
+		e.Errorf("store.go: Reader.SubAccounts of an organization without sub-accounts must be empty: got %v", got)
 	}
 	// Early break.
 	e.read("break", func(ctx context.Context, r store.Reader) error {
@@ -309,7 +306,7 @@ func accountsSubAccounts(e *env) {
 			break
 		}
 		if n != 1 {
-			e.t.Errorf("store.go: a listing must stop when the range loop breaks")
+			e.Errorf("store.go: a listing must stop when the range loop breaks")
 		}
 		return nil
 	})
@@ -324,7 +321,7 @@ func accountsUpdate(e *env) {
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		got, err := r.Account(ctx, a1)
 		if err != nil || !eqAccount(got, want) {
-			e.t.Errorf("store.go: Writer.UpdateAccount must replace Name, Owner and Plan only: got %+v, %v; want %+v", got, err, want)
+			e.Errorf("store.go: Writer.UpdateAccount must replace Name, Owner and Plan only: got %+v, %v; want %+v", got, err, want)
 		}
 		return nil
 	})
@@ -334,7 +331,6 @@ func accountsUpdate(e *env) {
 // grants on its scopes by several holders, a team with a member and grants, an
 // invitation with grants (also in other), a token with grants.
 func (e *env) richTenant(tenant rbac.Ref, scope rbac.Ref, other rbac.Ref, suffix string) {
-	e.t.Helper()
 	e.do("fill "+tenant.String(), func(ctx context.Context, w store.Writer) error {
 		team, inv, tok := "t-"+suffix, "v-"+suffix, "k-"+suffix
 		if err := w.InsertTeam(ctx, store.Team{ID: team, Tenant: tenant, Name: "Team " + suffix, Created: t0}); err != nil {
@@ -372,49 +368,48 @@ func (e *env) richTenant(tenant rbac.Ref, scope rbac.Ref, other rbac.Ref, suffix
 
 // checkTenantGone checks that everything richTenant put in tenant is gone.
 func (e *env) checkTenantGone(clause string, tenant rbac.Ref, scopes []rbac.Ref, other rbac.Ref, suffix string) {
-	e.t.Helper()
 	team, inv, tok := "t-"+suffix, "v-"+suffix, "k-"+suffix
 	if e.hasAccount(tenant) {
-		e.t.Errorf("%s must delete the account: %v still there", clause, tenant)
+		e.Errorf("%s must delete the account: %v still there", clause, tenant)
 	}
 	for _, s := range scopes {
 		if e.hasResource(s) {
-			e.t.Errorf("%s must delete the account's resources: %v still there", clause, s)
+			e.Errorf("%s must delete the account's resources: %v still there", clause, s)
 		}
 	}
 	for _, h := range []rbac.Holder{rbac.User(uCy), rbac.User(uDee), rbac.Team(team), rbac.Invite(inv), rbac.Token(tok)} {
 		for _, s := range append([]rbac.Ref{tenant}, scopes...) {
 			if e.hasGrant(h, s) {
-				e.t.Errorf("%s must delete the grants on its scopes: %v's grant on %v still there", clause, h, s)
+				e.Errorf("%s must delete the grants on its scopes: %v's grant on %v still there", clause, h, s)
 			}
 		}
 	}
 	if !other.IsZero() && e.hasGrant(rbac.Invite(inv), other) {
-		e.t.Errorf("%s must delete the invitations made in it with all their grants: invitation %s's grant on %v still there", clause, inv, other)
+		e.Errorf("%s must delete the invitations made in it with all their grants: invitation %s's grant on %v still there", clause, inv, other)
 	}
 	if e.hasTeam(team) {
-		e.t.Errorf("%s must delete the account's teams: team %s still there", clause, team)
+		e.Errorf("%s must delete the account's teams: team %s still there", clause, team)
 	}
 	if got := e.teamMembers(team); len(got) != 0 {
-		e.t.Errorf("%s must delete the members of the account's teams: team %s lists %v", clause, team, got)
+		e.Errorf("%s must delete the members of the account's teams: team %s lists %v", clause, team, got)
 	}
 	if got := e.userTeams(uCy, tenant); len(got) != 0 {
-		e.t.Errorf("%s must delete the account's team places: UserTeams lists %v", clause, got)
+		e.Errorf("%s must delete the account's team places: UserTeams lists %v", clause, got)
 	}
 	if e.hasInvitation(inv) {
-		e.t.Errorf("%s must delete the invitations made in it: invitation %s still there", clause, inv)
+		e.Errorf("%s must delete the invitations made in it: invitation %s still there", clause, inv)
 	}
 	if e.hasToken(tok) {
-		e.t.Errorf("%s must delete the account's tokens: token %s still there", clause, tok)
+		e.Errorf("%s must delete the account's tokens: token %s still there", clause, tok)
 	}
 	for _, u := range []string{uAnn, uCy} {
 		if e.hasMember(tenant, u) {
-			e.t.Errorf("%s must delete the account's memberships: %s is still a member of %v", clause, u, tenant)
+			e.Errorf("%s must delete the account's memberships: %s is still a member of %v", clause, u, tenant)
 		}
 	}
 	e.read("counts and listings", func(ctx context.Context, r store.Reader) error {
 		if n, err := r.CountMembers(ctx, tenant); err != nil || n != 0 {
-			e.t.Errorf("%s must delete the account's memberships: CountMembers got %d, %v", clause, n, err)
+			e.Errorf("%s must delete the account's memberships: CountMembers got %d, %v", clause, n, err)
 		}
 		for _, check := range []struct {
 			name string
@@ -429,16 +424,16 @@ func (e *env) checkTenantGone(clause string, tenant rbac.Ref, scopes []rbac.Ref,
 			}},
 		} {
 			if n, err := check.n(); err != nil || n != 0 {
-				e.t.Errorf("%s must delete everything in the account: %s lists %d record(s), %v", clause, check.name, n, err)
+				e.Errorf("%s must delete everything in the account: %s lists %d record(s), %v", clause, check.name, n, err)
 			}
 		}
 		return nil
 	})
 	if !e.hasUser(uCy) || !e.hasUser(uAnn) {
-		e.t.Errorf("%s must keep the users", clause)
+		e.Errorf("%s must keep the users", clause)
 	}
 	if evs := e.events(tenant); len(evs) != 1 {
-		e.t.Errorf("%s must keep the events: %d left, want 1", clause, len(evs))
+		e.Errorf("%s must keep the events: %d left, want 1", clause, len(evs))
 	}
 }
 
@@ -455,12 +450,12 @@ func accountsDeleteCascades(e *env) {
 		e.hasGrant(rbac.Token("k-a2"), a2), e.hasMember(a2, uBob), e.hasMember(o1, uAnn),
 	} {
 		if !ok {
-			e.t.Errorf("store.go: Writer.DeleteAccount must delete nothing outside the account")
+			e.Errorf("store.go: Writer.DeleteAccount must delete nothing outside the account")
 			break
 		}
 	}
 	if got := e.teamMembers("t-a2"); !slices.Equal(got, []string{uCy}) {
-		e.t.Errorf("store.go: Writer.DeleteAccount must not touch other accounts' teams: t-a2 lists %v", got)
+		e.Errorf("store.go: Writer.DeleteAccount must not touch other accounts' teams: t-a2 lists %v", got)
 	}
 }
 
@@ -472,10 +467,10 @@ func accountsDeleteOrg(e *env) {
 	e.checkTenantGone("store.go: Writer.DeleteAccount of an organization", o1, nil, a3, "o1")
 	e.checkTenantGone("store.go: Writer.DeleteAccount of an organization (its sub-accounts first)", a1, []rbac.Ref{p1, i1, d1}, rbac.Ref{}, "a1")
 	if e.hasAccount(a3) || e.hasResource(p3) || e.hasMember(a3, uBob) {
-		e.t.Errorf("store.go: Writer.DeleteAccount of an organization must delete every sub-account with its contents: a3 is left")
+		e.Errorf("store.go: Writer.DeleteAccount of an organization must delete every sub-account with its contents: a3 is left")
 	}
 	if !e.hasAccount(a2) || !e.hasResource(i2) {
-		e.t.Errorf("store.go: Writer.DeleteAccount of an organization must not touch other accounts")
+		e.Errorf("store.go: Writer.DeleteAccount of an organization must not touch other accounts")
 	}
 }
 
@@ -484,26 +479,25 @@ func accountsDeleteSub(e *env) {
 	e.put(grant(rbac.User(uDee), o1, o1, rbac.Admin))
 	e.do("delete a1", func(ctx context.Context, w store.Writer) error { return w.DeleteAccount(ctx, a1) })
 	if !e.hasAccount(o1) || !e.hasAccount(a3) || !e.hasGrant(rbac.User(uDee), o1) || !e.hasMember(o1, uDee) {
-		e.t.Errorf("store.go: Writer.DeleteAccount of a sub-account must keep its organization, the organization's grants and members, and the other sub-accounts")
+		e.Errorf("store.go: Writer.DeleteAccount of a sub-account must keep its organization, the organization's grants and members, and the other sub-accounts")
 	}
 	subs := list(e, "SubAccounts", func(ctx context.Context, r store.Reader) iter.Seq2[store.Account, error] {
 		return r.SubAccounts(ctx, "o1")
 	})
 	if len(subs) != 1 || subs[0].Ref != a3 {
-		e.t.Errorf("store.go: Reader.SubAccounts must not list a deleted sub-account: got %v", subs)
+		e.Errorf("store.go: Reader.SubAccounts must not list a deleted sub-account: got %v", subs)
 	}
 }
 
 // ---- Resources ----
 
-func testResources(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"InsertAndGet", resourcesInsertAndGet},
-		{"UpdateReplacesName", resourcesUpdate},
-		{"ChildrenByKindAndID", resourcesChildren},
-		{"PathRootFirst", resourcesPath},
-		{"DeleteSubtree", resourcesDeleteSubtree},
-	})
+// resourcesClauses are the clauses of the Resources group.
+var resourcesClauses = []clause{
+	{name: "InsertAndGet", fn: resourcesInsertAndGet},
+	{name: "UpdateReplacesName", fn: resourcesUpdate},
+	{name: "ChildrenByKindAndID", fn: resourcesChildren},
+	{name: "PathRootFirst", fn: resourcesPath},
+	{name: "DeleteSubtree", fn: resourcesDeleteSubtree},
 }
 
 func resourcesInsertAndGet(e *env) {
@@ -512,7 +506,7 @@ func resourcesInsertAndGet(e *env) {
 		for _, want := range []store.Resource{newResource(p1, a1, "a1"), newResource(i1, p1, "a1"), newResource(d1, a1, "a1")} {
 			got, err := r.Resource(ctx, want.Ref)
 			if err != nil || !eqResource(got, want) {
-				e.t.Errorf("store.go: Reader.Resource must return the resource as inserted: got %+v, %v; want %+v", got, err, want)
+				e.Errorf("store.go: Reader.Resource must return the resource as inserted: got %+v, %v; want %+v", got, err, want)
 			}
 		}
 		return nil
@@ -529,7 +523,7 @@ func resourcesUpdate(e *env) {
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		got, err := r.Resource(ctx, i1)
 		if err != nil || !eqResource(got, want) {
-			e.t.Errorf("store.go: Writer.UpdateResource must replace the Name only: got %+v, %v; want %+v", got, err, want)
+			e.Errorf("store.go: Writer.UpdateResource must replace the Name only: got %+v, %v; want %+v", got, err, want)
 		}
 		return nil
 	})
@@ -567,7 +561,7 @@ func resourcesChildren(e *env) {
 		{o1, nil},
 	} {
 		if got := refs(c.parent); !slices.Equal(got, c.want) {
-			e.t.Errorf("store.go: Reader.Children(%v) must list the resources directly below, by kind and then ID (no accounts): got %v, want %v", c.parent, got, c.want)
+			e.Errorf("store.go: Reader.Children(%v) must list the resources directly below, by kind and then ID (no accounts): got %v, want %v", c.parent, got, c.want)
 		}
 	}
 }
@@ -594,10 +588,10 @@ func resourcesPath(e *env) {
 			return err
 		})
 		if !slices.Equal(got, c.want) {
-			e.t.Errorf("store.go: Reader.Path(%v) must return the path root first (from the organization for a sub-account): got %v, want %v", c.scope, got, c.want)
+			e.Errorf("store.go: Reader.Path(%v) must return the path root first (from the organization for a sub-account): got %v, want %v", c.scope, got, c.want)
 		}
 		if len(got) > 0 && &got[0] != &buf[:1][0] {
-			e.t.Errorf("store.go: Reader.Path must append to buf[:0] when it has room")
+			e.Errorf("store.go: Reader.Path must append to buf[:0] when it has room")
 		}
 	}
 }
@@ -613,7 +607,7 @@ func resourcesDeleteSubtree(e *env) {
 	e.do("delete p1", func(ctx context.Context, w store.Writer) error { return w.DeleteResource(ctx, p1) })
 	for _, s := range []rbac.Ref{p1, i1, rbac.Inbox("i1b")} {
 		if e.hasResource(s) {
-			e.t.Errorf("store.go: Writer.DeleteResource must delete the resource and every resource below it: %v still there", s)
+			e.Errorf("store.go: Writer.DeleteResource must delete the resource and every resource below it: %v still there", s)
 		}
 	}
 	for _, g := range []struct {
@@ -621,14 +615,14 @@ func resourcesDeleteSubtree(e *env) {
 		s rbac.Ref
 	}{{rbac.User(uCy), p1}, {rbac.User(uCy), i1}, {rbac.Team("t"), rbac.Inbox("i1b")}} {
 		if e.hasGrant(g.h, g.s) {
-			e.t.Errorf("store.go: Writer.DeleteResource must delete every grant on the deleted scopes: %v on %v still there", g.h, g.s)
+			e.Errorf("store.go: Writer.DeleteResource must delete every grant on the deleted scopes: %v on %v still there", g.h, g.s)
 		}
 	}
 	if !e.hasResource(d1) || !e.hasAccount(a1) || !e.hasGrant(rbac.User(uCy), d1) || !e.hasGrant(rbac.User(uCy), a1) {
-		e.t.Errorf("store.go: Writer.DeleteResource must not touch the parent, siblings or their grants")
+		e.Errorf("store.go: Writer.DeleteResource must not touch the parent, siblings or their grants")
 	}
 	if got := list(e, "Children", func(ctx context.Context, r store.Reader) iter.Seq2[store.Resource, error] { return r.Children(ctx, a1) }); len(got) != 1 || got[0].Ref != d1 {
-		e.t.Errorf("store.go: Reader.Children must not list a deleted resource: got %v", got)
+		e.Errorf("store.go: Reader.Children must not list a deleted resource: got %v", got)
 	}
 	e.read("grants listings", func(ctx context.Context, r store.Reader) error {
 		gs, err := collect(r.HolderGrants(ctx, rbac.User(uCy), a1))
@@ -636,7 +630,7 @@ func resourcesDeleteSubtree(e *env) {
 			return err
 		}
 		if len(gs) != 2 {
-			e.t.Errorf("store.go: Writer.DeleteResource must delete the grants on the deleted scopes: HolderGrants lists %v", gs)
+			e.Errorf("store.go: Writer.DeleteResource must delete the grants on the deleted scopes: HolderGrants lists %v", gs)
 		}
 		return nil
 	})

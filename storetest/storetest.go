@@ -5,19 +5,61 @@
 //		storetest.Run(t, func(t *testing.T) store.Store { return mystore.New() })
 //	}
 //
-// Run calls newStore for a fresh, empty store in every subtest. Subtests are named
-// after the behaviour they check and grouped by area (Tx/RollbackOnError,
-// Users/EmailUniqueIgnoringCase, Reach/TeamGrants...), so that a failure names the
-// clause of package store's documentation that the store breaks; run one with
-// go test -run 'TestConformance/Users/EmailUniqueIgnoringCase'. The Model group
-// drives random reads and writes, with pgregory.net/rapid, against a small
-// independent model of the contract and compares the store with it after every step;
-// its number of runs follows rapid's flags (-rapid.checks, default 100).
+// The suite is a list of clauses, each one statement of package store's documentation
+// checked on a fresh, empty store. Clauses are grouped by area and named after the
+// behaviour they check (Tx/RollbackOnError, Users/EmailUniqueIgnoringCase,
+// Reach/TeamGrants...), so that a failure names the clause the store breaks.
+//
+// # Run and Check
+//
+// Check is the core, in the manner of testing/fstest.TestFS: it runs every clause of
+// the store contract without a *testing.T and returns the errors.Join of one
+// *ClauseError per failed clause, each naming its clause
+// ("Users/EmailUniqueIgnoringCase: store.go: ..."), or nil. Use it where go test's
+// reporting is not at hand, or to assert which clauses a store fails: this package's
+// own tests check with it, in-process, that the suite catches deliberately broken
+// stores.
+//
+//	skipped, err := storetest.Check(ctx, func() (store.Store, error) { return mystore.New(), nil })
+//
+// Run runs the same clauses through the same core, each as a subtest of the same name
+// that reports the clause's failures with t.Error, so that one clause runs with
+// go test -run 'TestConformance/Users/EmailUniqueIgnoringCase'. Run then runs the
+// Operations group, which Check does not.
+//
+// Each clause gets a fresh store and stops at its first fatal failure (a write the
+// clause needed failed, say) without stopping the others; a panic in a clause, the
+// store's or the suite's, fails that clause with the panic's value and stack.
+//
+// # Groups
+//
+// Tx, Context, Errors, Users, Accounts, Resources, Grants, Reach, Members, Teams,
+// Invitations, Tokens and Audit check the contract clause by clause. Model drives
+// random reads and writes, with pgregory.net/rapid, against a small independent model
+// of the contract and compares the store with it after every step; its number of runs
+// follows rapid's flags (-rapid.checks, default 100). Operations, which only Run runs,
+// is package account/accounttest's proof of packages account and profile on the store:
+// their operations driven by random actors, and from concurrent goroutines, with the
+// policy's invariants checked after every step.
+//
+// # Model under Check
+//
+// rapid reads the testing package's flags, so Check skips Model, with that reason,
+// when they are not registered and parsed (outside go test, testing.Init and
+// flag.Parse register and parse them). Through Check, rapid reports to Check: its
+// hint to reproduce a failure names storetest.Check/Model/RandomReadsAndWrites, and
+// the fail file it writes (under testdata/rapid in the working directory, unless
+// -rapid.nofailfile) is replayed first by every later Check from that directory.
+// Through Run, Model reports to its subtest's *testing.T as any rapid test does.
+//
+// # How the clauses use the store
 //
 // The suite writes only through store.Writer and reads only through store.Reader (and
 // store.Checker when the store has it). Each Update does at most one failing write and
 // returns its error, so that stores whose transactions abort on the first error (SQL
-// databases) pass too. Times are whole seconds in UTC and compared with time.Equal.
+// databases) pass too; no closure has an effect outside its transaction, so that stores
+// which run a closure again after a conflict pass too. Times are whole seconds in UTC
+// and compared with time.Equal.
 package storetest
 
 import (
@@ -26,6 +68,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,78 +76,133 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// Run runs the conformance suite against the stores newStore makes. newStore is
-// called once per subtest and must return an empty store; it may register cleanups
-// on the t it is given.
+// Check runs every clause of the store contract, each group but Operations, against
+// stores that newStore makes, and reports the clauses that fail.
+//
+// newStore is called for a fresh, empty store once per clause (and once per run of the
+// Model group); an error from it fails that clause. Check does not close the stores:
+// a newStore that opens connections should keep them for the caller to release after
+// Check returns. ctx is the context of every call to the stores; when it is done,
+// Check stops before the next clause and adds ctx's error to the error it returns.
+//
+// The error is nil when every clause Check ran passed, else the errors.Join of one
+// *ClauseError per failed clause, in the order Run lists them. skipped lists the
+// clauses Check did not finish, with the reason: Model, when the testing flags are
+// not there; they are not failures.
+func Check(ctx context.Context, newStore func() (store.Store, error)) (skipped []Skip, err error) {
+	var errs []error
+	for _, g := range groups {
+		for _, c := range g.clauses {
+			name := g.name + "/" + c.name
+			if err := ctx.Err(); err != nil {
+				errs = append(errs, fmt.Errorf("storetest: Check stopped before %s: %w", name, err))
+				return skipped, errors.Join(errs...)
+			}
+			r := runClause(ctx, name, "storetest.Check/"+name, c, newStore, nil)
+			if err := r.err(); err != nil {
+				errs = append(errs, err)
+			}
+			if r.skipped {
+				skipped = append(skipped, Skip{Clause: name, Reason: r.reason})
+			}
+		}
+	}
+	return skipped, errors.Join(errs...)
+}
+
+// Run runs the conformance suite against the stores newStore makes: every clause that
+// Check runs, each as the subtest named after it and through the same core, then the
+// Operations group. A clause's failures are reported with t.Error. newStore is
+// called once per subtest (and once per run of the state machines) and must return an
+// empty store; it may register cleanups on the t it is given.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
-	t.Run("Tx", func(t *testing.T) { testTx(t, newStore) })
-	t.Run("Context", func(t *testing.T) { testContext(t, newStore) })
-	t.Run("Errors", func(t *testing.T) { testErrors(t, newStore) })
-	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
-	t.Run("Accounts", func(t *testing.T) { testAccounts(t, newStore) })
-	t.Run("Resources", func(t *testing.T) { testResources(t, newStore) })
-	t.Run("Grants", func(t *testing.T) { testGrants(t, newStore) })
-	t.Run("Reach", func(t *testing.T) { testReach(t, newStore) })
-	t.Run("Members", func(t *testing.T) { testMembers(t, newStore) })
-	t.Run("Teams", func(t *testing.T) { testTeams(t, newStore) })
-	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore) })
-	t.Run("Tokens", func(t *testing.T) { testTokens(t, newStore) })
-	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
-	t.Run("Model", func(t *testing.T) { testModel(t, newStore) })
+	for _, g := range groups {
+		t.Run(g.name, func(t *testing.T) {
+			for _, c := range g.clauses {
+				t.Run(c.name, func(t *testing.T) {
+					mk := func() (store.Store, error) { return newStore(t), nil }
+					runClause(t.Context(), g.name+"/"+c.name, t.Name(), c, mk, t).report(t)
+				})
+			}
+		})
+	}
 	t.Run("Operations", func(t *testing.T) {
 		t.Run("StateMachine", func(t *testing.T) { testOperationsMachine(t, newStore) })
 		t.Run("Concurrent", func(t *testing.T) { testConcurrentOperations(t, newStore) })
 	})
 }
 
-// newStoreFunc is the type of Run's argument.
-type newStoreFunc = func(t *testing.T) store.Store
+// A ClauseError is the failure of one clause of the contract.
+type ClauseError struct {
+	// Clause names the clause as Run names its subtest below TestConformance, its
+	// group first: "Users/EmailUniqueIgnoringCase".
+	Clause string
+	// Errs are the clause's failures in the order found, one per broken expectation;
+	// the last is the one that stopped the clause when it could not go on.
+	Errs []error
+}
 
-// subtests runs each named test with a fresh environment.
-func subtests(t *testing.T, newStore newStoreFunc, tests []namedTest) {
-	t.Helper()
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(newEnv(t, newStore)) })
+// Error returns one line per failure, each prefixed with the clause's name.
+func (e *ClauseError) Error() string {
+	var b strings.Builder
+	for i, err := range e.Errs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Clause + ": " + err.Error())
 	}
+	return b.String()
 }
 
-type namedTest struct {
-	name string
-	fn   func(e *env)
+// Unwrap returns the clause's failures, for errors.Is and errors.As.
+func (e *ClauseError) Unwrap() []error { return e.Errs }
+
+// A Skip is a clause that Check did not finish: Model, when rapid cannot run.
+type Skip struct {
+	// Clause names the clause as in ClauseError.
+	Clause string
+	// Reason says what is missing.
+	Reason string
 }
 
-// env is one subtest's store with helpers that fail the test on errors.
-type env struct {
-	t   *testing.T
-	ctx context.Context
-	s   store.Store
+// groups are the clauses of the store contract, in order, by group.
+var groups = []group{
+	{"Tx", txClauses},
+	{"Context", contextClauses},
+	{"Errors", errorsClauses},
+	{"Users", usersClauses},
+	{"Accounts", accountsClauses},
+	{"Resources", resourcesClauses},
+	{"Grants", grantsClauses},
+	{"Reach", reachClauses},
+	{"Members", membersClauses},
+	{"Teams", teamsClauses},
+	{"Invitations", invitationsClauses},
+	{"Tokens", tokensClauses},
+	{"Audit", auditClauses},
+	{"Model", modelClauses},
 }
 
-func newEnv(t *testing.T, newStore newStoreFunc) *env {
-	s := newStore(t)
-	if s == nil {
-		t.Fatal("storetest: newStore returned nil")
-	}
-	return &env{t: t, ctx: t.Context(), s: s}
+type group struct {
+	name    string
+	clauses []clause
 }
 
 // errBoom is the error the suite's closures return to make an Update roll back.
 var errBoom = errors.New("storetest: closure failed on purpose")
 
-// write runs fn in an Update and fails the test when it returns an error.
+// write runs fn in an Update and stops the clause when it returns an error.
 func (e *env) write(what string, fn func(ctx context.Context, w store.Writer) error) {
-	e.t.Helper()
 	if err := e.s.Update(e.ctx, fn); err != nil {
-		e.t.Fatalf("%s: Update failed: %v", what, err)
+		e.Fatalf("%s: Update failed: %v", what, err)
 	}
 }
 
-// read runs fn in a View and fails the test when it returns an error.
+// read runs fn in a View and stops the clause when it returns an error.
 func (e *env) read(what string, fn func(ctx context.Context, r store.Reader) error) {
-	e.t.Helper()
 	if err := e.s.View(e.ctx, fn); err != nil {
-		e.t.Fatalf("%s: View failed: %v", what, err)
+		e.Fatalf("%s: View failed: %v", what, err)
 	}
 }
 
@@ -113,14 +211,13 @@ func (e *env) try(fn func(ctx context.Context, w store.Writer) error) error {
 	return e.s.Update(e.ctx, fn)
 }
 
-// wantErr fails the test unless errors.Is(err, target) (nil target: err is nil).
+// wantErr fails the clause unless errors.Is(err, target) (nil target: err is nil).
 func (e *env) wantErr(err, target error, clause string, args ...any) {
-	e.t.Helper()
 	switch {
 	case target == nil && err != nil:
-		e.t.Errorf("%s: got error %v, want none", fmt.Sprintf(clause, args...), err)
+		e.Errorf("%s: got error %v, want none", fmt.Sprintf(clause, args...), err)
 	case target != nil && !errors.Is(err, target):
-		e.t.Errorf("%s: got error %v, want one matching %v", fmt.Sprintf(clause, args...), err, target)
+		e.Errorf("%s: got error %v, want one matching %v", fmt.Sprintf(clause, args...), err, target)
 	}
 }
 
@@ -179,7 +276,6 @@ func grant(h rbac.Holder, scope, tenant rbac.Ref, l rbac.Level) store.Grant {
 
 // world builds the standard world in one Update.
 func (e *env) world() {
-	e.t.Helper()
 	e.write("building the suite's world", func(ctx context.Context, w store.Writer) error {
 		for _, u := range []store.User{
 			newUser(uAnn, "ann@example.test"), newUser(uBob, "bob@example.test"),
@@ -219,7 +315,6 @@ func (e *env) world() {
 
 // put stores grants in one Update.
 func (e *env) put(gs ...store.Grant) {
-	e.t.Helper()
 	e.write("putting grants", func(ctx context.Context, w store.Writer) error {
 		for _, g := range gs {
 			if err := w.PutGrant(ctx, g); err != nil {
@@ -230,16 +325,14 @@ func (e *env) put(gs ...store.Grant) {
 	})
 }
 
-// do runs fn in one Update and fails the test on error.
+// do runs fn in one Update and stops the clause on error.
 func (e *env) do(what string, fn func(ctx context.Context, w store.Writer) error) {
-	e.t.Helper()
 	e.write(what, fn)
 }
 
 // exists reports whether get finds its record: true on nil, false on ErrNotFound,
-// and fails the test on any other error.
+// and stops the clause on any other error.
 func (e *env) exists(what string, get func(ctx context.Context, r store.Reader) error) bool {
-	e.t.Helper()
 	var found bool
 	e.read(what, func(ctx context.Context, r store.Reader) error {
 		err := get(ctx, r)
@@ -290,7 +383,6 @@ func (e *env) hasToken(id string) bool {
 
 // list reads a listing in a View.
 func list[T any](e *env, what string, seq func(ctx context.Context, r store.Reader) iter.Seq2[T, error]) []T {
-	e.t.Helper()
 	var out []T
 	e.read(what, func(ctx context.Context, r store.Reader) error {
 		var err error
@@ -301,12 +393,10 @@ func list[T any](e *env, what string, seq func(ctx context.Context, r store.Read
 }
 
 func (e *env) teamMembers(team string) []string {
-	e.t.Helper()
 	return list(e, "TeamMembers "+team, func(ctx context.Context, r store.Reader) iter.Seq2[string, error] { return r.TeamMembers(ctx, team) })
 }
 
 func (e *env) userTeams(user string, tenant rbac.Ref) []string {
-	e.t.Helper()
 	var ids []string
 	for _, t := range list(e, "UserTeams", func(ctx context.Context, r store.Reader) iter.Seq2[store.Team, error] {
 		return r.UserTeams(ctx, user, tenant)

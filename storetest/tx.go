@@ -7,24 +7,22 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
 
-func testTx(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"CommitOnNil", txCommitOnNil},
-		{"RollbackOnError", txRollbackOnError},
-		{"RollbackUndoesUpdatesAndCascades", txRollbackUndoesUpdates},
-		{"RollbackOnPanic", txRollbackOnPanic},
-		{"ErrorReturnedUnchanged", txErrorReturnedUnchanged},
-		{"UpdateReadsOwnWrites", txReadsOwnWrites},
-		{"ViewSeesCommittedOnly", txViewSeesCommittedOnly},
-		{"ConcurrentUpdatesSerialize", txConcurrentUpdatesSerialize},
-	})
+// txClauses are the clauses of the Tx group.
+var txClauses = []clause{
+	{name: "CommitOnNil", fn: txCommitOnNil},
+	{name: "RollbackOnError", fn: txRollbackOnError},
+	{name: "RollbackUndoesUpdatesAndCascades", fn: txRollbackUndoesUpdates},
+	{name: "RollbackOnPanic", fn: txRollbackOnPanic},
+	{name: "ErrorReturnedUnchanged", fn: txErrorReturnedUnchanged},
+	{name: "UpdateReadsOwnWrites", fn: txReadsOwnWrites},
+	{name: "ViewSeesCommittedOnly", fn: txViewSeesCommittedOnly},
+	{name: "ConcurrentUpdatesSerialize", fn: txConcurrentUpdatesSerialize},
 }
 
 func txCommitOnNil(e *env) {
@@ -32,7 +30,7 @@ func txCommitOnNil(e *env) {
 		return w.InsertUser(ctx, newUser(uAnn, "ann@example.test"))
 	})
 	if !e.hasUser(uAnn) {
-		e.t.Errorf("store.go: Store.Update must commit when fn returns nil: user %s is missing afterwards", uAnn)
+		e.Errorf("store.go: Store.Update must commit when fn returns nil: user %s is missing afterwards", uAnn)
 	}
 }
 
@@ -56,7 +54,7 @@ func txRollbackOnError(e *env) {
 		return errBoom
 	})
 	if !errors.Is(err, errBoom) {
-		e.t.Fatalf("store.go: Store.Update must return the closure's error: got %v", err)
+		e.Fatalf("store.go: Store.Update must return the closure's error: got %v", err)
 	}
 	for what, found := range map[string]bool{
 		"user " + uAnn:        e.hasUser(uAnn),
@@ -65,12 +63,12 @@ func txRollbackOnError(e *env) {
 		"grant on project p1": e.hasGrant(rbac.User(uAnn), p1),
 	} {
 		if found {
-			e.t.Errorf("store.go: Store.Update must roll back when fn returns an error: %s is still there", what)
+			e.Errorf("store.go: Store.Update must roll back when fn returns an error: %s is still there", what)
 		}
 	}
 	evs := e.events(a1)
 	if len(evs) != 0 {
-		e.t.Errorf("store.go: Store.Update must roll back when fn returns an error: %d event(s) still there", len(evs))
+		e.Errorf("store.go: Store.Update must roll back when fn returns an error: %d event(s) still there", len(evs))
 	}
 }
 
@@ -104,40 +102,40 @@ func txRollbackUndoesUpdates(e *env) {
 		return errBoom
 	})
 	if !errors.Is(err, errBoom) {
-		e.t.Fatalf("store.go: Store.Update must return the closure's error: got %v", err)
+		e.Fatalf("store.go: Store.Update must return the closure's error: got %v", err)
 	}
 	e.read("reading after the rollback", func(ctx context.Context, r store.Reader) error {
 		u, err := r.User(ctx, uCy)
 		if err != nil || u.Email != "cy@example.test" {
-			e.t.Errorf("store.go: a rolled-back UpdateUser must leave the user as it was: got %+v, %v", u, err)
+			e.Errorf("store.go: a rolled-back UpdateUser must leave the user as it was: got %+v, %v", u, err)
 		}
 		if _, err := r.UserByEmail(ctx, "new-cy@example.test"); !errors.Is(err, store.ErrNotFound) {
-			e.t.Errorf("store.go: a rolled-back UpdateUser must not leave its new email indexed: UserByEmail got %v", err)
+			e.Errorf("store.go: a rolled-back UpdateUser must not leave its new email indexed: UserByEmail got %v", err)
 		}
 		a, err := r.Account(ctx, a2)
 		if err != nil || a.Name != "Name of a2" {
-			e.t.Errorf("store.go: a rolled-back UpdateAccount and DeleteAccount must leave the account as it was: got %+v, %v", a, err)
+			e.Errorf("store.go: a rolled-back UpdateAccount and DeleteAccount must leave the account as it was: got %+v, %v", a, err)
 		}
 		return nil
 	})
 	for _, ref := range []rbac.Ref{o1, a1, a3, a2} {
 		if !e.hasAccount(ref) {
-			e.t.Errorf("store.go: a rolled-back DeleteAccount must leave account %v there", ref)
+			e.Errorf("store.go: a rolled-back DeleteAccount must leave account %v there", ref)
 		}
 	}
 	for _, ref := range []rbac.Ref{p1, i1, d1, p2, i2, p3} {
 		if !e.hasResource(ref) {
-			e.t.Errorf("store.go: a rolled-back DeleteAccount must leave resource %v there", ref)
+			e.Errorf("store.go: a rolled-back DeleteAccount must leave resource %v there", ref)
 		}
 	}
 	if !e.hasUser(uDee) || !e.hasMember(o1, uDee) || !e.hasMember(a1, uCy) {
-		e.t.Errorf("store.go: a rolled-back DeleteUser and DeleteAccount must leave users and memberships there")
+		e.Errorf("store.go: a rolled-back DeleteUser and DeleteAccount must leave users and memberships there")
 	}
 	if !e.hasGrant(rbac.User(uCy), p1) || !e.hasGrant(rbac.User(uDee), o1) {
-		e.t.Errorf("store.go: a rolled-back cascade must leave the grants there")
+		e.Errorf("store.go: a rolled-back cascade must leave the grants there")
 	}
 	if !e.hasTeam("t1") || !slices.Equal(e.teamMembers("t1"), []string{uCy}) {
-		e.t.Errorf("store.go: a rolled-back DeleteAccount must leave its teams and their members there")
+		e.Errorf("store.go: a rolled-back DeleteAccount must leave its teams and their members there")
 	}
 }
 
@@ -156,10 +154,10 @@ func txRollbackOnPanic(e *env) {
 		})
 	}()
 	if got != want {
-		e.t.Errorf("store.go: Store.Update must re-raise the closure's panic after the rollback: recovered %v, want %v", got, want)
+		e.Errorf("store.go: Store.Update must re-raise the closure's panic after the rollback: recovered %v, want %v", got, want)
 	}
 	if e.hasUser(uAnn) {
-		e.t.Errorf("store.go: Store.Update must roll back when fn panics: user %s is still there", uAnn)
+		e.Errorf("store.go: Store.Update must roll back when fn panics: user %s is still there", uAnn)
 	}
 	// The store must still work.
 	e.do("insert after a panic", func(ctx context.Context, w store.Writer) error {
@@ -176,14 +174,14 @@ func (c *customErr) Error() string { return c.msg }
 func txErrorReturnedUnchanged(e *env) {
 	want := &customErr{"custom"}
 	if err := e.s.Update(e.ctx, func(context.Context, store.Writer) error { return want }); err != want {
-		e.t.Errorf("store.go: Store.Update must return the closure's error unchanged: got %#v, want %#v", err, want)
+		e.Errorf("store.go: Store.Update must return the closure's error unchanged: got %#v, want %#v", err, want)
 	}
 	if err := e.s.View(e.ctx, func(context.Context, store.Reader) error { return want }); err != want {
-		e.t.Errorf("store.go: Store.View must return the closure's error unchanged: got %#v, want %#v", err, want)
+		e.Errorf("store.go: Store.View must return the closure's error unchanged: got %#v, want %#v", err, want)
 	}
 	wrapped := fmt.Errorf("wrapped: %w", store.ErrNotFound)
 	if err := e.s.Update(e.ctx, func(context.Context, store.Writer) error { return wrapped }); err != wrapped {
-		e.t.Errorf("store.go: Store.Update must return the closure's error unchanged, even a store error: got %v", err)
+		e.Errorf("store.go: Store.Update must return the closure's error unchanged, even a store error: got %v", err)
 	}
 }
 
@@ -193,7 +191,7 @@ func txReadsOwnWrites(e *env) {
 			return err
 		}
 		if u, err := w.User(ctx, uAnn); err != nil || u.ID != uAnn {
-			e.t.Errorf("store.go: a Writer must read its own writes: User got %+v, %v", u, err)
+			e.Errorf("store.go: a Writer must read its own writes: User got %+v, %v", u, err)
 		}
 		if err := w.InsertAccount(ctx, newAccount(a1, "", uAnn)); err != nil {
 			return err
@@ -202,7 +200,7 @@ func txReadsOwnWrites(e *env) {
 			return err
 		}
 		if g, err := w.Grant(ctx, rbac.User(uAnn), a1); err != nil || g.Level != rbac.Admin {
-			e.t.Errorf("store.go: a Writer must read its own writes: Grant got %+v, %v", g, err)
+			e.Errorf("store.go: a Writer must read its own writes: Grant got %+v, %v", g, err)
 		}
 		return nil
 	})
@@ -235,16 +233,16 @@ func txViewSeesCommittedOnly(e *env) {
 	close(release)
 	wg.Wait()
 	if seen {
-		e.t.Errorf("store.go: a View must not see the writes of an Update that has not committed (and then rolled back)")
+		e.Errorf("store.go: a View must not see the writes of an Update that has not committed (and then rolled back)")
 	}
 	if e.hasUser(uAnn) {
-		e.t.Errorf("store.go: Store.Update must roll back when fn returns an error: user %s is there", uAnn)
+		e.Errorf("store.go: Store.Update must roll back when fn returns an error: user %s is there", uAnn)
 	}
 	e.do("commit", func(ctx context.Context, w store.Writer) error {
 		return w.InsertUser(ctx, newUser(uBob, "bob@example.test"))
 	})
 	if !e.hasUser(uBob) {
-		e.t.Errorf("store.go: a View must see what committed Updates wrote: user %s is missing", uBob)
+		e.Errorf("store.go: a View must see what committed Updates wrote: user %s is missing", uBob)
 	}
 }
 
@@ -291,7 +289,7 @@ func txConcurrentUpdatesSerialize(e *env) {
 	wg.Wait()
 	close(errs)
 	for err := range errs {
-		e.t.Fatalf("concurrent read-modify-write Update failed: %v", err)
+		e.Fatalf("concurrent read-modify-write Update failed: %v", err)
 	}
 	var got store.Account
 	e.read("read the counter", func(ctx context.Context, r store.Reader) error {
@@ -300,14 +298,13 @@ func txConcurrentUpdatesSerialize(e *env) {
 		return err
 	})
 	if want := strconv.Itoa(workers * increments); got.Name != want {
-		e.t.Errorf("store.go: Updates must be serializable: %d goroutines each incremented a counter %d times, final value %s, want %s (lost updates)",
+		e.Errorf("store.go: Updates must be serializable: %d goroutines each incremented a counter %d times, final value %s, want %s (lost updates)",
 			workers, increments, got.Name, want)
 	}
 }
 
 // events returns every event of tenant.
 func (e *env) events(tenant rbac.Ref) []store.Event {
-	e.t.Helper()
 	var out []store.Event
 	e.read("Events", func(ctx context.Context, r store.Reader) error {
 		var err error
@@ -317,12 +314,11 @@ func (e *env) events(tenant rbac.Ref) []store.Event {
 	return out
 }
 
-func testContext(t *testing.T, newStore newStoreFunc) {
-	subtests(t, newStore, []namedTest{
-		{"CancelledContextIsHonoured", ctxCancelled},
-		{"ExpiredDeadlineIsHonoured", ctxDeadline},
-		{"CancelledWriteWritesNothing", ctxCancelledWrite},
-	})
+// contextClauses are the clauses of the Context group.
+var contextClauses = []clause{
+	{name: "CancelledContextIsHonoured", fn: ctxCancelled},
+	{name: "ExpiredDeadlineIsHonoured", fn: ctxDeadline},
+	{name: "CancelledWriteWritesNothing", fn: ctxCancelledWrite},
 }
 
 func ctxCancelled(e *env) {
@@ -331,7 +327,7 @@ func ctxCancelled(e *env) {
 	ran := false
 	err := e.s.View(ctx, func(context.Context, store.Reader) error { ran = true; return nil })
 	if !errors.Is(err, context.Canceled) || ran {
-		e.t.Errorf("store.go: Store.View with a cancelled context must return context.Canceled without running fn: got %v, fn ran: %v", err, ran)
+		e.Errorf("store.go: Store.View with a cancelled context must return context.Canceled without running fn: got %v, fn ran: %v", err, ran)
 	}
 	ran = false
 	err = e.s.Update(ctx, func(ctx context.Context, w store.Writer) error {
@@ -339,17 +335,17 @@ func ctxCancelled(e *env) {
 		return w.InsertUser(ctx, newUser(uAnn, "ann@example.test"))
 	})
 	if !errors.Is(err, context.Canceled) || ran {
-		e.t.Errorf("store.go: Store.Update with a cancelled context must return context.Canceled without running fn: got %v, fn ran: %v", err, ran)
+		e.Errorf("store.go: Store.Update with a cancelled context must return context.Canceled without running fn: got %v, fn ran: %v", err, ran)
 	}
 	if e.hasUser(uAnn) {
-		e.t.Errorf("store.go: Store.Update with a cancelled context must write nothing")
+		e.Errorf("store.go: Store.Update with a cancelled context must write nothing")
 	}
 	if r, ok := store.CheckerOf(e.s); ok {
 		if _, _, err := r.Reach(ctx, rbac.User(uAnn), a1, nil, nil); !errors.Is(err, context.Canceled) {
-			e.t.Errorf("store.go: Checker.Reach with a cancelled context must return context.Canceled: got %v", err)
+			e.Errorf("store.go: Checker.Reach with a cancelled context must return context.Canceled: got %v", err)
 		}
 		if _, err := r.Check(ctx, rbac.User(uAnn), rbac.AccountView, a1); !errors.Is(err, context.Canceled) {
-			e.t.Errorf("store.go: Checker.Check with a cancelled context must return context.Canceled: got %v", err)
+			e.Errorf("store.go: Checker.Check with a cancelled context must return context.Canceled: got %v", err)
 		}
 	}
 }
@@ -359,11 +355,11 @@ func ctxDeadline(e *env) {
 	defer cancel()
 	err := e.s.View(ctx, func(context.Context, store.Reader) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
-		e.t.Errorf("store.go: Store.View with an expired context must return context.DeadlineExceeded: got %v", err)
+		e.Errorf("store.go: Store.View with an expired context must return context.DeadlineExceeded: got %v", err)
 	}
 	err = e.s.Update(ctx, func(context.Context, store.Writer) error { return nil })
 	if !errors.Is(err, context.DeadlineExceeded) {
-		e.t.Errorf("store.go: Store.Update with an expired context must return context.DeadlineExceeded: got %v", err)
+		e.Errorf("store.go: Store.Update with an expired context must return context.DeadlineExceeded: got %v", err)
 	}
 }
 
@@ -380,12 +376,12 @@ func ctxCancelledWrite(e *env) {
 		return nil
 	})
 	if !errors.Is(insertErr, context.Canceled) {
-		e.t.Errorf("store.go: Writer.InsertUser must honour its context: got %v with a cancelled context", insertErr)
+		e.Errorf("store.go: Writer.InsertUser must honour its context: got %v with a cancelled context", insertErr)
 	}
 	if !errors.Is(readErr, context.Canceled) {
-		e.t.Errorf("store.go: Reader.User must honour its context: got %v with a cancelled context", readErr)
+		e.Errorf("store.go: Reader.User must honour its context: got %v with a cancelled context", readErr)
 	}
 	if e.hasUser("u-new") {
-		e.t.Errorf("store.go: a write with a cancelled context must write nothing: user u-new is there")
+		e.Errorf("store.go: a write with a cancelled context must write nothing: user u-new is there")
 	}
 }
