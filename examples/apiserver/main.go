@@ -1,4 +1,4 @@
-// Command apiserver serves the platform's account-access API (DOMAIN.md §9) over
+// Command apiserver serves the platform's account-access API (see its README) over
 // Tenantry, on the in-memory store or on PostgreSQL.
 //
 //	go run ./examples/apiserver -demo -demo-out demo.json

@@ -1,7 +1,7 @@
 // Command quickstart is Tenantry's first example: on the in-memory store it builds
 // one account with a project, two inboxes and a sending domain, invites three
 // people, and then tries what the platform's rules allow and refuse, printing for
-// every step whether it was allowed and which rule (D1…D31 of DOMAIN.md) decided.
+// every step whether it was allowed and which rule (D1…D31 of POLICY.md's rule book) decided.
 //
 //	go run ./examples/quickstart
 package main
@@ -328,7 +328,7 @@ func (d *demo) name(h rbac.Holder) string {
 // legend prints the text of every rule cited.
 func (d *demo) legend() {
 	fmt.Fprintln(d.out)
-	fmt.Fprintln(d.out, "Rules cited (DOMAIN.md; the policy table is POLICY.md):")
+	fmt.Fprintln(d.out, "Rules cited (the rule book of POLICY.md):")
 	slices.SortFunc(d.cited, func(a, b rbac.Rule) int {
 		return slices.Index(rbac.Rules(), a) - slices.Index(rbac.Rules(), b)
 	})

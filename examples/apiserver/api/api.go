@@ -1,4 +1,4 @@
-// Package api serves the platform's account-access API (DOMAIN.md §9) over Tenantry:
+// Package api serves the platform's account-access API over Tenantry:
 // accounts, account accesses with their permissions, the resource tree, API tokens
 // and sub-accounts, as JSON under /api.
 //
