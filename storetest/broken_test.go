@@ -63,6 +63,15 @@ var brokenCases = []brokenCase{
 			return reachFilter{w, func(g rbac.Grant) bool { return g.Level != rbac.Owner }}
 		}}
 	}},
+	{"checker-reach-ignores-teams", []string{"Reach/CheckerReachAgreesWithReader"}, func() store.Store {
+		return checkerReachWithoutTeams{memstore.New()}
+	}},
+	{"checker-allows-everything", []string{"Reach/CheckerAgreesWithDecide"}, func() store.Store {
+		return checkerAllowsAll{memstore.New()}
+	}},
+	{"checker-ignores-context", []string{"Context/CancelledContextIsHonouredByChecker"}, func() store.Store {
+		return checkerWithoutContext{memstore.New()}
+	}},
 	{"members-pages-skip-one", []string{"Members/KeysetPages"}, func() store.Store {
 		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return skipOne{w} }}
 	}},
@@ -406,4 +415,35 @@ func (s sideLog) Events(ctx context.Context, tenant rbac.Ref, after uint64, limi
 		}
 	}
 	return out, nil
+}
+
+// checkerReachWithoutTeams is a memstore whose Checker.Reach drops team grants.
+type checkerReachWithoutTeams struct{ *memstore.Store }
+
+func (c checkerReachWithoutTeams) Reach(ctx context.Context, h rbac.Holder, s rbac.Ref, p rbac.Path, gs []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	p, gs, err := c.Store.Reach(ctx, h, s, p, gs)
+	return p, slices.DeleteFunc(gs, func(g rbac.Grant) bool { return g.Holder.Kind == rbac.HolderTeam }), err
+}
+
+// checkerAllowsAll is a memstore whose Checker.Check allows every check on a scope that
+// exists.
+type checkerAllowsAll struct{ *memstore.Store }
+
+func (c checkerAllowsAll) Check(ctx context.Context, h rbac.Holder, a rbac.Action, s rbac.Ref) (rbac.Decision, error) {
+	d, err := c.Store.Check(ctx, h, a, s)
+	if err == nil {
+		d.Allowed = true
+	}
+	return d, err
+}
+
+// checkerWithoutContext is a memstore whose Checker ignores cancellation.
+type checkerWithoutContext struct{ *memstore.Store }
+
+func (c checkerWithoutContext) Reach(ctx context.Context, h rbac.Holder, s rbac.Ref, p rbac.Path, gs []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	return c.Store.Reach(context.WithoutCancel(ctx), h, s, p, gs)
+}
+
+func (c checkerWithoutContext) Check(ctx context.Context, h rbac.Holder, a rbac.Action, s rbac.Ref) (rbac.Decision, error) {
+	return c.Store.Check(context.WithoutCancel(ctx), h, a, s)
 }

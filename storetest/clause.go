@@ -57,6 +57,16 @@ func (e *env) fresh() store.Store {
 	return s
 }
 
+// needChecker returns the store's store.Checker, and skips the clause when it has
+// none.
+func (e *env) needChecker() store.Checker {
+	c, ok := store.CheckerOf(e.s)
+	if !ok {
+		e.skipf("the store does not implement the optional store.Checker, itself or through store.Unwrapper (%T)", e.s)
+	}
+	return c
+}
+
 // runClause runs c on a fresh store with a new recorder named name, and returns the
 // recorder. tb, when not nil, is where rapid reports (the *testing.T of Run); else
 // the recorder itself is, under the name tbName.

@@ -21,3 +21,21 @@ func ExampleCheck() {
 	// skipped: []
 	// error: <nil>
 }
+
+// A store without the optional store.Checker passes, and the clauses about the
+// Checker are skipped, each with its reason.
+func ExampleCheck_withoutChecker() {
+	skipped, err := storetest.Check(context.Background(), func() (store.Store, error) {
+		// Embedding only store.Store hides memstore's Checker methods.
+		return struct{ store.Store }{memstore.New()}, nil
+	})
+	fmt.Println("error:", err)
+	for _, s := range skipped {
+		fmt.Println("skipped", s.Clause)
+	}
+	// Output:
+	// error: <nil>
+	// skipped Context/CancelledContextIsHonouredByChecker
+	// skipped Reach/CheckerReachAgreesWithReader
+	// skipped Reach/CheckerAgreesWithDecide
+}

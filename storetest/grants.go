@@ -355,11 +355,8 @@ func (e *env) reachWorld() []rbac.Holder {
 }
 
 func reachReacher(e *env) {
+	rc := e.needChecker()
 	e.world()
-	rc, ok := store.CheckerOf(e.s)
-	if !ok {
-		return // the optional interface is absent: nothing to agree with
-	}
 	for _, h := range e.reachWorld() {
 		for _, s := range []rbac.Ref{o1, a1, p1, i1, d1, a2, i2} {
 			wantP, wantG := e.reach(h, s)
@@ -374,11 +371,8 @@ func reachReacher(e *env) {
 
 // reachChecker: a store.Checker decides as rbac.Decide does on Reach's answer.
 func reachChecker(e *env) {
+	ck := e.needChecker()
 	e.world()
-	ck, ok := store.CheckerOf(e.s)
-	if !ok {
-		return // the optional interface is absent: nothing to agree with
-	}
 	for _, h := range e.reachWorld() {
 		for _, s := range []rbac.Ref{o1, a1, p1, i1, d1, a2, i2} {
 			for _, a := range rbac.Actions() {

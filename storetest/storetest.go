@@ -42,7 +42,12 @@
 // their operations driven by random actors, and from concurrent goroutines, with the
 // policy's invariants checked after every step.
 //
-// # Model under Check
+// # Optional capabilities and skipped clauses
+//
+// A clause about an optional capability, store.Checker (found with store.CheckerOf,
+// through store.Unwrapper), is skipped when the store lacks it: Run skips its subtest
+// with t.Skip and the reason, naming the absent interface; Check returns no error for
+// it and lists it, with the reason, in its skipped result.
 //
 // rapid reads the testing package's flags, so Check skips Model, with that reason,
 // when they are not registered and parsed (outside go test, testing.Init and
@@ -87,8 +92,8 @@ import (
 //
 // The error is nil when every clause Check ran passed, else the errors.Join of one
 // *ClauseError per failed clause, in the order Run lists them. skipped lists the
-// clauses Check did not finish, with the reason: Model, when the testing flags are
-// not there; they are not failures.
+// clauses Check did not finish for want of an optional capability (or, for Model, of
+// the testing flags), with the reason; they are not failures.
 func Check(ctx context.Context, newStore func() (store.Store, error)) (skipped []Skip, err error) {
 	var errs []error
 	for _, g := range groups {
@@ -112,7 +117,8 @@ func Check(ctx context.Context, newStore func() (store.Store, error)) (skipped [
 
 // Run runs the conformance suite against the stores newStore makes: every clause that
 // Check runs, each as the subtest named after it and through the same core, then the
-// Operations group. A clause's failures are reported with t.Error. newStore is
+// Operations group. A clause's failures are reported with t.Error, and a clause
+// skipped for want of an optional capability calls t.Skip with the reason. newStore is
 // called once per subtest (and once per run of the state machines) and must return an
 // empty store; it may register cleanups on the t it is given.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
@@ -158,11 +164,12 @@ func (e *ClauseError) Error() string {
 // Unwrap returns the clause's failures, for errors.Is and errors.As.
 func (e *ClauseError) Unwrap() []error { return e.Errs }
 
-// A Skip is a clause that Check did not finish: Model, when rapid cannot run.
+// A Skip is a clause that Check did not finish because the store lacks an optional
+// capability that the clause is about, or because rapid cannot run (Model).
 type Skip struct {
 	// Clause names the clause as in ClauseError.
 	Clause string
-	// Reason says what is missing.
+	// Reason says what is missing, naming the absent interface.
 	Reason string
 }
 

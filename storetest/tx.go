@@ -317,6 +317,7 @@ func (e *env) events(tenant rbac.Ref) []store.Event {
 // contextClauses are the clauses of the Context group.
 var contextClauses = []clause{
 	{name: "CancelledContextIsHonoured", fn: ctxCancelled},
+	{name: "CancelledContextIsHonouredByChecker", fn: ctxCancelledChecker},
 	{name: "ExpiredDeadlineIsHonoured", fn: ctxDeadline},
 	{name: "CancelledWriteWritesNothing", fn: ctxCancelledWrite},
 }
@@ -340,13 +341,20 @@ func ctxCancelled(e *env) {
 	if e.hasUser(uAnn) {
 		e.Errorf("store.go: Store.Update with a cancelled context must write nothing")
 	}
-	if r, ok := store.CheckerOf(e.s); ok {
-		if _, _, err := r.Reach(ctx, rbac.User(uAnn), a1, nil, nil); !errors.Is(err, context.Canceled) {
-			e.Errorf("store.go: Checker.Reach with a cancelled context must return context.Canceled: got %v", err)
-		}
-		if _, err := r.Check(ctx, rbac.User(uAnn), rbac.AccountView, a1); !errors.Is(err, context.Canceled) {
-			e.Errorf("store.go: Checker.Check with a cancelled context must return context.Canceled: got %v", err)
-		}
+}
+
+// ctxCancelledChecker: the optional store.Checker honours its context too, on a scope
+// that exists.
+func ctxCancelledChecker(e *env) {
+	ck := e.needChecker()
+	e.world()
+	ctx, cancel := context.WithCancel(e.ctx)
+	cancel()
+	if _, _, err := ck.Reach(ctx, rbac.User(uAnn), a1, nil, nil); !errors.Is(err, context.Canceled) {
+		e.Errorf("store.go: Checker.Reach with a cancelled context must return context.Canceled: got %v", err)
+	}
+	if _, err := ck.Check(ctx, rbac.User(uAnn), rbac.AccountView, a1); !errors.Is(err, context.Canceled) {
+		e.Errorf("store.go: Checker.Check with a cancelled context must return context.Canceled: got %v", err)
 	}
 }
 
