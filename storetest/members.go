@@ -612,22 +612,27 @@ func newEvent(tenant rbac.Ref, i int) store.Event {
 
 func auditAppend(e *env) {
 	e.world()
-	var got []store.Event
+	// Each closure sets what it saw, so that a store that runs it again (after a
+	// conflict) leaves the result of the run that committed.
+	var first []store.Event
+	var again store.Event
 	e.do("append", func(ctx context.Context, w store.Writer) error {
+		first = nil
 		for i, t := range []rbac.Ref{a1, a2, a1, {}, o1} {
 			ev, err := w.AppendEvent(ctx, newEvent(t, i))
 			if err != nil {
 				return err
 			}
-			got = append(got, ev)
+			first = append(first, ev)
 		}
 		return nil
 	})
 	e.do("append again", func(ctx context.Context, w store.Writer) error {
-		ev, err := w.AppendEvent(ctx, newEvent(a2, 9))
-		got = append(got, ev)
+		var err error
+		again, err = w.AppendEvent(ctx, newEvent(a2, 9))
 		return err
 	})
+	got := append(first, again)
 	for i, ev := range got {
 		want := newEvent(ev.Tenant, []int{0, 1, 2, 3, 4, 9}[i])
 		want.Seq = ev.Seq
@@ -648,7 +653,9 @@ func auditCursor(e *env) {
 	e.world()
 	var want []store.Event
 	for round := range 3 {
+		var inA1 []store.Event
 		e.do("append", func(ctx context.Context, w store.Writer) error {
+			inA1 = nil // this run's events only, should the store run the closure again
 			for i := range 5 {
 				for _, t := range []rbac.Ref{a1, a2} {
 					ev, err := w.AppendEvent(ctx, newEvent(t, round*10+i))
@@ -656,12 +663,13 @@ func auditCursor(e *env) {
 						return err
 					}
 					if t == a1 {
-						want = append(want, ev)
+						inA1 = append(inA1, ev)
 					}
 				}
 			}
 			return nil
 		})
+		want = append(want, inA1...)
 	}
 	for _, limit := range []int{1, 4, 15, 100} {
 		var got []store.Event
