@@ -62,7 +62,7 @@
 //	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 //	...
 //	err = s.UpdateTx(ctx, tx, func(ctx context.Context, w store.Writer) error {
-//		_, err := svc.Tx(w).CreateProject(ctx, actor, accountID, "Web") // svc is an *account.Service
+//		_, err := account.Run(ctx, svc.Join(w), actor, account.CreateResource{Parent: acct, Kind: rbac.KindProject, Name: "Web"})
 //		return err
 //	})
 //	... tx.Commit(ctx)

@@ -23,22 +23,24 @@ func newOpsWorld(b *testing.B) opsWorld {
 	s := openStore(b, pgstore.Options{})
 	ctx := b.Context()
 	svc := account.New(s, account.Options{})
-	prof := profile.New(svc)
-	u, a, err := prof.Register(ctx, "owner@bench.test", "Bench")
+	reg, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "owner@bench.test", Name: "Bench"})
 	must(b, err)
-	w := opsWorld{svc: svc, owner: rbac.User(u.ID), acct: a.Ref}
-	must(b, svc.SetPlan(ctx, w.owner, a.Ref, "enterprise"))
-	p, err := svc.CreateProject(ctx, w.owner, a.Ref.ID, "Web")
+	a := reg.Account
+	w := opsWorld{svc: svc, owner: rbac.User(reg.User.ID), acct: a.Ref}
+	_, err = account.Do(ctx, svc, w.owner, account.SetPlan{Account: a.Ref, Plan: "enterprise"})
 	must(b, err)
-	in, err := svc.CreateInbox(ctx, w.owner, p.Ref.ID, "QA")
+	p, err := account.Do(ctx, svc, w.owner, account.CreateResource{Parent: a.Ref, Kind: rbac.KindProject, Name: "Web"})
+	must(b, err)
+	in, err := account.Do(ctx, svc, w.owner, account.CreateResource{Parent: p.Ref, Kind: rbac.KindInbox, Name: "QA"})
 	must(b, err)
 	w.project, w.inbox = p.Ref, in.Ref
-	m, _, err := prof.Register(ctx, "member@bench.test", "")
+	m, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "member@bench.test"})
 	must(b, err)
-	inv, err := svc.Invite(ctx, w.owner, a.Ref, account.InviteRequest{Email: "member@bench.test", Grants: []account.GrantSpec{{Scope: p.Ref, Level: rbac.Viewer}}})
+	inv, err := account.Do(ctx, svc, w.owner, account.Invite{Tenant: a.Ref, Email: "member@bench.test", Grants: []account.GrantSpec{{Scope: p.Ref, Level: rbac.Viewer}}})
 	must(b, err)
-	w.member = rbac.User(m.ID)
-	must(b, svc.AcceptInvitation(ctx, w.member, inv.ID))
+	w.member = rbac.User(m.User.ID)
+	_, err = account.Do(ctx, svc, w.member, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
+	must(b, err)
 	return w
 }
 
@@ -64,7 +66,8 @@ func BenchmarkInvite(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		i++
-		_, err := w.svc.Invite(ctx, w.owner, w.acct, account.InviteRequest{
+		_, err := account.Do(ctx, w.svc, w.owner, account.Invite{
+			Tenant: w.acct,
 			Email:  fmt.Sprintf("guest%d@bench.test", i),
 			Grants: []account.GrantSpec{{Scope: w.inbox, Level: rbac.Viewer}},
 		})
@@ -84,10 +87,10 @@ func BenchmarkSetPermissions(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		i++
-		err := w.svc.SetPermissions(ctx, w.owner, w.acct, w.member, []account.PermissionChange{
+		_, err := account.Do(ctx, w.svc, w.owner, account.SetPermissions{Tenant: w.acct, Holder: w.member, Changes: []account.PermissionChange{
 			{Scope: w.project, Level: levels[i%2]},
 			{Scope: w.inbox, Level: levels[(i+1)%2]},
-		})
+		}})
 		if err != nil {
 			b.Fatal(err)
 		}

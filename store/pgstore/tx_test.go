@@ -407,8 +407,9 @@ func TestUpdateTxWithAccountOperations(t *testing.T) {
 	schema := pgx.Identifier{name}.Sanitize()
 	ctx := t.Context()
 	svc := account.New(s, account.Options{})
-	u, a, err := profile.New(svc).Register(ctx, "owner@example.com", "Acme")
+	reg, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "owner@example.com", Name: "Acme"})
 	must(t, err)
+	u, a := reg.User, reg.Account
 	_, err = s.Pool().Exec(ctx, `CREATE TABLE `+schema+`.projects_billed (project text PRIMARY KEY)`)
 	must(t, err)
 
@@ -418,7 +419,7 @@ func TestUpdateTxWithAccountOperations(t *testing.T) {
 		defer tx.Rollback(context.Background())
 		var project string
 		must(t, s.UpdateTx(ctx, tx, func(ctx context.Context, w store.Writer) error {
-			p, err := svc.Tx(w).CreateProject(ctx, rbac.User(u.ID), a.Ref.ID, "Web")
+			p, err := account.Run(ctx, svc.Join(w), rbac.User(u.ID), account.CreateResource{Parent: a.Ref, Kind: rbac.KindProject, Name: "Web"})
 			project = p.Ref.ID
 			return err
 		}))
