@@ -36,7 +36,12 @@
 //	}
 //
 // storetest.Run checks the storage contract of this package and runs a property-based
-// state machine that drives the account and profile operations on the store under test.
+// state machine that drives the account and profile operations on the store under test
+// (package account/accounttest). storetest.Check runs the contract's clauses without a
+// *testing.T and returns an error naming each clause the store breaks.
+//
+// Applications do not use this package's Reader and Writer: they call the operations
+// of package account, which check the policy and write the audit log.
 package store
 
 import (
