@@ -40,7 +40,8 @@
 // follows rapid's flags (-rapid.checks, default 100). Operations, which only Run runs,
 // is package account/accounttest's proof of packages account and profile on the store:
 // their operations driven by random actors, and from concurrent goroutines, with the
-// policy's invariants checked after every step.
+// policy's invariants checked after every step, and the existence property (what an
+// actor cannot see answers exactly as what does not exist).
 //
 // # Optional capabilities and skipped clauses
 //
@@ -71,6 +72,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tenantry/tenantry/account/accounttest"
 	"iter"
 	"slices"
 	"strings"
@@ -133,10 +135,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 			}
 		})
 	}
-	t.Run("Operations", func(t *testing.T) {
-		t.Run("StateMachine", func(t *testing.T) { testOperationsMachine(t, newStore) })
-		t.Run("Concurrent", func(t *testing.T) { testConcurrentOperations(t, newStore) })
-	})
+	t.Run("Operations", func(t *testing.T) { accounttest.Run(t, newStore) })
 }
 
 // A ClauseError is the failure of one clause of the contract.
