@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"account":             {"rbac", "store", "internal/txn"},
 	"profile":             {"account", "rbac", "store", "internal/txn"},
 	"internal/txn":        {"rbac", "store"},
+	"web":                 {"account", "profile", "rbac", "store"},
 }
 
 func TestPackagesImportOnlyWhatTheDesignAllows(t *testing.T) {

@@ -40,6 +40,9 @@
 //     rbac and rapid).
 //   - [github.com/tenantry/tenantry/storetest]: the conformance suite a store must pass
 //     (imports store, rbac, account, profile, accounttest and rapid).
+//   - [github.com/tenantry/tenantry/web]: the HTTP layer a service mounts (net/http):
+//     authentication, the actor in the request context, route authorization, the error
+//     to status mapping and rate limits (imports account, profile, rbac and store).
 //
 // No library package imports memstore or storetest; deps_test.go checks every import
 // against this list.

@@ -1,0 +1,4 @@
+package web
+
+// LimiterKeys returns the number of keys l remembers.
+func LimiterKeys(l *Limiter) int { return l.keys() }
