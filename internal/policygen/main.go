@@ -79,9 +79,72 @@ func Render() []byte {
 	b.WriteString("and `Service.Authorize` gives a host the same answer for its own routes; a refusal (\"denied\", with the\n")
 	b.WriteString("rule) is only ever given on what the actor can see.\n")
 
+	renderRoles(&b)
+
 	b.WriteString("\n## Rule book\n\n| rule | Go name | text |\n|---|---|---|\n")
 	for _, r := range rbac.Rules() {
 		fmt.Fprintf(&b, "| %s | `rbac.%s` | %s |\n", r, r.GoName(), r.Text())
 	}
 	return b.Bytes()
+}
+
+// renderRoles writes the section on seed 001's roles and feature permissions, from
+// rbac.RoleAccess and rbac.FeatureScopes (choice C5).
+func renderRoles(b *bytes.Buffer) {
+	b.WriteString("\n## Roles and feature permissions (seed 001, choice C5)\n\n")
+	b.WriteString("Seed 001's roles and per-feature permissions are not a second model: `rbac.RoleAccess` maps them onto\n")
+	b.WriteString("grants on the scope tree of one account, and the change is then decided by the rules on changing access\n")
+	b.WriteString("like any other (D9–D12), all or nothing.\n\n")
+	b.WriteString("| role | grant on the account |\n|---|---|\n")
+	acct := rbac.AccountScopes{Account: rbac.Account("A"), Projects: []rbac.Ref{rbac.Project("P")}, Domains: []rbac.Ref{rbac.Domain("D")}}
+	for _, r := range []rbac.Role{rbac.RoleOwner, rbac.RoleAdmin, rbac.RoleViewer, rbac.RoleMember} {
+		got, err := rbac.RoleAccess(rbac.RoleRequest{Role: r}, acct)
+		switch {
+		case err != nil:
+			fmt.Fprintf(b, "| `%s` | refused (D4): ownership is held, never given; it moves only by a transfer (D16) |\n", r)
+		case got[0].Level == rbac.None:
+			fmt.Fprintf(b, "| `%s` | none: only the features and assigned projects below |\n", r)
+		default:
+			fmt.Fprintf(b, "| `%s` | %s (%d), reaching every scope of the account (D1) |\n", r, got[0].Level, got[0].Level)
+		}
+	}
+	where := map[rbac.Feature]string{
+		rbac.FeatureEmailAPI:  "every `domain` of the account as it is now",
+		rbac.FeatureSandbox:   "the assigned `project`s (with their inboxes), else every `project` of the account as it is now",
+		rbac.FeatureMarketing: "the account's `campaigns` and `templates`",
+		rbac.FeatureAnalytics: "where reports live: every `domain` of the account as it is now, and `campaigns`",
+		rbac.FeatureSettings:  "the `account` itself, whose own actions are its settings",
+	}
+	b.WriteString("\n| feature | scopes it reaches | `full` | `read` | `none` |\n|---|---|---|---|---|\n")
+	for _, f := range rbac.Features() {
+		_, most := rbac.FeatureScopes(f, acct, nil)
+		lv := func(fl rbac.FeatureLevel) string {
+			l := min(fl.Level(), most)
+			if l == rbac.None {
+				return "no grant"
+			}
+			return fmt.Sprintf("%s (%d)", l, l)
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", f, where[f], lv(rbac.FeatureFull), lv(rbac.FeatureRead), lv(rbac.FeatureNone))
+	}
+	b.WriteString("\nThe choices:\n\n")
+	b.WriteString("- Assigned projects (`projects`) get viewer at least; `sandbox` then reaches them only.\n")
+	b.WriteString("- Where two entries touch one scope (`analytics` and `email_api` on a domain), the higher level wins. A\n")
+	b.WriteString("  grant at or below the role's own account-wide level is dropped: the account grant already reaches it\n")
+	b.WriteString("  (D1), and access is never narrowed below where it is given. So `admin` with `marketing: read`, seed\n")
+	b.WriteString("  001's own example, is account admin.\n")
+	b.WriteString("- \"All domains, present and future\" has no single scope in the tree: `email_api` and `analytics` expand to\n")
+	b.WriteString("  the domains (and `sandbox` without assigned projects to the projects) that exist when the role is set. A\n")
+	b.WriteString("  domain or project created later is not covered until the role is set again, or an account-wide role\n")
+	b.WriteString("  is given. A collection scope per kind (`domains`, `projects` under the account) would cover future ones\n")
+	b.WriteString("  and is the proposed extension of the tree.\n")
+	b.WriteString("- `analytics` is read-only: reports are viewed and exported, never changed, so `full` gives viewer too.\n")
+	b.WriteString("- `settings` has no scope narrower than the account: `full` is account admin and `read` account viewer, the\n")
+	b.WriteString("  same as the `admin` and `viewer` roles.\n")
+	b.WriteString("- Setting a role replaces the account-level grant only; a feature replaces the grants on its scopes only;\n")
+	b.WriteString("  other grants stay. `member` takes the account-level grant away.\n")
+	b.WriteString("- Removing a user (`DELETE /api/users/{id}` of the example service) is D13: the account's data belongs to\n")
+	b.WriteString("  the account and is never deleted with a member, so `preserve_data: false` is refused; with\n")
+	b.WriteString("  `transfer_ownership_to`, an owner removing themselves first transfers ownership (D16), then leaves (D15),\n")
+	b.WriteString("  in one transaction.\n")
 }
