@@ -67,17 +67,9 @@ func (o CreateToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (N
 		return NewToken{}, err
 	}
 	now := tx.Env.Now()
-	expires := o.Expires
-	switch {
-	case o.NeverExpires && !expires.IsZero():
-		return NewToken{}, invalid("expires", "both a date and never")
-	case o.NeverExpires:
-	case expires.IsZero():
-		expires = now.Add(DefaultTokenLifetime)
-	case !expires.After(now):
-		return NewToken{}, invalid("expires", "in the past (D23)")
-	case expires.After(now.Add(MaxTokenLifetime)):
-		return NewToken{}, invalid("expires", "more than five years ahead (D23)")
+	expires, err := tokenExpiry(now, o.Expires, o.NeverExpires, now.Add(DefaultTokenLifetime))
+	if err != nil {
+		return NewToken{}, err
 	}
 	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTokensManage, o.Tenant); err != nil {
 		return NewToken{}, err
@@ -240,12 +232,34 @@ func (q Tokens) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[
 	return pageOf(out, limit, func(t TokenInfo) string { return t.ID }), nil
 }
 
-// ResetToken expires a token's secret and issues a new token with the same grants and
-// expiry, whose secret is returned once (D23). An expired or already reset token
-// cannot be reset.
+// tokenExpiry returns when a token asked to expire at expires, or never, stops working
+// (zero: never); def when neither is asked. A date in the past or more than five
+// years ahead is refused (D23).
+func tokenExpiry(now, expires time.Time, never bool, def time.Time) (time.Time, error) {
+	switch {
+	case never && !expires.IsZero():
+		return time.Time{}, invalid("expires", "both a date and never")
+	case never:
+		return time.Time{}, nil
+	case expires.IsZero():
+		return def, nil
+	case !expires.After(now):
+		return time.Time{}, invalid("expires", "in the past (D23)")
+	case expires.After(now.Add(MaxTokenLifetime)):
+		return time.Time{}, invalid("expires", "more than five years ahead (D23)")
+	}
+	return expires, nil
+}
+
+// ResetToken expires a token's secret and issues a new token with the same grants,
+// whose secret is returned once (D23). An expired or already reset token cannot be
+// reset. The new token keeps the old one's expiry, unless Expires or NeverExpires
+// asks for another, within the limits of CreateToken.
 type ResetToken struct {
-	Tenant rbac.Ref
-	Token  rbac.Holder
+	Tenant       rbac.Ref
+	Token        rbac.Holder
+	Expires      time.Time
+	NeverExpires bool
 }
 
 // Op returns "token.reset", its log name and audit action.
@@ -254,6 +268,10 @@ func (ResetToken) Op() string { return "token.reset" }
 // Apply runs the operation; call it through Do or Run.
 func (o ResetToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewToken, error) {
 	tx := open(t)
+	now := tx.Env.Now()
+	if _, err := tokenExpiry(now, o.Expires, o.NeverExpires, time.Time{}); err != nil {
+		return NewToken{}, err
+	}
 	old, err := tx.managedToken(ctx, actor, o.Tenant, o.Token)
 	if err != nil {
 		return NewToken{}, err
@@ -265,8 +283,8 @@ func (o ResetToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Ne
 	if err != nil {
 		return NewToken{}, err
 	}
-	now := tx.Env.Now()
-	tok := store.Token{ID: tx.Env.NewID("tok"), Tenant: old.Tenant, Name: old.Name, CreatedBy: old.CreatedBy, Created: now, Expires: old.Expires}
+	expires, _ := tokenExpiry(now, o.Expires, o.NeverExpires, old.Expires)
+	tok := store.Token{ID: tx.Env.NewID("tok"), Tenant: old.Tenant, Name: old.Name, CreatedBy: old.CreatedBy, Created: now, Expires: expires}
 	secret, err := tx.issue(&tok)
 	if err != nil {
 		return NewToken{}, err
