@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -166,6 +167,9 @@ type world struct {
 	// organization.
 	orgUser  rbac.Holder
 	orgInbox rbac.Ref
+
+	// stranger is a user who belongs to no account and holds nothing.
+	stranger rbac.Holder
 }
 
 // buildWorld loads a store with about grants grants spread over grants/10 accounts,
@@ -188,10 +192,11 @@ func buildWorld(ctx context.Context, grants int) (*world, error) {
 		teamInbox: inboxRef(mid, 1, 0),
 		orgUser:   rbac.User("orgie"),
 		orgInbox:  rbac.Inbox("sub-inbox"),
+		stranger:  rbac.User("stranger"),
 	}
 	err := st.Update(ctx, func(ctx context.Context, tx store.Writer) error {
 		a, next := accountRef(mid), accountRef(mid+1)
-		for _, u := range []string{"focus", "teamie", "orgie", "org-owner"} {
+		for _, u := range []string{"focus", "teamie", "orgie", "org-owner", "stranger"} {
 			if err := tx.InsertUser(ctx, store.User{ID: u, Email: u + "@bench.test", Created: benchTime}); err != nil {
 				return err
 			}
@@ -305,6 +310,17 @@ func TestBenchWorld(t *testing.T) {
 	}); allocs != 0 {
 		t.Errorf("Check allocates %v times, want 0", allocs)
 	}
+	for _, c := range authorizeCases {
+		err := w.svc.Authorize(t.Context(), c.holder(w), rbac.InboxRead, c.scope(w))
+		if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+			t.Errorf("Authorize %s = %v, want %v", c.name, err, c.want)
+		}
+	}
+	if allocs := testing.AllocsPerRun(100, func() {
+		_ = w.svc.Authorize(t.Context(), w.user, rbac.InboxRead, w.inbox)
+	}); allocs != 0 {
+		t.Errorf("an allowed Authorize allocates %v times, want 0", allocs)
+	}
 }
 
 func BenchmarkCheck(b *testing.B) {
@@ -411,9 +427,47 @@ func BenchmarkExplain(b *testing.B) {
 	}
 }
 
+// authorizeCases are the requests BenchmarkAuthorize guards: one allowed, one by a
+// stranger to the scope's account, and one on a scope that does not exist.
+var authorizeCases = []struct {
+	name   string
+	holder func(*world) rbac.Holder
+	scope  func(*world) rbac.Ref
+	want   error
+}{
+	{"allowed", func(w *world) rbac.Holder { return w.user }, func(w *world) rbac.Ref { return w.inbox }, nil},
+	{"stranger-not-found", func(w *world) rbac.Holder { return w.stranger }, func(w *world) rbac.Ref { return w.inbox }, account.ErrNotFound},
+	{"missing-not-found", func(w *world) rbac.Holder { return w.user }, func(w *world) rbac.Ref { return rbac.Inbox("no-such-inbox") }, account.ErrNotFound},
+}
+
+// BenchmarkAuthorize guards an inbox read: allowed, and refused as not found to a
+// stranger and for a scope that does not exist.
+func BenchmarkAuthorize(b *testing.B) {
+	ctx := context.Background()
+	for _, c := range authorizeCases {
+		b.Run(c.name, func(b *testing.B) {
+			for _, size := range worldSizes {
+				b.Run("grants="+size.name, func(b *testing.B) {
+					w := getWorld(b, size.grants)
+					h, s := c.holder(w), c.scope(w)
+					var err error
+					b.ReportAllocs()
+					for b.Loop() {
+						err = w.svc.Authorize(ctx, h, rbac.InboxRead, s)
+					}
+					if !errors.Is(err, c.want) || (c.want == nil) != (err == nil) {
+						b.Fatalf("Authorize = %v, want %v", err, c.want)
+					}
+				})
+			}
+		})
+	}
+}
+
 // bigAccount is one account with many members, most of whom have access only to
 // inboxes of their own project, so that one inbox has few members among many.
 type bigAccount struct {
+	st         store.Store
 	svc        *account.Service
 	acct       rbac.Ref
 	owner      rbac.Holder
@@ -435,7 +489,7 @@ func buildBigAccount(ctx context.Context, members int) (*bigAccount, error) {
 	st := memstore.New()
 	a := rbac.Account("big")
 	ba := &bigAccount{
-		svc: account.New(st, account.Options{}), acct: a, members: members,
+		st: st, svc: account.New(st, account.Options{}), acct: a, members: members,
 		owner: rbac.User("m0"), admin: rbac.User("m1"), inboxAdmin: rbac.User("m2"),
 		inbox: rbac.Inbox("big-i0"), project: rbac.Project("big-p0"), target: rbac.User("m3"),
 	}
@@ -530,19 +584,35 @@ var memberSizes = []struct {
 // TestBenchBigAccount checks the member listings the benchmarks measure.
 func TestBenchBigAccount(t *testing.T) {
 	ba := getBigAccount(t, 1_000)
-	got, err := ba.svc.Members(t.Context(), ba.inboxAdmin, ba.acct, account.MemberFilter{})
+	got, err := listAll(t.Context(), ba.svc, ba.inboxAdmin, account.Members{Tenant: ba.acct})
 	if err != nil || len(got) != inboxMembers {
 		t.Fatalf("inbox admin lists %d members (%v), want %d", len(got), err, inboxMembers)
 	}
-	got, err = ba.svc.Members(t.Context(), ba.admin, ba.acct, account.MemberFilter{})
+	got, err = listAll(t.Context(), ba.svc, ba.admin, account.Members{Tenant: ba.acct})
 	if err != nil || len(got) != ba.members {
 		t.Fatalf("account admin lists %d members (%v), want %d", len(got), err, ba.members)
 	}
+	page, err := account.Get(t.Context(), ba.svc, ba.admin, account.Members{Tenant: ba.acct, Page: account.PageRequest{Limit: 100}})
+	if err != nil || len(page.Items) != 100 || page.Next == "" {
+		t.Fatalf("account admin's first page: %d members, next %q, %v", len(page.Items), page.Next, err)
+	}
 }
 
-// BenchmarkMembers lists the members of accounts of growing size: an inbox admin
-// sees the inbox's inboxMembers members whatever the size; an account admin sees
-// them all.
+// listAll returns every item of the listing q.
+func listAll[T any](ctx context.Context, svc *account.Service, actor rbac.Holder, q account.Lister[T]) ([]T, error) {
+	var out []T
+	for it, err := range account.All(ctx, svc, actor, q) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// BenchmarkMembers lists all the members of accounts of growing size, page after
+// page: an inbox admin sees the inbox's inboxMembers members whatever the size; an
+// account admin sees them all.
 func BenchmarkMembers(b *testing.B) {
 	ctx := context.Background()
 	for _, who := range []string{"inbox-admin", "account-admin"} {
@@ -558,7 +628,7 @@ func BenchmarkMembers(b *testing.B) {
 					var err error
 					b.ReportAllocs()
 					for b.Loop() {
-						got, err = ba.svc.Members(ctx, actor, ba.acct, account.MemberFilter{})
+						got, err = listAll(ctx, ba.svc, actor, account.Members{Tenant: ba.acct})
 					}
 					if err != nil || len(got) != want {
 						b.Fatalf("listed %d members (%v), want %d", len(got), err, want)
@@ -570,13 +640,51 @@ func BenchmarkMembers(b *testing.B) {
 	}
 }
 
+// BenchmarkMembersPage reads one page of 100 members as an account admin, the first
+// page and one from the middle of the listing, in accounts of 10k and 100k members:
+// the cost is that of the page, whatever the account's size.
+func BenchmarkMembersPage(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range []struct {
+		name    string
+		members int
+	}{{"10k", 10_000}, {"100k", 100_000}} {
+		ba := getBigAccount(b, size.members)
+		// The cursor of the middle of the listing, found by paging to it.
+		q := account.Members{Tenant: ba.acct, Page: account.PageRequest{Limit: 100}}
+		middle := ""
+		for range size.members / 2 / 100 {
+			p, err := account.Get(ctx, ba.svc, ba.admin, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			middle, q.Page.After = p.Next, p.Next
+		}
+		for _, at := range []struct{ name, after string }{{"first", ""}, {"middle", middle}} {
+			b.Run("members="+size.name+"/page="+at.name, func(b *testing.B) {
+				q := account.Members{Tenant: ba.acct, Page: account.PageRequest{After: at.after, Limit: 100}}
+				var p account.Page[account.Access]
+				var err error
+				b.ReportAllocs()
+				for b.Loop() {
+					p, err = account.Get(ctx, ba.svc, ba.admin, q)
+				}
+				if err != nil || len(p.Items) != 100 || p.Next == "" {
+					b.Fatalf("a page of %d members, next %q, %v; want 100", len(p.Items), p.Next, err)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100, "ns/member")
+			})
+		}
+	}
+}
+
 // BenchmarkResources builds the resource tree of an account of 20 projects with two
 // inboxes each for a user who administers a project and an inbox of another.
 func BenchmarkResources(b *testing.B) {
 	ctx := context.Background()
 	ba := getBigAccount(b, 1_000)
 	actor := rbac.User("m60") // viewer of big-i3
-	err := ba.svc.Store().Update(ctx, func(ctx context.Context, w store.Writer) error {
+	err := ba.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
 		for _, s := range []rbac.Ref{rbac.Project("big-p7"), rbac.Inbox("big-i3")} {
 			if err := w.PutGrant(ctx, store.Grant{Grant: rbac.Grant{Holder: actor, Scope: s, Level: rbac.Admin}, Tenant: ba.acct}); err != nil {
 				return err
@@ -590,7 +698,7 @@ func BenchmarkResources(b *testing.B) {
 	var nodes []account.Node
 	b.ReportAllocs()
 	for b.Loop() {
-		nodes, err = ba.svc.Resources(ctx, actor, ba.acct.ID)
+		nodes, err = account.Get(ctx, ba.svc, actor, account.Resources{Account: ba.acct})
 	}
 	if err != nil || len(nodes) != 2 {
 		b.Fatalf("Resources: %d nodes, %v; want 2", len(nodes), err)
@@ -604,7 +712,7 @@ func BenchmarkInvite(b *testing.B) {
 	for _, size := range memberSizes {
 		b.Run("members="+size.name, func(b *testing.B) {
 			ba := getBigAccount(b, size.members)
-			req := account.InviteRequest{Grants: []account.GrantSpec{
+			req := account.Invite{Tenant: ba.acct, Grants: []account.GrantSpec{
 				{Scope: ba.project, Level: rbac.Viewer},
 				{Scope: rbac.Domain("big-d"), Level: rbac.Admin},
 			}}
@@ -613,12 +721,12 @@ func BenchmarkInvite(b *testing.B) {
 			for b.Loop() {
 				n++
 				req.Email = "new" + strconv.Itoa(n) + "@invite.test"
-				inv, err := ba.svc.Invite(ctx, ba.admin, ba.acct, req)
+				inv, err := account.Do(ctx, ba.svc, ba.admin, req)
 				if err != nil {
 					b.Fatal(err)
 				}
 				b.StopTimer()
-				if err := ba.svc.RevokeInvitation(ctx, ba.admin, inv.ID); err != nil {
+				if _, err := account.Do(ctx, ba.svc, ba.admin, account.RevokeInvitation{Tenant: ba.acct, Invitation: rbac.Invite(inv.ID)}); err != nil {
 					b.Fatal(err)
 				}
 				b.StartTimer()
@@ -644,7 +752,7 @@ func BenchmarkSetPermissions(b *testing.B) {
 			n := 0
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := ba.svc.SetPermissions(ctx, ba.admin, ba.acct, ba.target, changes[n%2]); err != nil {
+				if _, err := account.Do(ctx, ba.svc, ba.admin, account.SetPermissions{Tenant: ba.acct, Holder: ba.target, Changes: changes[n%2]}); err != nil {
 					b.Fatal(err)
 				}
 				n++

@@ -11,28 +11,42 @@ import (
 	"github.com/tenantry/tenantry/store/memstore"
 )
 
+// check ends an example on an unexpected error.
+func check(err error) {
+	if err != nil {
+		panic(err)
+	}
+}
+
+// must returns v, ending an example on an unexpected error.
+func must[T any](v T, err error) T {
+	check(err)
+	return v
+}
+
 // Register an owner, invite a teammate as admin of one project, and check what the
 // teammate may do.
 func Example() {
 	ctx := context.Background()
 	svc := account.New(memstore.New(), account.Options{})
-	prof := profile.New(svc)
 
-	ann, acct, _ := prof.Register(ctx, "ann@acme.test", "Acme")
-	owner := rbac.User(ann.ID)
-	_ = svc.SetPlan(ctx, owner, acct.Ref, "team") // user management needs the team plan (D21)
-	web, _ := svc.CreateProject(ctx, owner, acct.Ref.ID, "Web")
+	ann := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test", Name: "Acme"}))
+	owner, acct := rbac.User(ann.User.ID), ann.Account.Ref
+	// User management needs the team plan (D21).
+	must(account.Do(ctx, svc, owner, account.SetPlan{Account: acct, Plan: "team"}))
+	web := must(account.Do(ctx, svc, owner, account.CreateResource{Parent: acct, Kind: rbac.KindProject, Name: "Web"}))
 
-	bob, _, _ := prof.Register(ctx, "bob@acme.test", "Bob")
-	inv, _ := svc.Invite(ctx, owner, acct.Ref, account.InviteRequest{
+	bob := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "bob@acme.test", Name: "Bob"}))
+	inv := must(account.Do(ctx, svc, owner, account.Invite{
+		Tenant: acct,
 		Email:  "bob@acme.test",
 		Grants: []account.GrantSpec{{Scope: web.Ref, Level: rbac.Admin}},
-	})
-	_ = svc.AcceptInvitation(ctx, rbac.User(bob.ID), inv.ID)
+	}))
+	must(account.Do(ctx, svc, rbac.User(bob.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
 
-	d, _ := svc.Check(ctx, rbac.User(bob.ID), rbac.InboxCreate, web.Ref)
+	d := must(svc.Check(ctx, rbac.User(bob.User.ID), rbac.InboxCreate, web.Ref))
 	fmt.Println("bob may create inboxes in Web:", d.Allowed)
-	d, _ = svc.Check(ctx, rbac.User(bob.ID), rbac.ProjectCreate, acct.Ref)
+	d = must(svc.Check(ctx, rbac.User(bob.User.ID), rbac.ProjectCreate, acct))
 	fmt.Println("bob may create projects:", d.Allowed, d.Rule)
 	// Output:
 	// bob may create inboxes in Web: true
@@ -40,29 +54,28 @@ func Example() {
 }
 
 // An inbox admin sees only the members with access to their inbox (D18).
-func ExampleService_Members() {
+func ExampleMembers() {
 	ctx := context.Background()
 	svc := account.New(memstore.New(), account.Options{})
-	prof := profile.New(svc)
-	ann, acct, _ := prof.Register(ctx, "ann@acme.test", "Acme")
-	owner := rbac.User(ann.ID)
-	_ = svc.SetPlan(ctx, owner, acct.Ref, "team")
-	p, _ := svc.CreateProject(ctx, owner, acct.Ref.ID, "Web")
-	a, _ := svc.CreateInbox(ctx, owner, p.Ref.ID, "A")
-	b, _ := svc.CreateInbox(ctx, owner, p.Ref.ID, "B")
+	ann := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test", Name: "Acme"}))
+	owner, acct := rbac.User(ann.User.ID), ann.Account.Ref
+	must(account.Do(ctx, svc, owner, account.SetPlan{Account: acct, Plan: "team"}))
+	p := must(account.Do(ctx, svc, owner, account.CreateResource{Parent: acct, Kind: rbac.KindProject, Name: "Web"}))
+	a := must(account.Do(ctx, svc, owner, account.CreateResource{Parent: p.Ref, Kind: rbac.KindInbox, Name: "A"}))
+	b := must(account.Do(ctx, svc, owner, account.CreateResource{Parent: p.Ref, Kind: rbac.KindInbox, Name: "B"}))
 
 	join := func(email string, scope rbac.Ref, l rbac.Level) rbac.Holder {
-		u, _, _ := prof.Register(ctx, email, "")
-		inv, _ := svc.Invite(ctx, owner, acct.Ref, account.InviteRequest{Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: l}}})
-		_ = svc.AcceptInvitation(ctx, rbac.User(u.ID), inv.ID)
-		return rbac.User(u.ID)
+		u := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: email}))
+		inv := must(account.Do(ctx, svc, owner, account.Invite{Tenant: acct, Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: l}}}))
+		must(account.Do(ctx, svc, rbac.User(u.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
+		return rbac.User(u.User.ID)
 	}
 	admin := join("admin-a@acme.test", a.Ref, rbac.Admin)
 	join("reader-a@acme.test", a.Ref, rbac.Viewer)
 	join("reader-b@acme.test", b.Ref, rbac.Viewer)
 
-	list, _ := svc.Members(ctx, admin, acct.Ref, account.MemberFilter{})
-	for _, m := range list {
+	for m, err := range account.All(ctx, svc, admin, account.Members{Tenant: acct}) {
+		check(err)
 		fmt.Println(m.Email(), m.Owner)
 	}
 	// Unordered output:
@@ -72,27 +85,79 @@ func ExampleService_Members() {
 }
 
 // Only the owner transfers ownership; the previous owner stays as admin (D16, C2).
-func ExampleService_TransferOwnership() {
+func ExampleTransferOwnership() {
 	ctx := context.Background()
 	svc := account.New(memstore.New(), account.Options{})
-	prof := profile.New(svc)
-	ann, acct, _ := prof.Register(ctx, "ann@acme.test", "Acme")
-	owner := rbac.User(ann.ID)
-	_ = svc.SetPlan(ctx, owner, acct.Ref, "team")
-	bob, _, _ := prof.Register(ctx, "bob@acme.test", "")
-	inv, _ := svc.Invite(ctx, owner, acct.Ref, account.InviteRequest{Email: "bob@acme.test", Grants: []account.GrantSpec{{Scope: acct.Ref, Level: rbac.Admin}}})
-	_ = svc.AcceptInvitation(ctx, rbac.User(bob.ID), inv.ID)
+	ann := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test", Name: "Acme"}))
+	owner, acct := rbac.User(ann.User.ID), ann.Account.Ref
+	must(account.Do(ctx, svc, owner, account.SetPlan{Account: acct, Plan: "team"}))
+	reg := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "bob@acme.test"}))
+	bob := rbac.User(reg.User.ID)
+	inv := must(account.Do(ctx, svc, owner, account.Invite{Tenant: acct, Email: "bob@acme.test", Grants: []account.GrantSpec{{Scope: acct, Level: rbac.Admin}}}))
+	must(account.Do(ctx, svc, bob, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
 
-	err := svc.TransferOwnership(ctx, rbac.User(bob.ID), acct.Ref, bob.ID)
+	_, err := account.Do(ctx, svc, bob, account.TransferOwnership{Account: acct, To: bob})
 	var denied *rbac.DeniedError
 	if errors.As(err, &denied) {
 		fmt.Println("admin refused:", denied.Decision.Rule)
 	}
-	fmt.Println(svc.TransferOwnership(ctx, owner, acct.Ref, bob.ID))
-	d, _ := svc.Check(ctx, owner, rbac.AccountRename, acct.Ref)
+	_, err = account.Do(ctx, svc, owner, account.TransferOwnership{Account: acct, To: bob})
+	fmt.Println(err)
+	d := must(svc.Check(ctx, owner, rbac.AccountRename, acct))
 	fmt.Println("ann is still admin:", d.Allowed)
 	// Output:
 	// admin refused: D16
 	// <nil>
 	// ann is still admin: true
+}
+
+// Several operations in one transaction: they commit together, or not at all.
+func ExampleService_Update() {
+	ctx := context.Background()
+	svc := account.New(memstore.New(), account.Options{})
+	ann := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test", Name: "Acme"}))
+	owner, acct := rbac.User(ann.User.ID), ann.Account.Ref
+
+	err := svc.Update(ctx, func(ctx context.Context, tx *account.Tx) error {
+		p, err := account.Run(ctx, tx, owner, account.CreateResource{Parent: acct, Kind: rbac.KindProject, Name: "Web"})
+		if err != nil {
+			return err
+		}
+		_, err = account.Run(ctx, tx, owner, account.CreateResource{Parent: p.Ref, Kind: rbac.KindInbox, Name: "Staging"})
+		return err
+	})
+	check(err)
+	tree := must(account.Get(ctx, svc, owner, account.Resources{Account: acct}))
+	for _, n := range tree[0].Children {
+		if n.Ref.Kind == rbac.KindProject {
+			fmt.Println(n.Name, "holds", n.Children[0].Name)
+		}
+	}
+	// Output:
+	// Web holds Staging
+}
+
+// Authorize answers a stranger as if the scope did not exist, and a member who may
+// not act with the decision.
+func ExampleService_Authorize() {
+	ctx := context.Background()
+	svc := account.New(memstore.New(), account.Options{})
+	ann := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test"}))
+	owner, acct := rbac.User(ann.User.ID), ann.Account.Ref
+	must(account.Do(ctx, svc, owner, account.SetPlan{Account: acct, Plan: "team"}))
+	web := must(account.Do(ctx, svc, owner, account.CreateResource{Parent: acct, Kind: rbac.KindProject, Name: "Web"}))
+	bob := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "bob@acme.test"}))
+	eve := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "eve@else.test"}))
+	inv := must(account.Do(ctx, svc, owner, account.Invite{Tenant: acct, Email: "bob@acme.test", Grants: []account.GrantSpec{{Scope: web.Ref, Level: rbac.Viewer}}}))
+	must(account.Do(ctx, svc, rbac.User(bob.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
+
+	fmt.Println(svc.Authorize(ctx, owner, rbac.ProjectRename, web.Ref))
+	err := svc.Authorize(ctx, rbac.User(bob.User.ID), rbac.ProjectRename, web.Ref)
+	fmt.Println(errors.Is(err, rbac.ErrDenied))
+	err = svc.Authorize(ctx, rbac.User(eve.User.ID), rbac.ProjectRename, web.Ref)
+	fmt.Println(errors.Is(err, account.ErrNotFound), err)
+	// Output:
+	// <nil>
+	// true
+	// true account: not found
 }

@@ -18,36 +18,79 @@ import (
 
 // env is a service on a fresh in-memory store with a fixed clock and readable IDs.
 type env struct {
-	t    *testing.T
-	ctx  context.Context
-	st   store.Store
-	svc  *account.Service
-	prof *profile.Service
-	now  time.Time
-	n    int
+	t   testing.TB
+	ctx context.Context
+	st  store.Store
+	svc *account.Service
+	now time.Time
+	n   int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
+	return newEnvWith(t, account.Options{})
+}
+
+// newEnvWith is newEnv with options; Now and NewID are the env's own.
+func newEnvWith(t testing.TB, opts account.Options) *env {
 	e := &env{t: t, ctx: t.Context(), st: memstore.New(), now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	e.svc = account.New(e.st, account.Options{
-		Now:   func() time.Time { return e.now },
-		NewID: func(kind string) string { e.n++; return fmt.Sprintf("%s-%d", kind, e.n) },
-	})
-	e.prof = profile.New(e.svc)
+	opts.Now = func() time.Time { return e.now }
+	opts.NewID = func(kind string) string { e.n++; return fmt.Sprintf("%s-%d", kind, e.n) }
+	e.svc = account.New(e.st, opts)
 	return e
+}
+
+// do runs op as actor in a transaction of its own and fails the test on error.
+func do[R any](e *env, actor rbac.Holder, op account.Op[R]) R {
+	e.t.Helper()
+	r, err := account.Do(e.ctx, e.svc, actor, op)
+	if err != nil {
+		e.t.Fatalf("%s as %v: %v", op.Op(), actor, err)
+	}
+	return r
+}
+
+// try runs op as actor and returns its error only.
+func try[R any](e *env, actor rbac.Holder, op account.Op[R]) error {
+	_, err := account.Do(e.ctx, e.svc, actor, op)
+	return err
+}
+
+// get answers q as actor and fails the test on error.
+func get[R any](e *env, actor rbac.Holder, q account.Query[R]) R {
+	e.t.Helper()
+	r, err := account.Get(e.ctx, e.svc, actor, q)
+	if err != nil {
+		e.t.Fatalf("%s as %v: %v", q.Op(), actor, err)
+	}
+	return r
+}
+
+// ask answers q as actor and returns its error only.
+func ask[R any](e *env, actor rbac.Holder, q account.Query[R]) error {
+	_, err := account.Get(e.ctx, e.svc, actor, q)
+	return err
+}
+
+// all returns every item of the listing q, through account.All.
+func all[T any](e *env, actor rbac.Holder, q account.Lister[T]) ([]T, error) {
+	var out []T
+	for it, err := range account.All(e.ctx, e.svc, actor, q) {
+		if err != nil {
+			return out, err
+		}
+		out = append(out, it)
+	}
+	return out, nil
 }
 
 // register makes a user with an account of its own.
 func (e *env) register(email string) (rbac.Holder, store.Account) {
 	e.t.Helper()
-	u, a, err := e.prof.Register(e.ctx, email, strings.Split(email, "@")[0])
-	if err != nil {
-		e.t.Fatalf("Register(%s): %v", email, err)
-	}
-	return rbac.User(u.ID), a
+	r := do(e, rbac.Holder{}, profile.Register{Email: email, Name: strings.Split(email, "@")[0]})
+	return rbac.User(r.User.ID), r.Account
 }
 
-// team builds the usual fixture: an owner's account on the team plan with a project
+// fixture is the usual setting: an owner's account on the team plan with a project
 // holding two inboxes, and a domain.
 type fixture struct {
 	*env
@@ -58,29 +101,33 @@ type fixture struct {
 	domain         rbac.Ref
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	e := newEnv(t)
 	f := &fixture{env: e}
 	var a store.Account
 	f.owner, a = e.register("owner@acme.test")
 	f.acct = a.Ref
-	e.must(e.svc.SetPlan(e.ctx, f.owner, f.acct, "team"))
-	f.proj = e.mustRes(e.svc.CreateProject(e.ctx, f.owner, f.acct.ID, "Web")).Ref
-	f.inboxA = e.mustRes(e.svc.CreateInbox(e.ctx, f.owner, f.proj.ID, "Inbox A")).Ref
-	f.inboxB = e.mustRes(e.svc.CreateInbox(e.ctx, f.owner, f.proj.ID, "Inbox B")).Ref
-	f.domain = e.mustRes(e.svc.CreateDomain(e.ctx, f.owner, f.acct.ID, "mail.acme.test")).Ref
+	do(e, f.owner, account.SetPlan{Account: f.acct, Plan: "team"})
+	f.proj = do(e, f.owner, account.CreateResource{Parent: f.acct, Kind: rbac.KindProject, Name: "Web"}).Ref
+	f.inboxA = do(e, f.owner, account.CreateResource{Parent: f.proj, Kind: rbac.KindInbox, Name: "Inbox A"}).Ref
+	f.inboxB = do(e, f.owner, account.CreateResource{Parent: f.proj, Kind: rbac.KindInbox, Name: "Inbox B"}).Ref
+	f.domain = do(e, f.owner, account.CreateResource{Parent: f.acct, Kind: rbac.KindDomain, Name: "mail.acme.test"}).Ref
 	return f
 }
 
 // join registers email and brings it into the fixture's account with the grants.
 func (f *fixture) join(email string, grants ...account.GrantSpec) rbac.Holder {
 	f.t.Helper()
-	u, _ := f.register(email)
-	inv, err := f.svc.Invite(f.ctx, f.owner, f.acct, account.InviteRequest{Email: email, Grants: grants})
-	if err != nil {
-		f.t.Fatalf("Invite(%s): %v", email, err)
-	}
-	f.must(f.svc.AcceptInvitation(f.ctx, u, inv.ID))
+	return f.joinTo(f.owner, f.acct, email, grants...)
+}
+
+// joinTo registers email and brings it into tenant, invited by inviter, with the
+// grants.
+func (e *env) joinTo(inviter rbac.Holder, tenant rbac.Ref, email string, grants ...account.GrantSpec) rbac.Holder {
+	e.t.Helper()
+	u, _ := e.register(email)
+	inv := do(e, inviter, account.Invite{Tenant: tenant, Email: email, Grants: grants})
+	do(e, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
 	return u
 }
 
@@ -91,13 +138,11 @@ func (e *env) must(err error) {
 	}
 }
 
-func (e *env) mustRes(r store.Resource, err error) store.Resource {
-	e.t.Helper()
-	e.must(err)
-	return r
-}
-
 func grant(s rbac.Ref, l rbac.Level) account.GrantSpec { return account.GrantSpec{Scope: s, Level: l} }
+
+func change(s rbac.Ref, l rbac.Level) []account.PermissionChange {
+	return []account.PermissionChange{{Scope: s, Level: l}}
+}
 
 // allowed reports whether holder may do action on scope.
 func (e *env) allowed(h rbac.Holder, a rbac.Action, s rbac.Ref) bool {
@@ -110,7 +155,7 @@ func (e *env) allowed(h rbac.Holder, a rbac.Action, s rbac.Ref) bool {
 }
 
 // denied asserts err is a refusal citing rule.
-func denied(t *testing.T, err error, rule rbac.Rule) {
+func denied(t testing.TB, err error, rule rbac.Rule) {
 	t.Helper()
 	var de *rbac.DeniedError
 	if !errors.As(err, &de) || !errors.Is(err, rbac.ErrDenied) {
@@ -118,6 +163,23 @@ func denied(t *testing.T, err error, rule rbac.Rule) {
 	}
 	if de.Decision.Rule != rule {
 		t.Fatalf("refused by %s (%s), want %s", de.Decision.Rule, de.Decision.Reason(), rule)
+	}
+}
+
+// notFound asserts err answers as for something that does not exist.
+func notFound(t testing.TB, err error) {
+	t.Helper()
+	if !errors.Is(err, account.ErrNotFound) || errors.Is(err, rbac.ErrDenied) {
+		t.Fatalf("err = %v, want ErrNotFound (existence must not leak)", err)
+	}
+}
+
+// invalid asserts err is an *InvalidError naming field.
+func invalid(t testing.TB, err error, field string) {
+	t.Helper()
+	var ie *account.InvalidError
+	if !errors.Is(err, account.ErrInvalid) || !errors.As(err, &ie) || ie.Field != field {
+		t.Fatalf("err = %v, want an *InvalidError naming %q", err, field)
 	}
 }
 
@@ -130,7 +192,17 @@ func (e *env) snapshot(users []rbac.Holder, tenants ...rbac.Ref) string {
 		for _, u := range users {
 			usr, err := r.User(ctx, u.ID)
 			fmt.Fprintf(&b, "user %v %+v %v\n", u, usr, err)
+			for m, err := range r.Memberships(ctx, u.ID) {
+				fmt.Fprintf(&b, "membership %+v %v\n", m, err)
+			}
+			if err == nil {
+				for inv, err := range r.InvitationsByEmail(ctx, usr.Email) {
+					fmt.Fprintf(&b, "invited %+v %v\n", inv, err)
+				}
+			}
 		}
+		evs, err := r.Events(ctx, rbac.Ref{}, 0, 1000)
+		fmt.Fprintf(&b, "profile events %d %v\n", len(evs), err)
 		var walk func(s rbac.Ref, depth int) error
 		walk = func(s rbac.Ref, depth int) error {
 			for g, err := range r.ScopeGrants(ctx, s, false) {
@@ -190,13 +262,19 @@ func (e *env) snapshot(users []rbac.Holder, tenants ...rbac.Ref) string {
 // unchanged runs op, which must fail, and checks that the store is as it was.
 func (f *fixture) unchanged(users []rbac.Holder, op func() error) error {
 	f.t.Helper()
-	before := f.snapshot(users, f.acct)
+	return f.unchangedIn(users, []rbac.Ref{f.acct}, op)
+}
+
+// unchangedIn is unchanged over the given tenants.
+func (e *env) unchangedIn(users []rbac.Holder, tenants []rbac.Ref, op func() error) error {
+	e.t.Helper()
+	before := e.snapshot(users, tenants...)
 	err := op()
 	if err == nil {
-		f.t.Fatal("the operation succeeded; it should have been refused")
+		e.t.Fatal("the operation succeeded; it should have been refused")
 	}
-	if after := f.snapshot(users, f.acct); after != before {
-		f.t.Fatalf("a refused operation (%v) changed the store:\nbefore:\n%s\nafter:\n%s", err, before, after)
+	if after := e.snapshot(users, tenants...); after != before {
+		e.t.Fatalf("a refused operation (%v) changed the store:\nbefore:\n%s\nafter:\n%s", err, before, after)
 	}
 	return err
 }
@@ -208,4 +286,11 @@ func holders(as []account.Access) []rbac.Holder {
 	}
 	slices.SortFunc(out, rbac.Holder.Compare)
 	return out
+}
+
+// members lists every member and invitation of tenant that actor sees, page after
+// page.
+func (e *env) members(actor rbac.Holder, tenant rbac.Ref, scopes ...rbac.Ref) ([]rbac.Holder, error) {
+	as, err := all(e, actor, account.Members{Tenant: tenant, Scopes: scopes})
+	return holders(as), err
 }
