@@ -18,7 +18,9 @@ const (
 )
 
 // ValidName trims s and checks that it is a usable name: 1 to MaxNameLen runes of
-// valid UTF-8 without control characters.
+// valid UTF-8 without control characters and without invisible format characters —
+// bidirectional controls (U+202E…), zero-width spaces and joiners (U+200B…), the
+// byte-order mark — which could make a name display as another.
 func ValidName(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
 	switch {
@@ -30,9 +32,16 @@ func ValidName(field, s string) (string, error) {
 		return "", invalid(field, "longer than %d characters", MaxNameLen)
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return "", invalid(field, "contains control characters")
+	case strings.IndexFunc(s, invisible) >= 0:
+		return "", invalid(field, "contains invisible or bidirectional formatting characters")
 	}
 	return s, nil
 }
+
+// invisible reports whether r is a format character (Unicode category Cf: the
+// bidirectional controls, zero-width spaces, joiners and non-joiners, the byte-order
+// mark, invisible operators…).
+func invisible(r rune) bool { return unicode.Is(unicode.Cf, r) }
 
 // ValidID checks that id is a well-formed ID: 1 to MaxIDLen bytes of letters, digits
 // and "_-.:".
