@@ -4,13 +4,15 @@ import (
 	"context"
 
 	"github.com/tenantry/tenantry/account"
+	"github.com/tenantry/tenantry/examples/apiserver/api"
 	"github.com/tenantry/tenantry/profile"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
 
-// Fixture is what -demo creates, as -demo-out writes it: the IDs a client needs and
-// the secrets of the demo's tokens (shown nowhere else).
+// Fixture is what -demo creates, as -demo-out writes it: the IDs a client needs (JSON
+// numbers, as the API serves them), the secrets of the demo's tokens (shown nowhere
+// else) and a session for each user (the cookie "session").
 type Fixture struct {
 	Organization Named       `json:"organization"`
 	Accounts     []DemoAcct  `json:"accounts"`
@@ -21,7 +23,7 @@ type Fixture struct {
 
 // Named is anything with an ID and a name.
 type Named struct {
-	ID   string `json:"id"`
+	ID   api.ID `json:"id"`
 	Name string `json:"name"`
 }
 
@@ -41,36 +43,44 @@ type DemoProject struct {
 // DemoUser is a user of the demo (or a pending invitation), with what they were
 // given.
 type DemoUser struct {
-	ID     string `json:"id"`
-	Email  string `json:"email"`
-	Access string `json:"access"`
+	ID      api.ID `json:"id"`
+	Email   string `json:"email"`
+	Access  string `json:"access"`
+	Session string `json:"session,omitempty"`
 }
 
 // DemoToken is an API token of the demo with its secret.
 type DemoToken struct {
-	ID        string `json:"id"`
+	ID        api.ID `json:"id"`
 	Name      string `json:"name"`
-	AccountID string `json:"account_id"`
+	AccountID api.ID `json:"account_id"`
 	Access    string `json:"access"`
 	Secret    string `json:"secret"`
 }
 
 // buildDemo creates, through the library, an organization on the business plan
 // with two sub-accounts (each with a project of two inboxes and a domain), users at
-// several levels, a pending invitation and tokens for each kind of caller.
-func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
+// several levels, a pending invitation and tokens for each kind of caller; each user
+// gets a session from sessions (nil: none).
+func buildDemo(ctx context.Context, svc *account.Service, sessions *api.Sessions) (Fixture, error) {
+	session := func(id string) string {
+		if sessions == nil {
+			return ""
+		}
+		return sessions.Start(id)
+	}
 	var fx Fixture
 	olivia, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "olivia@demo.test", Name: "Olivia"})
 	if err != nil {
 		return fx, err
 	}
 	owner := rbac.User(olivia.User.ID)
-	fx.Users = append(fx.Users, DemoUser{olivia.User.ID, olivia.User.Email, "owner of the organization"})
+	fx.Users = append(fx.Users, DemoUser{api.ID(olivia.User.ID), olivia.User.Email, "owner of the organization", session(olivia.User.ID)})
 	org, err := account.Do(ctx, svc, owner, account.CreateOrganization{Name: "Demo Group", Plan: "business"})
 	if err != nil {
 		return fx, err
 	}
-	fx.Organization = Named{org.Ref.ID, org.Name}
+	fx.Organization = Named{api.ID(org.Ref.ID), org.Name}
 
 	type tree struct {
 		acct              store.Account
@@ -85,8 +95,8 @@ func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 		if tr.web, err = account.Do(ctx, svc, owner, account.CreateResource{Parent: tr.acct.Ref, Kind: rbac.KindProject, Name: "Web"}); err != nil {
 			return fx, err
 		}
-		da := DemoAcct{Named: Named{tr.acct.Ref.ID, tr.acct.Name}}
-		dp := DemoProject{Named: Named{tr.web.Ref.ID, tr.web.Name}}
+		da := DemoAcct{Named: Named{api.ID(tr.acct.Ref.ID), tr.acct.Name}}
+		dp := DemoProject{Named: Named{api.ID(tr.web.Ref.ID), tr.web.Name}}
 		for _, name := range []string{"Staging", "Production"} {
 			in, err := account.Do(ctx, svc, owner, account.CreateResource{Parent: tr.web.Ref, Kind: rbac.KindInbox, Name: name})
 			if err != nil {
@@ -95,13 +105,13 @@ func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 			if name == "Staging" {
 				tr.staging = in
 			}
-			dp.Inboxes = append(dp.Inboxes, Named{in.Ref.ID, in.Name})
+			dp.Inboxes = append(dp.Inboxes, Named{api.ID(in.Ref.ID), in.Name})
 		}
 		if tr.dom, err = account.Do(ctx, svc, owner, account.CreateResource{Parent: tr.acct.Ref, Kind: rbac.KindDomain, Name: region + ".demo.test"}); err != nil {
 			return fx, err
 		}
 		da.Projects = []DemoProject{dp}
-		da.Domains = []Named{{tr.dom.Ref.ID, tr.dom.Name}}
+		da.Domains = []Named{{api.ID(tr.dom.Ref.ID), tr.dom.Name}}
 		fx.Accounts = append(fx.Accounts, da)
 		trees = append(trees, tr)
 	}
@@ -120,13 +130,13 @@ func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 			return err
 		}
 		if !accept {
-			fx.Invitations = append(fx.Invitations, DemoUser{inv.ID, email, access})
+			fx.Invitations = append(fx.Invitations, DemoUser{ID: api.ID(inv.ID), Email: email, Access: access})
 			return nil
 		}
 		if _, err := account.Do(ctx, svc, rbac.User(u.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}); err != nil {
 			return err
 		}
-		fx.Users = append(fx.Users, DemoUser{u.User.ID, email, access})
+		fx.Users = append(fx.Users, DemoUser{api.ID(u.User.ID), email, access, session(u.User.ID)})
 		return nil
 	}
 	for _, i := range []struct {
@@ -167,7 +177,7 @@ func buildDemo(ctx context.Context, svc *account.Service) (Fixture, error) {
 		if err != nil {
 			return fx, err
 		}
-		fx.Tokens = append(fx.Tokens, DemoToken{tok.ID, tok.Name, t.tenant.ID, t.access, tok.Secret})
+		fx.Tokens = append(fx.Tokens, DemoToken{api.ID(tok.ID), tok.Name, api.ID(t.tenant.ID), t.access, tok.Secret})
 	}
 	return fx, nil
 }

@@ -9,7 +9,11 @@
 //	-addr ADDR        listen address (default 127.0.0.1:8080)
 //	-postgres DSN     use PostgreSQL (migrated at start-up) instead of the in-memory store
 //	-demo             create a demo organization with sub-accounts, resources, users and tokens
-//	-demo-out FILE    write the demo's IDs and token secrets to FILE as JSON
+//	-demo-out FILE    write the demo's IDs, token secrets and sessions to FILE as JSON
+//	-rate-limit N     requests per token (or signed-in user) per -rate-window; 0: no limit (default 150)
+//	-rate-window D    the window of the rate limit (default 10s)
+//
+// IDs are random integers below 2^51 (api.NewID), served as JSON numbers.
 package main
 
 import (
@@ -31,6 +35,7 @@ import (
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/store/memstore"
 	"github.com/tenantry/tenantry/store/pgstore"
+	"github.com/tenantry/tenantry/web"
 )
 
 func main() {
@@ -38,19 +43,31 @@ func main() {
 	dsn := flag.String("postgres", "", "PostgreSQL DSN (default: the in-memory store)")
 	demo := flag.Bool("demo", false, "create a demo organization with sub-accounts, users and tokens")
 	demoOut := flag.String("demo-out", "", "write the demo fixture (IDs, token secrets) to this file as JSON")
+	rate := flag.Int("rate-limit", web.DefaultRateLimit, "requests per token or user per -rate-window; 0: no limit")
+	window := flag.Duration("rate-window", web.DefaultRateWindow, "the window of the rate limit")
 	flag.Parse()
 
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, logger, *addr, *dsn, *demo, *demoOut); err != nil {
+	if err := serve(ctx, logger, config{addr: *addr, dsn: *dsn, demo: *demo, demoOut: *demoOut, rate: web.RateLimit{Requests: *rate, Window: *window}, noRate: *rate <= 0}); err != nil {
 		logger.Error("apiserver", "err", err)
 		os.Exit(1)
 	}
 }
 
+// config is what the flags say.
+type config struct {
+	addr, dsn string
+	demo      bool
+	demoOut   string
+	rate      web.RateLimit
+	noRate    bool
+}
+
 // serve runs the server until ctx is done, then shuts it down gracefully.
-func serve(ctx context.Context, logger *slog.Logger, addr, dsn string, demo bool, demoOut string) error {
+func serve(ctx context.Context, logger *slog.Logger, c config) error {
+	addr, dsn, demo, demoOut := c.addr, c.dsn, c.demo, c.demoOut
 	var st store.Store
 	if dsn == "" {
 		st = memstore.New()
@@ -67,10 +84,11 @@ func serve(ctx context.Context, logger *slog.Logger, addr, dsn string, demo bool
 		st = pg
 		logger.Info("store", "kind", "postgres")
 	}
-	svc := account.New(st, account.Options{})
+	svc := account.New(st, account.Options{NewID: api.NewID})
+	sessions := api.NewSessions()
 
 	if demo {
-		fx, err := buildDemo(ctx, svc)
+		fx, err := buildDemo(ctx, svc, sessions)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
@@ -93,7 +111,8 @@ func serve(ctx context.Context, logger *slog.Logger, addr, dsn string, demo bool
 	if err != nil {
 		return err
 	}
-	return run(ctx, logger, ln, api.NewHandler(svc, logger))
+	h := api.NewHandler(svc, api.Options{Logger: logger, Sessions: sessions, Web: web.Options{RateLimit: c.rate, NoRateLimit: c.noRate}})
+	return run(ctx, logger, ln, h)
 }
 
 // run serves h on ln until ctx is done, then stops accepting requests and waits up to

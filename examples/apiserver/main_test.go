@@ -20,15 +20,16 @@ import (
 
 // The demo fixture works through the API: each token sees what its grants allow.
 func TestDemo(t *testing.T) {
-	svc := account.New(memstore.New(), account.Options{})
-	fx, err := buildDemo(t.Context(), svc)
+	svc := account.New(memstore.New(), account.Options{NewID: api.NewID})
+	sessions := api.NewSessions()
+	fx, err := buildDemo(t.Context(), svc, sessions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(fx.Accounts) != 2 || len(fx.Tokens) != 5 || len(fx.Users) != 5 || len(fx.Invitations) != 1 {
 		t.Fatalf("fixture: %+v", fx)
 	}
-	h := api.NewHandler(svc, nil)
+	h := api.NewHandler(svc, api.Options{Sessions: sessions})
 	get := func(secret, path string, v any) int {
 		t.Helper()
 		r := httptest.NewRequest("GET", path, nil)
@@ -51,7 +52,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("no token %q", name)
 		return DemoToken{}
 	}
-	eu := fx.Accounts[0].ID
+	eu := string(fx.Accounts[0].ID)
 	var all, some []api.AccessJSON
 	if code := get(tok("EU admin").Secret, "/api/accounts/"+eu+"/account_accesses", &all); code != 200 {
 		t.Fatalf("EU admin lists accesses: %d", code)
@@ -64,17 +65,17 @@ func TestDemo(t *testing.T) {
 		t.Errorf("EU admin sees %d, staging admin %d; want 4 and 4", len(all), len(some))
 	}
 	var us []api.AccessJSON
-	if code := get(tok("US admin").Secret, "/api/accounts/"+fx.Accounts[1].ID+"/account_accesses", &us); code != 200 || len(us) != 3 {
+	if code := get(tok("US admin").Secret, "/api/accounts/"+string(fx.Accounts[1].ID)+"/account_accesses", &us); code != 200 || len(us) != 3 {
 		t.Errorf("US admin: %d, %d accesses; want olivia, dora and nina's invitation", code, len(us))
 	}
 	if code := get(tok("EU viewer").Secret, "/api/accounts/"+eu+"/account_accesses", &some); code != 403 {
 		t.Errorf("EU viewer lists accesses: %d, want 403", code)
 	}
 	var subs []api.SubAccountJSON
-	if code := get(tok("organization admin").Secret, "/api/organizations/"+fx.Organization.ID+"/sub_accounts", &subs); code != 200 || len(subs) != 2 {
+	if code := get(tok("organization admin").Secret, "/api/organizations/"+string(fx.Organization.ID)+"/sub_accounts", &subs); code != 200 || len(subs) != 2 {
 		t.Errorf("organization token: %d, %+v", code, subs)
 	}
-	if code := get(tok("US admin").Secret, "/api/organizations/"+fx.Organization.ID+"/sub_accounts", &subs); code != 404 {
+	if code := get(tok("US admin").Secret, "/api/organizations/"+string(fx.Organization.ID)+"/sub_accounts", &subs); code != 404 {
 		t.Errorf("US admin lists sub-accounts: %d, want 404", code)
 	}
 }
@@ -86,7 +87,7 @@ func TestServeShutsDown(t *testing.T) {
 	defer cancel()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, logger, "127.0.0.1:0", "", true, out) }()
+	go func() { done <- serve(ctx, logger, config{addr: "127.0.0.1:0", demo: true, demoOut: out}) }()
 
 	var fx Fixture
 	deadline := time.Now().Add(10 * time.Second)

@@ -1,247 +1,136 @@
-// Package api serves the platform's account-access API over Tenantry:
-// accounts, account accesses with their permissions, the resource tree, API tokens
-// and sub-accounts, as JSON under /api.
+// Package api serves the platform's account-access API over Tenantry, with seed 001's
+// user-management calls and what a user-management screen needs, on the HTTP layer
+// of package web. The routes are the table of Routes, documented at /openapi.json.
 //
-// Every request authenticates with one of Tenantry's API tokens, sent as
-// "Authorization: Bearer SECRET" or, as older SDKs do, "Api-Token: SECRET". Handlers
-// only translate: every decision is the library's, and its errors map to statuses:
+// Requests authenticate with one of Tenantry's API tokens ("Authorization: Bearer
+// SECRET" or, as older SDKs do, "Api-Token: SECRET"), or with a signed-in user's
+// session (the cookie "session", see Sessions): profile routes need a session.
+// Handlers only translate HTTP into the library's operations and queries; every
+// decision is the library's, and every error is written by web.WriteError: 401, 403
+// with the rule and reason, 404 (also for what the caller may not see), 405, 409,
+// 413, 422, 429 (150 requests per 10 s per token or user, with Retry-After).
 //
-//	401 account.ErrUnauthenticated, or no token
-//	403 *rbac.DeniedError (the body cites the rule)
-//	404 account.ErrNotFound, also for what the caller may not see; an unknown route
-//	405 a known route with another method
-//	409 account.ErrConflict (the store gave up retrying; try again)
-//	413 a body larger than MaxBodyBytes
-//	422 account.ErrInvalid, ErrExists, ErrSeatLimit, ErrPlan; malformed JSON, unknown
-//	    fields, wrong types, several JSON values, a malformed query string
-//
-// Every error body is {"errors": ...}: a message, or for an invalid field
-// {"errors": {"field": ["reason"]}}.
-//
-// An account access is identified by its holder, "user:ID", "invite:ID" or
-// "token:ID", the id that listings return.
+// IDs are JSON numbers when the service makes them with NewID (as cmd apiserver
+// does), as the platform's SDKs type them; requests may send them as numbers or
+// strings. An account access has its own numeric ID (AccessID), as on the platform.
 package api
 
 import (
-	"context"
-	"encoding/json"
-	"errors"
+	"crypto/rand"
+	"encoding/hex"
 	"log/slog"
 	"net/http"
-	"strings"
-	"time"
+	"sync"
 
 	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/web"
 )
+
+// MaxBodyBytes is the largest request body the API reads; a larger one is refused
+// with 413.
+const MaxBodyBytes = web.DefaultMaxBodyBytes
+
+// Options configure the API's handler.
+type Options struct {
+	// Logger receives one record per request; nil logs nothing.
+	Logger *slog.Logger
+	// Sessions are the signed-in users' sessions; nil: API tokens only.
+	Sessions *Sessions
+	// Web configures the HTTP layer (rate limits, clock); its Logger, Sessions and
+	// MaxBodyBytes are set from the fields above.
+	Web web.Options
+}
 
 // handler serves the API on an account.Service.
 type handler struct {
-	svc *account.Service
-	log *slog.Logger
-	mux *http.ServeMux
+	svc      *account.Service
+	api      *web.Server
+	sessions *Sessions
+	types    spellings
+	mux      *http.ServeMux
 }
 
-// NewHandler returns the API's http.Handler on svc. It logs one record per request
-// to logger (nil: no logging), limits request bodies to MaxBodyBytes, and turns a
-// panic into a 500 response.
-func NewHandler(svc *account.Service, logger *slog.Logger) http.Handler {
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// NewHandler returns the API's http.Handler on svc.
+func NewHandler(svc *account.Service, opts Options) http.Handler {
+	wo := opts.Web
+	wo.Logger, wo.MaxBodyBytes = opts.Logger, MaxBodyBytes
+	if opts.Sessions != nil {
+		wo.Sessions = opts.Sessions.Authenticate
 	}
-	h := &handler{svc: svc, log: logger, mux: http.NewServeMux()}
-	routes := map[string]func(http.ResponseWriter, *http.Request, rbac.Holder) error{
-		"GET /api/accounts": h.listAccounts,
-		"GET /api/accounts/{account_id}/account_accesses":                       h.listAccesses,
-		"DELETE /api/accounts/{account_id}/account_accesses/{id}":               h.deleteAccess,
-		"PUT /api/accounts/{account_id}/account_accesses/{id}/permissions/bulk": h.bulkPermissions,
-		"GET /api/accounts/{account_id}/permissions/resources":                  h.resources,
-		"GET /api/accounts/{account_id}/api_tokens":                             h.listTokens,
-		"POST /api/accounts/{account_id}/api_tokens":                            h.createToken,
-		"GET /api/accounts/{account_id}/api_tokens/{id}":                        h.getToken,
-		"DELETE /api/accounts/{account_id}/api_tokens/{id}":                     h.deleteToken,
-		"POST /api/accounts/{account_id}/api_tokens/{id}/reset":                 h.resetToken,
-		"GET /api/organizations/{organization_id}/sub_accounts":                 h.listSubAccounts,
-		"POST /api/organizations/{organization_id}/sub_accounts":                h.createSubAccount,
+	h := &handler{svc: svc, api: web.New(svc, wo), sessions: opts.Sessions, mux: http.NewServeMux()}
+	for _, rt := range h.routes() {
+		var fn http.Handler
+		switch {
+		case rt.Auth == AuthPublic:
+			fn = h.api.Public(rt.fn)
+		case rt.Auth == AuthSession:
+			fn = h.api.Func(sessionOnly(rt.fn))
+		case rt.Action != 0:
+			fn = h.api.Authorize(rt.Action, web.PathScope(rt.ScopeKind, rt.ScopeParam), rt.fn)
+		default:
+			fn = h.api.Func(rt.fn)
+		}
+		h.mux.Handle(rt.Method+" "+rt.Path, fn)
 	}
-	for pattern, fn := range routes {
-		h.mux.Handle(pattern, h.authenticated(fn))
+	return h.api.Handler(h.mux)
+}
+
+// sessionOnly refuses an API token on a route of the signed-in user's own.
+func sessionOnly(fn web.HandlerFunc) web.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if web.Actor(r).Kind != rbac.HolderUser {
+			return &web.Error{Status: http.StatusForbidden, Field: "session", Message: "this route acts on the signed-in user's own profile: sign in; an API token has none"}
+		}
+		return fn(w, r)
 	}
-	h.mux.HandleFunc("/", h.noRoute)
-	return h
 }
 
-// ServeHTTP logs the request, limits its body and recovers from a panic.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
-	info := &requestInfo{}
-	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
-	r.Body = http.MaxBytesReader(rec, r.Body, MaxBodyBytes)
-	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			h.log.LogAttrs(r.Context(), slog.LevelError, "panic", slog.Any("panic", p), slog.String("path", r.URL.Path))
-			if !rec.wrote {
-				writeJSON(rec, http.StatusInternalServerError, errorBody{Errors: "internal server error"})
-			}
-		}
-		attrs := []slog.Attr{
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status),
-			slog.Int64("bytes", rec.bytes),
-			slog.Duration("took", time.Since(start)),
-			slog.String("remote", r.RemoteAddr),
-		}
-		if !info.actor.IsZero() {
-			attrs = append(attrs, slog.String("actor", info.actor.String()))
-		}
-		level := slog.LevelInfo
-		if rec.status >= 500 {
-			level = slog.LevelError
-		}
-		h.log.LogAttrs(r.Context(), level, "request", attrs...)
-	}()
-	h.mux.ServeHTTP(rec, r)
+// Sessions are the signed-in users of the example: opaque secrets, sent as the cookie
+// "session", each naming a user. Signing in (passwords, OAuth, a second factor) is
+// the host's business and not part of this example: the demo starts a session per
+// user and writes its secret to the demo fixture. It is safe for concurrent use.
+type Sessions struct {
+	mu sync.Mutex
+	m  map[string]string // secret → user ID
 }
 
-// recorder remembers the status and size of a response, for the request log.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-	wrote  bool
+// NewSessions returns an empty set of sessions.
+func NewSessions() *Sessions { return &Sessions{m: map[string]string{}} }
+
+// Start starts a session for the user and returns its secret.
+func (s *Sessions) Start(userID string) string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	secret := "sess_" + hex.EncodeToString(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.m[secret] = userID
+	return secret
 }
 
-func (r *recorder) WriteHeader(status int) {
-	if !r.wrote {
-		r.status, r.wrote = status, true
-	}
-	r.ResponseWriter.WriteHeader(status)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	r.wrote = true
-	n, err := r.ResponseWriter.Write(b)
-	r.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap gives http.ResponseController the underlying writer.
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-type infoKey struct{}
-
-// requestInfo is what a request's log record needs to learn from its handler.
-type requestInfo struct{ actor rbac.Holder }
-
-// authenticated authenticates the request's token and runs fn as its holder,
-// writing fn's error as the response.
-func (h *handler) authenticated(fn func(http.ResponseWriter, *http.Request, rbac.Holder) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		secret, ok := tokenOf(r)
-		if !ok {
-			h.fail(w, r, account.ErrUnauthenticated)
-			return
-		}
-		actor, err := h.svc.Authenticate(r.Context(), secret)
-		if err != nil {
-			h.fail(w, r, err)
-			return
-		}
-		if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
-			info.actor = actor
-		}
-		if err := fn(w, r, actor); err != nil {
-			h.fail(w, r, err)
-		}
-	})
-}
-
-// tokenOf returns the secret a request authenticates with: "Authorization: Bearer
-// SECRET" (the scheme in any case), or the legacy "Api-Token: SECRET".
-func tokenOf(r *http.Request) (string, bool) {
-	if a := r.Header.Get("Authorization"); a != "" {
-		scheme, secret, ok := strings.Cut(a, " ")
-		secret = strings.TrimSpace(secret)
-		return secret, ok && strings.EqualFold(scheme, "Bearer") && secret != ""
-	}
-	if t := strings.TrimSpace(r.Header.Get("Api-Token")); t != "" {
-		return t, true
-	}
-	return "", false
-}
-
-// noRoute answers a request no route matches: 405 when the path has routes for other
-// methods, else 404.
-func (h *handler) noRoute(w http.ResponseWriter, r *http.Request) {
-	var allow []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
-		probe := r.Clone(r.Context())
-		probe.Method = m
-		if _, pattern := h.mux.Handler(probe); pattern != "/" && pattern != "" {
-			allow = append(allow, m)
+// End ends the sessions of a user.
+func (s *Sessions) End(userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.m {
+		if v == userID {
+			delete(s.m, k)
 		}
 	}
-	if len(allow) > 0 {
-		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Errors: "method not allowed"})
-		return
-	}
-	writeJSON(w, http.StatusNotFound, errorBody{Errors: "not found"})
 }
 
-// errorBody is the body of every error response.
-type errorBody struct {
-	Errors any       `json:"errors"`
-	Rule   rbac.Rule `json:"rule,omitempty"`
-	Reason string    `json:"reason,omitempty"`
-}
-
-// fail writes err as the response, with the status of its kind.
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var (
-		req     *requestError
-		denied  *rbac.DeniedError
-		invalid *account.InvalidError
-	)
-	switch {
-	case errors.As(err, &req):
-		writeJSON(w, req.status, errorBody{Errors: map[string][]string{req.field: {req.msg}}})
-	case errors.Is(err, account.ErrUnauthenticated):
-		w.Header().Set("WWW-Authenticate", `Bearer realm="api"`)
-		writeJSON(w, http.StatusUnauthorized, errorBody{Errors: "unauthorized"})
-	case errors.As(err, &denied):
-		writeJSON(w, http.StatusForbidden, errorBody{Errors: "forbidden", Rule: denied.Decision.Rule, Reason: denied.Decision.Reason()})
-	case errors.Is(err, account.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, errorBody{Errors: "not found"})
-	case errors.As(err, &invalid):
-		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Errors: map[string][]string{invalid.Field: {invalid.Reason}}})
-	case errors.Is(err, account.ErrExists), errors.Is(err, account.ErrSeatLimit), errors.Is(err, account.ErrPlan):
-		writeJSON(w, http.StatusUnprocessableEntity, errorBody{Errors: strings.TrimPrefix(err.Error(), "store: ")})
-	case errors.Is(err, account.ErrConflict):
-		writeJSON(w, http.StatusConflict, errorBody{Errors: "conflict with a concurrent change; try again"})
-	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		// The client went away; nobody reads the answer.
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{Errors: "request canceled"})
-	default:
-		h.log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.String("path", r.URL.Path), slog.String("err", err.Error()))
-		writeJSON(w, http.StatusInternalServerError, errorBody{Errors: "internal server error"})
+// Authenticate is the sessions as a web.SessionFunc: the cookie "session".
+func (s *Sessions) Authenticate(r *http.Request) (web.Auth, error) {
+	c, err := r.Cookie("session")
+	if err != nil || c.Value == "" {
+		return web.Auth{}, web.ErrNoCredentials
 	}
-}
-
-// writeJSON writes v as the JSON body of a response with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"errors":"internal server error"}`)
+	s.mu.Lock()
+	id, ok := s.m[c.Value]
+	s.mu.Unlock()
+	if !ok {
+		return web.Auth{}, account.ErrUnauthenticated
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	return web.Auth{Actor: rbac.User(id), Method: web.MethodSession}, nil
 }

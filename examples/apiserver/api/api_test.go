@@ -13,6 +13,7 @@ import (
 	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/examples/apiserver/api"
 	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/web"
 )
 
 func TestAuthentication(t *testing.T) {
@@ -69,7 +70,7 @@ func TestOverHTTP(t *testing.T) {
 	if err := json.NewDecoder(res.Body).Decode(&got); err != nil || res.StatusCode != 200 {
 		t.Fatalf("status %d, %v", res.StatusCode, err)
 	}
-	if len(got) != 1 || got[0].ID != f.acct.Ref.ID {
+	if len(got) != 1 || string(got[0].ID) != f.acct.Ref.ID {
 		t.Errorf("got %+v", got)
 	}
 }
@@ -93,7 +94,7 @@ func TestListAccounts(t *testing.T) {
 			if err := json.Unmarshal(f.want(200, "GET", "/api/accounts", tt.tok.secret, ""), &got); err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != 1 || got[0].ID != tt.id || !slices.Equal(got[0].AccessLevels, tt.levels) {
+			if len(got) != 1 || string(got[0].ID) != tt.id || !slices.Equal(got[0].AccessLevels, tt.levels) {
 				t.Errorf("got %+v, want account %s with levels %v", got, tt.id, tt.levels)
 			}
 		})
@@ -118,20 +119,20 @@ func TestListAccesses(t *testing.T) {
 	for _, a := range list {
 		switch a.Specifier.Email {
 		case "ann@acme.test":
-			want := api.ResourceJSON{ResourceID: f.acct.Ref.ID, ResourceType: "account", AccessLevel: 1000}
-			if a.ID != f.owner.String() || a.SpecifierType != "User" || !slices.Contains(a.Resources, want) {
+			want := api.ResourceJSON{ResourceID: api.ID(f.acct.Ref.ID), ResourceType: "account", AccessLevel: 1000}
+			if a.ID != api.AccessID(f.acct.Ref, f.owner) || a.SpecifierType != "User" || !slices.Contains(a.Resources, want) {
 				t.Errorf("owner's access: %+v", a)
 			}
 			if a.Permissions.CanUpdate || a.Permissions.CanDestroy || !a.Permissions.CanRead {
 				t.Errorf("the owner's access may be changed: %+v", a.Permissions)
 			}
 		case "gus@acme.test":
-			want := []api.ResourceJSON{{ResourceID: f.dom.Ref.ID, ResourceType: "mailsend_domain", AccessLevel: 10}}
+			want := []api.ResourceJSON{{ResourceID: api.ID(f.dom.Ref.ID), ResourceType: "mailsend_domain", AccessLevel: 10}}
 			if !slices.Equal(a.Resources, want) || !a.Permissions.CanUpdate || !a.Permissions.CanDestroy {
 				t.Errorf("gus's access: %+v", a)
 			}
 		case "frank@acme.test":
-			if a.SpecifierType != "Invite" || a.ID != "invite:"+f.frank.ID || a.Specifier.ID != f.frank.ID {
+			if a.SpecifierType != "Invite" || a.ID != api.AccessID(f.acct.Ref, rbac.Invite(f.frank.ID)) || string(a.Specifier.ID) != f.frank.ID {
 				t.Errorf("frank's invitation: %+v", a)
 			}
 		}
@@ -358,7 +359,7 @@ func TestResources(t *testing.T) {
 	if err := json.Unmarshal(f.want(200, "GET", f.path("/permissions/resources"), f.admin.secret, ""), &tree); err != nil {
 		t.Fatal(err)
 	}
-	if len(tree) != 1 || tree[0].ID != f.acct.Ref.ID || tree[0].Type != "account" || tree[0].AccessLevel != 100 {
+	if len(tree) != 1 || string(tree[0].ID) != f.acct.Ref.ID || tree[0].Type != "account" || tree[0].AccessLevel != 100 {
 		t.Fatalf("admin's tree: %+v", tree)
 	}
 	var kinds []string
@@ -373,7 +374,7 @@ func TestResources(t *testing.T) {
 	}
 
 	b := f.want(200, "GET", f.path("/permissions/resources"), f.inbox.secret, "")
-	want := fmt.Sprintf(`[{"id":"%s","name":"Staging","type":"inbox","access_level":100,"resources":[]}]`+"\n", f.staging.Ref.ID)
+	want := fmt.Sprintf(`[{"id":%s,"name":"Staging","type":"inbox","access_level":100,"resources":[]}]`+"\n", f.staging.Ref.ID)
 	if string(b) != want {
 		t.Errorf("inbox admin's tree: %s, want %s", b, want)
 	}
@@ -409,11 +410,11 @@ func TestTokens(t *testing.T) {
 	if d := time.Until(*ci.ExpiresAt); d < 364*24*time.Hour || d > 366*24*time.Hour {
 		t.Errorf("expires in %v, want a year (D23)", d)
 	}
-	if want := []api.ResourceJSON{{ResourceID: f.web.Ref.ID, ResourceType: "project", AccessLevel: 10}}; !slices.Equal(ci.Resources, want) {
+	if want := []api.ResourceJSON{{ResourceID: api.ID(f.web.Ref.ID), ResourceType: "project", AccessLevel: 10}}; !slices.Equal(ci.Resources, want) {
 		t.Errorf("resources %+v, want %+v", ci.Resources, want)
 	}
 	f.want(200, "GET", "/api/accounts", ci.Token, "")
-	b = f.want(200, "GET", tokens+"/"+ci.ID, f.admin.secret, "")
+	b = f.want(200, "GET", tokens+"/"+string(ci.ID), f.admin.secret, "")
 	if strings.Contains(string(b), `"token"`) {
 		t.Errorf("GET shows the secret: %s", b)
 	}
@@ -423,17 +424,17 @@ func TestTokens(t *testing.T) {
 	}
 
 	// Reset: the old secret stops working, the new one works, with the same grants.
-	b = f.want(200, "POST", tokens+"/"+ci.ID+"/reset", f.admin.secret, "")
+	b = f.want(200, "POST", tokens+"/"+string(ci.ID)+"/reset", f.admin.secret, "")
 	var reset api.TokenJSON
 	if err := json.Unmarshal(b, &reset); err != nil || reset.Token == "" || reset.ID == ci.ID || !slices.Equal(reset.Resources, ci.Resources) {
 		t.Fatalf("reset: %v %s", err, b)
 	}
 	f.want(401, "GET", "/api/accounts", ci.Token, "")
 	f.want(200, "GET", "/api/accounts", reset.Token, "")
-	f.unchanged("resetting twice", func() { f.want(422, "POST", tokens+"/"+ci.ID+"/reset", f.admin.secret, "") })
+	f.unchanged("resetting twice", func() { f.want(422, "POST", tokens+"/"+string(ci.ID)+"/reset", f.admin.secret, "") })
 
-	f.want(200, "DELETE", tokens+"/"+reset.ID, f.admin.secret, "")
-	f.want(404, "GET", tokens+"/"+reset.ID, f.admin.secret, "")
+	f.want(200, "DELETE", tokens+"/"+string(reset.ID), f.admin.secret, "")
+	f.want(404, "GET", tokens+"/"+string(reset.ID), f.admin.secret, "")
 	f.want(401, "GET", "/api/accounts", reset.Token, "")
 
 	// The organization token administers the sub-account's tokens, but only under the
@@ -486,7 +487,7 @@ func TestSubAccounts(t *testing.T) {
 		}
 		return out
 	}
-	if got := list(); len(got) != 1 || got[0] != (api.SubAccountJSON{ID: f.eu.Ref.ID, Name: "Acme EU"}) {
+	if got := list(); len(got) != 1 || got[0] != (api.SubAccountJSON{ID: api.ID(f.eu.Ref.ID), Name: "Acme EU"}) {
 		t.Errorf("sub-accounts %+v", got)
 	}
 	b := f.want(201, "POST", subs, f.orgTok.secret, `{"account":{"name":"Acme US"}}`)
@@ -498,7 +499,7 @@ func TestSubAccounts(t *testing.T) {
 		t.Errorf("%d sub-accounts after creating one", len(got))
 	}
 	// The new sub-account is reached from the organization (D3).
-	if d, _ := f.svc.Check(t.Context(), rbac.Token(f.orgTok.id), rbac.ProjectCreate, rbac.Account(us.ID)); !d.Allowed {
+	if d, _ := f.svc.Check(t.Context(), rbac.Token(f.orgTok.id), rbac.ProjectCreate, rbac.Account(string(us.ID))); !d.Allowed {
 		t.Errorf("the organization token cannot create projects in it: %s", d.Reason())
 	}
 
@@ -547,7 +548,7 @@ func TestRoutes(t *testing.T) {
 func TestRequestLog(t *testing.T) {
 	f := newFixture(t)
 	var buf strings.Builder
-	h := api.NewHandler(f.svc, slogTo(&buf))
+	h := api.NewHandler(f.svc, api.Options{Logger: slogTo(&buf), Web: web.Options{NoRateLimit: true}})
 	r := httptest.NewRequest("GET", f.path("/account_accesses"), nil)
 	r.Header.Set("Authorization", "Bearer "+f.inbox.secret)
 	h.ServeHTTP(httptest.NewRecorder(), r)

@@ -19,6 +19,7 @@ import (
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/store/memstore"
+	"github.com/tenantry/tenantry/web"
 )
 
 // fixture is an account "Acme" with a project Web (inboxes Staging and Production) and
@@ -26,13 +27,14 @@ import (
 // with a token of its own; and an organization with a sub-account and a token. IDs
 // are numbers, as the platform's, so that requests can send them as JSON numbers.
 type fixture struct {
-	t    testing.TB
-	svc  *account.Service
-	h    http.Handler
-	acct store.Account
-	beta store.Account
-	org  store.Account
-	eu   store.Account
+	t        testing.TB
+	svc      *account.Service
+	sessions *api.Sessions
+	h        http.Handler
+	acct     store.Account
+	beta     store.Account
+	org      store.Account
+	eu       store.Account
 
 	owner, carol, dave, erin, gus rbac.Holder
 	frank                         store.Invitation
@@ -50,7 +52,8 @@ func newFixture(t testing.TB) *fixture {
 	var n atomic.Int64
 	n.Store(1000)
 	svc := account.New(memstore.New(), account.Options{NewID: func(string) string { return strconv.FormatInt(n.Add(1), 10) }})
-	f := &fixture{t: t, svc: svc, h: api.NewHandler(svc, nil)}
+	sessions := api.NewSessions()
+	f := &fixture{t: t, svc: svc, sessions: sessions, h: api.NewHandler(svc, api.Options{Sessions: sessions, Web: web.Options{NoRateLimit: true}})}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
