@@ -9,8 +9,8 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// CreateAccount creates an account owned by the acting user, on the first plan (D28).
-// The owner becomes its first member.
+// CreateAccount creates an account owned by the acting user, on the first plan
+// ([rbac.RuleCreateAccount]). The owner becomes its first member.
 type CreateAccount struct {
 	Name string
 }
@@ -24,8 +24,8 @@ func (o CreateAccount) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) 
 	return tx.createTenant(ctx, o, actor, rbac.KindAccount, o.Name, tx.Env.FirstPlan)
 }
 
-// CreateOrganization creates an organization owned by the acting user, on Plan, which
-// must include organizations (D21).
+// CreateOrganization creates an organization owned by the acting user, on Plan, which must
+// include organizations ([rbac.RulePlan]).
 type CreateOrganization struct {
 	Name string
 	Plan string
@@ -65,9 +65,9 @@ func (tx *work) createTenant(ctx context.Context, op interface{ Op() string }, o
 	return a, tx.audit(ctx, op, a.Ref, owner, a.Ref.String(), "", "owner="+owner.ID)
 }
 
-// CreateSubAccount creates a sub-account of the organization Org (D3). The actor
-// needs admin on the organization, whose plan must include organizations. The
-// sub-account is owned by the organization's owner (C4).
+// CreateSubAccount creates a sub-account of the organization Org ([rbac.RuleOrgReach]).
+// The actor needs admin on the organization, whose plan must include organizations. The
+// sub-account is owned by the organization's owner ([rbac.RuleSubOwnership]).
 type CreateSubAccount struct {
 	Org  rbac.Ref
 	Name string
@@ -150,8 +150,8 @@ func (o RenameAccount) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) 
 	return struct{}{}, tx.audit(ctx, o, o.Account, actor, o.Account.String(), "", "")
 }
 
-// DeleteAccount deletes an account or organization with everything in it (D17): only
-// its owner may. Users stay; so does the audit log.
+// DeleteAccount deletes an account or organization with everything in it
+// ([rbac.RuleDeleteAccount]): only its owner may. Users stay; so does the audit log.
 type DeleteAccount struct {
 	Account rbac.Ref
 }
@@ -179,9 +179,9 @@ func (o DeleteAccount) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) 
 }
 
 // TransferOwnership makes the member To the owner of the account or organization
-// (D16). Only the owner may; the previous owner stays as admin (C2). Transferring an
-// organization moves its sub-accounts' ownership with it (C4); a sub-account's
-// ownership cannot move alone.
+// ([rbac.RuleTransfer]). Only the owner may; the previous owner stays as admin
+// ([rbac.RuleFormerOwner]). Transferring an organization moves its sub-accounts' ownership
+// with it ([rbac.RuleSubOwnership]); a sub-account's ownership cannot move alone.
 type TransferOwnership struct {
 	Account rbac.Ref
 	To      rbac.Holder
@@ -243,7 +243,8 @@ func (o TransferOwnership) Apply(ctx context.Context, t *txn.Tx, actor rbac.Hold
 	return struct{}{}, tx.audit(ctx, o, o.Account, actor, o.Account.String(), "owner="+prev, "owner="+to)
 }
 
-// setOwner makes to the owner of a and the previous owner an admin there (C2).
+// setOwner makes to the owner of a and the previous owner an admin there
+// ([rbac.RuleFormerOwner]).
 func (tx *work) setOwner(ctx context.Context, a store.Account, to string) error {
 	prev := a.Owner
 	a.Owner = to
@@ -253,9 +254,9 @@ func (tx *work) setOwner(ctx context.Context, a store.Account, to string) error 
 	return tx.w.PutGrant(ctx, store.Grant{Grant: rbac.Grant{Holder: rbac.User(prev), Scope: a.Ref, Level: rbac.Admin}, Tenant: a.Ref})
 }
 
-// Leave removes the acting user from the account or organization (D15): anyone but
-// the owner may leave; the owner must transfer ownership first. All the user's grants
-// and team places there go.
+// Leave removes the acting user from the account or organization ([rbac.RuleLeave]):
+// anyone but the owner may leave; the owner must transfer ownership first. All the user's
+// grants and team places there go.
 type Leave struct {
 	Account rbac.Ref
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// Events lists the audit events of the account or organization Tenant in order (D31),
-// for who may read its audit log (admin).
+// Events lists the audit events of the account or organization Tenant in order
+// ([rbac.RuleAudit]), for who may read its audit log (admin).
 type Events struct {
 	Tenant rbac.Ref
 	Page   PageRequest

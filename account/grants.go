@@ -11,8 +11,8 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// GrantSpec is a grant requested for a holder: a level on a scope, and on a domain
-// the view-email-content flag (D8).
+// GrantSpec is a grant requested for a holder: a level on a scope, and on a domain the
+// view-email-content flag ([rbac.RuleViewContent]).
 type GrantSpec struct {
 	Scope       rbac.Ref
 	Level       rbac.Level
@@ -30,7 +30,8 @@ type PermissionChange struct {
 }
 
 // validChanges checks a list of grant requests for target: each scope and level well
-// formed, no scope twice, the flag only on a domain, and never the owner level (D4).
+// formed, no scope twice, the flag only on a domain, and never the owner level
+// ([rbac.RuleOwnerNotGrant]).
 func validChanges(field string, actor, target rbac.Holder, changes []PermissionChange) error {
 	if len(changes) > MaxGrants {
 		return invalid(field, "more than %d entries", MaxGrants)
@@ -152,10 +153,10 @@ func (tx *work) applyChanges(ctx context.Context, actor rbac.Holder, tenant rbac
 }
 
 // subject resolves holder h as the subject of a change within tenant a: it must exist
-// there (a member, an invitation made there, a token or team of the tenant) and the
-// actor must be able to see it — a member or invitation as the member listing shows
-// it (D18), a token or team only to who may manage them. Otherwise ErrNotFound naming
-// h, exactly as for a holder that does not exist.
+// there (a member, an invitation made there, a token or team of the tenant) and the actor
+// must be able to see it — a member or invitation as the member listing shows it
+// ([rbac.RuleVisibility]), a token or team only to who may manage them. Otherwise
+// ErrNotFound naming h, exactly as for a holder that does not exist.
 func (tx *work) subject(ctx context.Context, actor rbac.Holder, a store.Account, h rbac.Holder) (target, error) {
 	t := target{holder: h, includesActor: h == actor}
 	switch h.Kind {
@@ -267,10 +268,11 @@ func (tx *work) tenantOf(ctx context.Context, actor rbac.Holder, ref rbac.Ref) (
 	return tx.r.Account(ctx, ref)
 }
 
-// SetPermissions applies a bulk permissions update to the grants of Holder in the
-// account or organization Tenant (D11, D12, D9, D10, D24), all or nothing: one refused
-// entry refuses them all. Holder is a member, an invitation, a token or a team of the
-// tenant that the actor can see.
+// SetPermissions applies a bulk permissions update to the grants of Holder in the account
+// or organization Tenant ([rbac.RuleAdminChanges], [rbac.RuleNoEscalation],
+// [rbac.RuleOwnerImmutable], [rbac.RuleNoSelfChange], [rbac.RuleTokenSelf]), all or
+// nothing: one refused entry refuses them all. Holder is a member, an invitation, a token
+// or a team of the tenant that the actor can see.
 type SetPermissions struct {
 	Tenant  rbac.Ref
 	Holder  rbac.Holder
@@ -310,9 +312,9 @@ func (o SetPermissions) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder)
 	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Holder.String(), before, after)
 }
 
-// RemoveFromResource removes Member's grants on Scope (a project, inbox or domain)
-// and below (D14). A removed user stays in the account, possibly with no access, and
-// still counts to seats.
+// RemoveFromResource removes Member's grants on Scope (a project, inbox or domain) and
+// below ([rbac.RuleRemoveResource]). A removed user stays in the account, possibly with no
+// access, and still counts to seats.
 type RemoveFromResource struct {
 	Scope  rbac.Ref
 	Member rbac.Holder
@@ -345,7 +347,8 @@ func (o RemoveFromResource) Apply(ctx context.Context, t *txn.Tx, actor rbac.Hol
 	if err != nil {
 		return struct{}{}, err
 	}
-	// The owner (D9) and the actor itself (D10) are refused before anything else.
+	// The owner ([rbac.RuleOwnerImmutable]) and the actor itself ([rbac.RuleNoSelfChange])
+	// are refused before anything else.
 	if d := rbac.DecideChange(rbac.Change{
 		Actor: actor, ActorLevel: rbac.Admin, Target: o.Member, Scope: o.Scope,
 		TargetIsOwner: tg.isOwner, TargetIncludesActor: tg.includesActor,
@@ -372,9 +375,10 @@ func (o RemoveFromResource) Apply(ctx context.Context, t *txn.Tx, actor rbac.Hol
 }
 
 // RemoveMember removes the user Member from the account or organization Tenant
-// (D13): the user loses every grant and team place there (in an organization, in its
-// sub-accounts too), stays a user, and no longer counts to seats. Nobody removes the
-// owner (D9) or themselves (D10; use Leave).
+// ([rbac.RuleRemoveMember]): the user loses every grant and team place there (in an
+// organization, in its sub-accounts too), stays a user, and no longer counts to seats.
+// Nobody removes the owner ([rbac.RuleOwnerImmutable]) or themselves
+// ([rbac.RuleNoSelfChange]; use Leave).
 type RemoveMember struct {
 	Tenant rbac.Ref
 	Member rbac.Holder
@@ -427,9 +431,9 @@ func (o RemoveMember) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (
 	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Member.String(), "member", "")
 }
 
-// Level returns a holder's effective level on a scope (D5), with the decision's
-// reason: the actor may ask about itself on any scope it can see, and about another
-// holder on a scope it administers when it can see that holder.
+// Level returns a holder's effective level on a scope ([rbac.RuleEffective]), with the
+// decision's reason: the actor may ask about itself on any scope it can see, and about
+// another holder on a scope it administers when it can see that holder.
 type Level struct {
 	Holder rbac.Holder
 	Scope  rbac.Ref

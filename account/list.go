@@ -34,13 +34,13 @@ func (a Access) Email() string {
 	return a.User.Email
 }
 
-// Members lists the members and pending invitations of the account or organization
-// Tenant that the actor may see (D18): owners and admins of the account (and users of
-// its organization) see everyone; a project, inbox or domain admin sees only the
-// holders with access to a resource they administer; anyone else is refused. Scopes,
-// when given, keep the holders with access to one of them (projects, inboxes or
-// domains the actor can see). Users come first, then invitations, each by ID. For an
-// account admin without a filter, a page costs O(page), whatever the account's size.
+// Members lists the members and pending invitations of the account or organization Tenant
+// that the actor may see ([rbac.RuleVisibility]): owners and admins of the account (and
+// users of its organization) see everyone; a project, inbox or domain admin sees only the
+// holders with access to a resource they administer; anyone else is refused. Scopes, when
+// given, keep the holders with access to one of them (projects, inboxes or domains the
+// actor can see). Users come first, then invitations, each by ID. For an account admin
+// without a filter, a page costs O(page), whatever the account's size.
 type Members struct {
 	Tenant rbac.Ref
 	Scopes []rbac.Ref
@@ -52,7 +52,7 @@ func (Members) Op() string { return "member.list" }
 
 func (q Members) from(after string) Lister[Access] { q.Page.After = after; return q }
 
-// audience is what an actor may see of a tenant's people (D18).
+// audience is what an actor may see of a tenant's people ([rbac.RuleVisibility]).
 type audience struct {
 	a      store.Account
 	actor  rbac.Holder
@@ -404,7 +404,8 @@ func (tx *work) related(ctx context.Context, scope rbac.Ref, within []rbac.Ref) 
 	return false, nil
 }
 
-// AccountAccess is an account a user belongs to, with the user's levels there (D29).
+// AccountAccess is an account a user belongs to, with the user's levels there
+// ([rbac.RuleMyAccounts]).
 type AccountAccess struct {
 	Account store.Account
 	// Level is the user's effective level on the account itself.
@@ -414,8 +415,8 @@ type AccountAccess struct {
 	Levels []rbac.Level
 }
 
-// MyAccounts lists every account and organization the actor belongs to, with its
-// levels there (D29), by kind and ID. For a token, the token's own account.
+// MyAccounts lists every account and organization the actor belongs to, with its levels
+// there ([rbac.RuleMyAccounts]), by kind and ID. For a token, the token's own account.
 type MyAccounts struct {
 	Page PageRequest
 }

@@ -12,12 +12,13 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// Invite invites an email address into the account or organization Tenant with
-// grants and team places in one call (D19). The actor needs admin there; the plan
-// must include user management (D21); the address must not be a member already
-// (ErrExists) and must fit in the seats (D20, C3); every grant and team place obeys
-// the rules on changing access (D11, D12). Grants may be on the tenant and, when it is
-// an organization, on its sub-accounts and what they hold.
+// Invite invites an email address into the account or organization Tenant with grants and
+// team places in one call ([rbac.RuleInvite]). The actor needs admin there; the plan must
+// include user management ([rbac.RulePlan]); the address must not be a member already
+// (ErrExists) and must fit in the seats ([rbac.RuleSeats], [rbac.RuleInviteSeats]); every
+// grant and team place obeys the rules on changing access ([rbac.RuleAdminChanges],
+// [rbac.RuleNoEscalation]). Grants may be on the tenant and, when it is an organization,
+// on its sub-accounts and what they hold.
 type Invite struct {
 	Tenant rbac.Ref
 	Email  string
@@ -128,9 +129,9 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.
 	return inv, tx.audit(ctx, o, o.Tenant, actor, rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
 }
 
-// AcceptInvitation turns an invitation into memberships of the acting user, whose
-// email must be the invited one: the user joins every account the invitation has
-// grants in, receives its grants and joins its teams (D19).
+// AcceptInvitation turns an invitation into memberships of the acting user, whose email
+// must be the invited one: the user joins every account the invitation has grants in,
+// receives its grants and joins its teams ([rbac.RuleInvite]).
 type AcceptInvitation struct {
 	Invitation rbac.Holder // rbac.Invite(id)
 }
@@ -264,7 +265,8 @@ func (o RevokeInvitation) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holde
 }
 
 // seats is a seat pool: the account, or the organization an account is in, with the
-// addresses that count to it (D20, C3) and its limit (0: none).
+// addresses that count to it ([rbac.RuleSeats], [rbac.RuleInviteSeats]) and its limit (0:
+// none).
 type seats struct {
 	emails map[string]struct{}
 	limit  int

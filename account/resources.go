@@ -9,8 +9,8 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// createRule is, for each kind of resource that is created, the action creating it
-// needs on its parent (D7) and the prefix of its IDs.
+// createRule is, for each kind of resource that is created, the action creating it needs
+// on its parent ([rbac.RuleCreateChild]) and the prefix of its IDs.
 var createRule = map[rbac.Kind]struct {
 	action rbac.Action
 	parent rbac.Kind
@@ -21,8 +21,8 @@ var createRule = map[rbac.Kind]struct {
 	rbac.KindDomain:  {rbac.DomainCreate, rbac.KindAccount, "dom"},
 }
 
-// CreateResource creates a project or a sending domain in an account, or an inbox in
-// a project: creating a child needs admin on its parent (D7).
+// CreateResource creates a project or a sending domain in an account, or an inbox in a
+// project: creating a child needs admin on its parent ([rbac.RuleCreateChild]).
 type CreateResource struct {
 	Parent rbac.Ref
 	Kind   rbac.Kind // rbac.KindProject, rbac.KindInbox or rbac.KindDomain

@@ -11,9 +11,10 @@
 //	inv, err := account.Do(ctx, svc, actor, account.Invite{Tenant: acct, Email: "bob@acme.test"})
 //
 // Run runs it inside a transaction that several operations share (Service.Update), or
-// inside a transaction of the host's own (Service.Join). Every change checks the policy
-// of package rbac and the rules cited by their IDs in POLICY.md, makes the change, and
-// appends exactly one audit event (D31); a refused or invalid change changes nothing.
+// inside a transaction of the host's own (Service.Join). Every change checks the policy of
+// package rbac and the rules cited by their IDs in POLICY.md, makes the change, and
+// appends exactly one audit event ([rbac.RuleAudit]); a refused or invalid change changes
+// nothing.
 //
 // A read is a value of a query type (Members, Tokens, Events, Level…), answered by Get
 // in a read-only transaction of its own, or by Read inside any transaction. Listings
@@ -59,9 +60,10 @@ var (
 	ErrExists = store.ErrExists
 	// ErrConflict: the store could not serialize the transaction; retrying may work.
 	ErrConflict = store.ErrConflict
-	// ErrSeatLimit: the change would take the account past its plan's seats (D20).
+	// ErrSeatLimit: the change would take the account past its plan's seats
+	// ([rbac.RuleSeats]).
 	ErrSeatLimit = errors.New("account: seat limit reached")
-	// ErrPlan: the account's plan does not include the feature (D21).
+	// ErrPlan: the account's plan does not include the feature ([rbac.RulePlan]).
 	ErrPlan = errors.New("account: not included in the plan")
 	// ErrUnauthenticated: the actor is not a live user or token, or a token secret is
 	// unknown, expired or reset.
@@ -90,7 +92,8 @@ func invalid(field, format string, args ...any) error {
 
 func notFound(what fmt.Stringer) error { return fmt.Errorf("%w: %v", ErrNotFound, what) }
 
-// Plan is a plan as data (D21): a name, a seat limit and the features it gates.
+// Plan is a plan as data ([rbac.RulePlan]): a name, a seat limit and the features it
+// gates.
 type Plan struct {
 	Name string
 	// Seats is the number of users (members and pending invitations) the account, or
@@ -102,8 +105,8 @@ type Plan struct {
 	Organizations bool
 }
 
-// DefaultPlans are the plans used when Options.Plans is empty. The first is the plan
-// of accounts created by registering (D25).
+// DefaultPlans are the plans used when Options.Plans is empty. The first is the plan of
+// accounts created by registering ([rbac.RuleEmailIdentity]).
 var DefaultPlans = []Plan{
 	{Name: "free", Seats: 1},
 	{Name: "team", Seats: 20, UserManagement: true},

@@ -90,10 +90,11 @@ func (o RenameTeam) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (st
 	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Team.String(), "", "")
 }
 
-// DeleteTeam deletes a team with its grants. Its members lose the team's access, so
-// the rules on changing access apply to every grant of the team (D10, D11, D12). An
-// owner who is in the team (having joined before becoming owner) loses the place but
-// not any access: the owner holds owner throughout the account (D9).
+// DeleteTeam deletes a team with its grants. Its members lose the team's access, so the
+// rules on changing access apply to every grant of the team ([rbac.RuleNoSelfChange],
+// [rbac.RuleAdminChanges], [rbac.RuleNoEscalation]). An owner who is in the team (having
+// joined before becoming owner) loses the place but not any access: the owner holds owner
+// throughout the account ([rbac.RuleOwnerImmutable]).
 type DeleteTeam struct {
 	Tenant rbac.Ref
 	Team   rbac.Holder
@@ -118,9 +119,10 @@ func (o DeleteTeam) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (st
 	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Team.String(), "", "")
 }
 
-// AddTeamMember adds a member of the team's account to the team, giving them the
-// team's grants: the actor must be able to give each of them (D11, D12), and the user
-// may be neither the owner (D9) nor the actor (D10).
+// AddTeamMember adds a member of the team's account to the team, giving them the team's
+// grants: the actor must be able to give each of them ([rbac.RuleAdminChanges],
+// [rbac.RuleNoEscalation]), and the user may be neither the owner
+// ([rbac.RuleOwnerImmutable]) nor the actor ([rbac.RuleNoSelfChange]).
 type AddTeamMember struct {
 	Tenant rbac.Ref
 	Team   rbac.Holder
@@ -209,8 +211,9 @@ func (tx *work) teamPlace(ctx context.Context, actor rbac.Holder, a store.Accoun
 	return nil
 }
 
-// checkTeamGrants checks that actor may give or take every grant of team t to or
-// from target (D11, D12), and with selfCheck that the actor is not in the team (D10).
+// checkTeamGrants checks that actor may give or take every grant of team t to or from
+// target ([rbac.RuleAdminChanges], [rbac.RuleNoEscalation]), and with selfCheck that the
+// actor is not in the team ([rbac.RuleNoSelfChange]).
 func (tx *work) checkTeamGrants(ctx context.Context, actor rbac.Holder, t store.Team, target rbac.Holder, selfCheck bool) error {
 	includes := false
 	if selfCheck && actor.Kind == rbac.HolderUser {
@@ -228,7 +231,7 @@ func (tx *work) checkTeamGrants(ctx context.Context, actor rbac.Holder, t store.
 		grants = append(grants, g)
 	}
 	if includes && len(grants) == 0 {
-		// Deleting a team one is in changes one's own places (D10).
+		// Deleting a team one is in changes one's own places ([rbac.RuleNoSelfChange]).
 		lvl, err := tx.level(ctx, actor, t.Tenant)
 		if err != nil {
 			return err

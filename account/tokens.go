@@ -15,7 +15,7 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// Token expiry limits (D23).
+// Token expiry limits ([rbac.RuleTokenSecret]).
 const (
 	DefaultTokenLifetime = 365 * 24 * time.Hour
 	MaxTokenLifetime     = 5 * 365 * 24 * time.Hour
@@ -28,17 +28,17 @@ type TokenInfo struct {
 	Grants []store.Grant
 }
 
-// NewToken is a token just created or reset, with its secret: the only time the
-// secret is shown (D23).
+// NewToken is a token just created or reset, with its secret: the only time the secret is
+// shown ([rbac.RuleTokenSecret]).
 type NewToken struct {
 	TokenInfo
 	Secret string
 }
 
-// CreateToken creates an API token in the account or organization Tenant (admin,
-// D22): its grants obey the rules on changing access, so they never exceed the
-// creator's (D12) and are never owner. The secret is returned once and only its hash
-// and last four characters are kept (D23).
+// CreateToken creates an API token in the account or organization Tenant (admin, D22): its
+// grants obey the rules on changing access, so they never exceed the creator's
+// ([rbac.RuleNoEscalation]) and are never owner. The secret is returned once and only its
+// hash and last four characters are kept ([rbac.RuleTokenSecret]).
 type CreateToken struct {
 	Tenant rbac.Ref
 	Name   string
@@ -233,8 +233,8 @@ func (q Tokens) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[
 }
 
 // tokenExpiry returns when a token asked to expire at expires, or never, stops working
-// (zero: never); def when neither is asked. A date in the past or more than five
-// years ahead is refused (D23).
+// (zero: never); def when neither is asked. A date in the past or more than five years
+// ahead is refused ([rbac.RuleTokenSecret]).
 func tokenExpiry(now, expires time.Time, never bool, def time.Time) (time.Time, error) {
 	switch {
 	case never && !expires.IsZero():
@@ -251,10 +251,10 @@ func tokenExpiry(now, expires time.Time, never bool, def time.Time) (time.Time, 
 	return expires, nil
 }
 
-// ResetToken expires a token's secret and issues a new token with the same grants,
-// whose secret is returned once (D23). An expired or already reset token cannot be
-// reset. The new token keeps the old one's expiry, unless Expires or NeverExpires
-// asks for another, within the limits of CreateToken.
+// ResetToken expires a token's secret and issues a new token with the same grants, whose
+// secret is returned once ([rbac.RuleTokenSecret]). An expired or already reset token
+// cannot be reset. The new token keeps the old one's expiry, unless Expires or
+// NeverExpires asks for another, within the limits of CreateToken.
 type ResetToken struct {
 	Tenant       rbac.Ref
 	Token        rbac.Holder
@@ -331,8 +331,8 @@ func (o DeleteToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (s
 	return struct{}{}, tx.audit(ctx, o, tok.Tenant, actor, o.Token.String(), "", "")
 }
 
-// Authenticate returns the holder of a token secret (D24), comparing hashes in
-// constant time. An unknown, expired or reset secret gives ErrUnauthenticated.
+// Authenticate returns the holder of a token secret ([rbac.RuleTokenSelf]), comparing
+// hashes in constant time. An unknown, expired or reset secret gives ErrUnauthenticated.
 func (s *Service) Authenticate(ctx context.Context, secret string) (rbac.Holder, error) {
 	dot := strings.LastIndexByte(secret, '.')
 	id := ""

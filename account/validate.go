@@ -75,7 +75,7 @@ func validHolder(field string, h rbac.Holder) error {
 
 // NormalizeEmail validates an email address and returns its normal form: trimmed,
 // lower-cased, without a display name. Addresses are unique without regard to case
-// (D25).
+// ([rbac.RuleEmailIdentity]).
 func NormalizeEmail(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {

@@ -6,12 +6,12 @@
 //	u, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test"})
 //	err = account.Do(ctx, svc, rbac.User(u.User.ID), profile.SetTimeZone{TimeZone: "Europe/Riga"})
 //
-// Each runs in one transaction with one audit event (D31). A profile belongs to its
-// user: every operation but Register and the host's look-ups (ByEmail, ByOAuth) acts
-// on the acting user's own profile. Creating an account, leaving one and listing
-// one's accounts are operations of package account (CreateAccount, Leave,
-// MyAccounts). Passwords, OAuth flows and email verification belong to the host: a
-// host verifies a new address before running ChangeEmail.
+// Each runs in one transaction with one audit event ([rbac.RuleAudit]). A profile belongs
+// to its user: every operation but Register and the host's look-ups (ByEmail, ByOAuth)
+// acts on the acting user's own profile. Creating an account, leaving one and listing
+// one's accounts are operations of package account (CreateAccount, Leave, MyAccounts).
+// Passwords, OAuth flows and email verification belong to the host: a host verifies a new
+// address before running ChangeEmail.
 package profile
 
 import (
@@ -27,7 +27,7 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
-// Profile is a user's profile (D26).
+// Profile is a user's profile ([rbac.RuleProfile]).
 type Profile = store.User
 
 // Limits on input.
@@ -43,9 +43,9 @@ type Registered struct {
 	Account store.Account
 }
 
-// Register creates a profile for Email and a free account it owns, named after Name
-// when given, else after the email (D25). Nobody is signed in yet: run it as the zero
-// rbac.Holder. ErrExists when the address is taken.
+// Register creates a profile for Email and a free account it owns, named after Name when
+// given, else after the email ([rbac.RuleEmailIdentity]). Nobody is signed in yet: run it
+// as the zero rbac.Holder. ErrExists when the address is taken.
 type Register struct {
 	Email string
 	Name  string
@@ -81,7 +81,7 @@ func (o Register) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Regi
 	if err != nil {
 		return Registered{}, err
 	}
-	// One change, one event (D31), in the new account's log.
+	// One change, one event ([rbac.RuleAudit]), in the new account's log.
 	return Registered{User: u, Account: a}, t.Audit(ctx, a.Ref, rbac.User(u.ID), o.Op(), rbac.User(u.ID).String(), "", a.Ref.String())
 }
 
@@ -168,7 +168,7 @@ func edit(ctx context.Context, t *txn.Tx, actor rbac.Holder, op string, change f
 	return struct{}{}, t.Audit(ctx, rbac.Ref{}, actor, op, actor.String(), "", "")
 }
 
-// Rename sets the profile's name (D26).
+// Rename sets the profile's name ([rbac.RuleProfile]).
 type Rename struct {
 	Name string
 }
@@ -188,10 +188,10 @@ func (o Rename) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct
 	})
 }
 
-// ChangeEmail moves the whole profile to a new address, which must be free (D27):
-// how a profile is handed to another person. The host verifies that the new address
-// belongs to whoever asks before running it: the address decides whose invitations a
-// user may accept.
+// ChangeEmail moves the whole profile to a new address, which must be free
+// ([rbac.RuleChangeEmail]): how a profile is handed to another person. The host verifies
+// that the new address belongs to whoever asks before running it: the address decides
+// whose invitations a user may accept.
 type ChangeEmail struct {
 	Email string
 }
@@ -218,8 +218,8 @@ func (o ChangeEmail) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (s
 	})
 }
 
-// SetTimeZone sets the profile's time zone: an IANA name such as "Europe/Riga", or ""
-// to clear it (D26).
+// SetTimeZone sets the profile's time zone: an IANA name such as "Europe/Riga", or "" to
+// clear it ([rbac.RuleProfile]).
 type SetTimeZone struct {
 	TimeZone string
 }
@@ -263,8 +263,8 @@ func validLink(provider, subject string) error {
 	return nil
 }
 
-// LinkOAuth links an OAuth identity to the profile (D26). ErrExists when this or
-// another profile has it.
+// LinkOAuth links an OAuth identity to the profile ([rbac.RuleProfile]). ErrExists when
+// this or another profile has it.
 type LinkOAuth struct {
 	Provider string
 	Subject  string
@@ -317,7 +317,8 @@ func (o UnlinkOAuth) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (s
 	})
 }
 
-// SetTwoFactor records whether the host reports two-factor authentication on (D26).
+// SetTwoFactor records whether the host reports two-factor authentication on
+// ([rbac.RuleProfile]).
 type SetTwoFactor struct {
 	On bool
 }
@@ -333,11 +334,12 @@ func (o SetTwoFactor) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (
 	})
 }
 
-// Delete deletes the acting user's profile, irreversibly (D30): every account and
-// organization it owns is deleted with everything in it (D17); every other
-// membership, team place, grant and pending invitation of the user goes; the profile
-// is erased. The audit log keeps the user's opaque ID only. Confirm must be the
-// profile's email address (any case), as a person types it to confirm.
+// Delete deletes the acting user's profile, irreversibly ([rbac.RuleDeleteProfile]): every
+// account and organization it owns is deleted with everything in it
+// ([rbac.RuleDeleteAccount]); every other membership, team place, grant and pending
+// invitation of the user goes; the profile is erased. The audit log keeps the user's
+// opaque ID only. Confirm must be the profile's email address (any case), as a person
+// types it to confirm.
 type Delete struct {
 	Confirm string
 }
