@@ -235,7 +235,7 @@ func TestDeleteAccess(t *testing.T) {
 
 	// D13: erin leaves the account but stays a user.
 	b := f.want(200, "DELETE", f.path("/account_accesses/"+f.erin.String()), f.admin.secret, "")
-	if string(b) != `{"id":"`+f.erin.String()+`"}`+"\n" {
+	if string(b) != `{"id":`+string(api.AccessID(f.acct.Ref, f.erin))+`}`+"\n" {
 		t.Errorf("body %s", b)
 	}
 	if _, err := account.Get(t.Context(), f.svc, f.erin, account.MyAccounts{}); err != nil {

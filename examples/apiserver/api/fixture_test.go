@@ -127,7 +127,10 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) do(method, path, secret, body string) (int, []byte) {
 	f.t.Helper()
 	r := httptest.NewRequest(method, "http://api.test"+path, strings.NewReader(body))
-	if secret != "" {
+	switch {
+	case strings.HasPrefix(secret, "sess_"):
+		r.Header.Set("Cookie", "session="+secret)
+	case secret != "":
 		r.Header.Set("Authorization", "Bearer "+secret)
 	}
 	return f.serve(r)
@@ -152,6 +155,9 @@ func (f *fixture) serve(r *http.Request) (int, []byte) {
 		if err := json.Unmarshal(b, &e); err != nil || len(e.Errors) == 0 || string(e.Errors) == "null" {
 			f.t.Errorf("%s %s: %d without an errors member: %s", r.Method, r.URL, res.StatusCode, b)
 		}
+	}
+	if err := spec().check(r, res.StatusCode, b); err != nil {
+		f.t.Errorf("%s %s: %v\n%s", r.Method, r.URL, err, b)
 	}
 	return res.StatusCode, b
 }
@@ -205,6 +211,10 @@ func (f *fixture) unchanged(name string, fn func()) {
 		f.t.Errorf("%s changed the state:\nbefore: %s\nafter:  %s", name, before, after)
 	}
 }
+
+// session starts a session for the user and returns its secret, which do sends as
+// the cookie "session".
+func (f *fixture) session(u rbac.Holder) string { return f.sessions.Start(u.ID) }
 
 // path returns a path under the fixture's account.
 func (f *fixture) path(rest string) string { return "/api/accounts/" + f.acct.Ref.ID + rest }

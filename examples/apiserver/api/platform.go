@@ -148,7 +148,7 @@ func (h *handler) deleteAccess(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return web.WriteJSON(w, http.StatusOK, IDJSON{ID: ID(id)})
+	return web.WriteJSON(w, http.StatusOK, IDJSON{ID: AccessID(acct, holder)})
 }
 
 // PermissionJSON is an entry of a bulk permissions update.

@@ -333,12 +333,11 @@ func (h *handler) updateUser(w http.ResponseWriter, r *http.Request) error {
 		has[g.Scope] = true
 	}
 	var changes []account.PermissionChange
-	if m.Owner {
-		// The owner's access is immutable (D9): the library refuses, citing it.
-		changes = append(changes, account.PermissionChange{Scope: acct, Level: rbac.Viewer})
-	}
 	for _, e := range entries {
 		switch {
+		case m.Owner:
+			// The owner's access is immutable (D9): the library refuses, citing it.
+			changes = []account.PermissionChange{{Scope: acct, Level: rbac.Viewer}}
 		case e.Level != rbac.None:
 			changes = append(changes, account.PermissionChange{Scope: e.Scope, Level: e.Level})
 		case has[e.Scope]:
