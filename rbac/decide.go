@@ -203,3 +203,32 @@ func EffectiveLevel(path Path, grants []Grant) Level {
 	}
 	return l
 }
+
+// DecideToken decides for an API token (D24, D40): the token's own grants decide, and
+// its effective level is capped by its creator's current effective level on the same
+// scope, so a token never acts above its creator. tokenGrants are the grants that
+// reach path.Leaf() for the token; creatorGrants those that reach it for the user who
+// created it (its own, its teams', its owner grant). A creator who left the account
+// holds nothing there, and the token then acts as nothing. live is false for a token
+// that does not exist, has expired or was reset: it acts as nothing (D23).
+//
+// DecideToken does not allocate.
+func DecideToken(action Action, path Path, tokenGrants, creatorGrants []Grant, live bool) Decision {
+	if !live {
+		d := Decision{Action: action, Scope: path.Leaf(), Rule: RuleTokenSecret}
+		if action.Valid() {
+			d.Need = policy[action].need
+		}
+		return d
+	}
+	d := Decide(action, path, tokenGrants)
+	c := Decide(action, path, creatorGrants)
+	if c.Level < d.Level {
+		d.Level = c.Level
+	}
+	if d.Allowed && !c.Allowed {
+		d.Allowed = false
+		d.Rule = RuleTokenCreator
+	}
+	return d
+}

@@ -252,3 +252,27 @@ func TestEveryRuleHasTextAndName(t *testing.T) {
 		names[r.GoName()] = true
 	}
 }
+
+// A token never acts above its creator (D40): DecideToken allows only what both the
+// token's grants and its creator's allow, at the lower of the two levels, and a dead
+// token acts as nothing (D23).
+func TestDecideTokenIsCappedByItsCreator(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		a, s := genApplicable(t)
+		p := pathOf(s)
+		tok, creator := genGrants.Draw(t, "token"), genGrants.Draw(t, "creator")
+		live := rapid.Bool().Draw(t, "live")
+		d := rbac.DecideToken(a, p, tok, creator, live)
+		dt, dc := rbac.Decide(a, p, tok), rbac.Decide(a, p, creator)
+		switch {
+		case !live && (d.Allowed || d.Rule != rbac.RuleTokenSecret):
+			t.Fatalf("a dead token: %+v", d)
+		case live && d.Allowed != (dt.Allowed && dc.Allowed):
+			t.Fatalf("%v on %v: token %v, creator %v, together %v", a, s, dt.Allowed, dc.Allowed, d.Allowed)
+		case live && d.Level != min(dt.Level, dc.Level):
+			t.Fatalf("%v on %v: level %v, want the lower of %v and %v", a, s, d.Level, dt.Level, dc.Level)
+		case live && dt.Allowed && !dc.Allowed && d.Rule != rbac.RuleTokenCreator:
+			t.Fatalf("refused by the creator's access but cites %v", d.Rule)
+		}
+	})
+}

@@ -40,6 +40,7 @@ const (
 	RuleMyAccounts     Rule = "D29" // a user sees every account they belong to with their level
 	RuleDeleteProfile  Rule = "D30" // deleting a profile is irreversible and cascades
 	RuleAudit          Rule = "D31" // every change writes exactly one audit event
+	RuleTokenCreator   Rule = "D40" // a token never acts above its creator's current access
 	RuleBillingAdmins  Rule = "C1"  // account admins manage billing
 	RuleFormerOwner    Rule = "C2"  // the previous owner stays as account admin
 	RuleInviteSeats    Rule = "C3"  // pending invitations count to seats
@@ -83,6 +84,7 @@ var ruleText = map[Rule]string{
 	RuleMyAccounts:     "A user's settings list every account the user belongs to with their level there.",
 	RuleDeleteProfile:  "Deleting a profile is irreversible: accounts the user owns are deleted, every other membership, team place and invitation is removed, and the audit log keeps only opaque IDs.",
 	RuleAudit:          "Every successful change writes exactly one audit event in the same transaction; a refused or failed operation writes none.",
+	RuleTokenCreator:   "A token never acts above its creator's current access: its effective level on a scope is at most its creator's there, so a token whose creator left the account, or lost access, acts as nothing beyond what the creator still holds.",
 	RuleBillingAdmins:  "Account admins manage billing (the platform's help pages overrule the generic role list of seed 001).",
 	RuleFormerOwner:    "After a transfer of ownership the previous owner stays in the account as account admin.",
 	RuleInviteSeats:    "Pending invitations count to seats.",
@@ -126,6 +128,7 @@ var ruleNames = map[Rule]string{
 	RuleMyAccounts:     "RuleMyAccounts",
 	RuleDeleteProfile:  "RuleDeleteProfile",
 	RuleAudit:          "RuleAudit",
+	RuleTokenCreator:   "RuleTokenCreator",
 	RuleBillingAdmins:  "RuleBillingAdmins",
 	RuleFormerOwner:    "RuleFormerOwner",
 	RuleInviteSeats:    "RuleInviteSeats",
@@ -143,7 +146,7 @@ func (r Rule) GoName() string { return ruleNames[r] }
 // Text returns the rule's text, or "" for an unknown rule.
 func (r Rule) Text() string { return ruleText[r] }
 
-// Rules returns every rule, in order: D1…D31, then C1…, then P1….
+// Rules returns every rule, in order: D1…, then C1…, then P1….
 func Rules() []Rule {
 	out := make([]Rule, 0, len(ruleText))
 	for r := range ruleText {
