@@ -337,9 +337,11 @@ func TestSeed001Remove(t *testing.T) {
 	if err != nil || a.Owner != f.carol.ID {
 		t.Errorf("owner %q, %v", a.Owner, err)
 	}
-	if got := emails(t, f.want(200, "GET", f.path("/account_accesses"), f.admin.secret, "")); slices.Contains(got, "ann") {
+	// Ann's tokens now act as nothing (D40): carol lists.
+	if got := emails(t, f.want(200, "GET", f.path("/account_accesses"), f.session(f.carol), "")); slices.Contains(got, "ann") {
 		t.Errorf("ann is still a member: %v", got)
 	}
+	f.want(403, "GET", f.path("/account_accesses"), f.admin.secret, "")
 }
 
 // Invitations beyond seed 001: invite with grants and teams, resend, revoke.
