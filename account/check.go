@@ -3,43 +3,46 @@ package account
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 )
 
 // Check decides whether holder may do action on scope: allowed or not, with the
-// grant or rule that decided. It returns ErrNotFound when scope does not exist.
+// grant or rule that decided. It returns ErrNotFound when scope does not exist. A
+// token acts within its own grants, capped by what its creator holds now
+// ([rbac.RuleTokenCreator]), and as nothing once expired, reset or deleted
+// ([rbac.RuleTokenSecret]).
 //
 // A denial says nothing about whether holder may know that scope exists: a host that
 // answers a denied Check with 403 and a missing scope with 404 tells strangers what
 // exists. Use Authorize to guard a request; use Check to show why.
 //
-// Check trusts holder: authenticate tokens with Authenticate first. On a store with
-// a store.Checker it is one read and allocates nothing.
+// Check trusts holder to be who it says: authenticate token secrets with
+// Authenticate first. On a store with a store.Checker it is one read and allocates
+// nothing.
 func (s *Service) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error) {
 	if s.check != nil {
-		return s.check.Check(ctx, holder, action, scope)
+		return s.check.Check(ctx, holder, action, scope, s.env.Now())
 	}
-	b := bufs.Get().(*buffers)
-	defer bufs.Put(b)
-	var err error
-	b.path, b.grants, err = s.viewReach(ctx, holder, scope, b.path, b.grants)
-	if err != nil {
-		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
-	}
-	return rbac.Decide(action, b.path, b.grants), nil
+	var d rbac.Decision
+	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
+		var err error
+		d, err = store.Check(ctx, r, holder, action, scope, s.env.Now())
+		return err
+	})
+	return d, err
 }
 
 // Authorize is the guard of a request, with the rule every operation uses: nil when
 // holder may do action on scope; an *rbac.DeniedError when holder can see scope but
 // may not do it; ErrNotFound when holder cannot see scope (it holds nothing on scope,
 // above or below it, and is not a member of the account) or scope does not exist —
-// the two answer alike, so a host that maps them to 403 and 404 leaks nothing.
+// the two answer alike, so a host that maps them to 403 and 404 leaks nothing; and
+// ErrUnauthenticated for a token that expired, was reset or was deleted.
 //
-// On a store with a store.Checker, an allowed request and a stranger's request
-// allocate nothing; a denial allocates its error.
+// On a store with a store.Checker, an allowed request, a stranger's and one naming a
+// scope that does not exist allocate nothing; a denial allocates its error.
 func (s *Service) Authorize(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) error {
 	d, err := s.Check(ctx, holder, action, scope)
 	if err != nil {
@@ -51,13 +54,11 @@ func (s *Service) Authorize(ctx context.Context, holder rbac.Holder, action rbac
 	if d.Allowed {
 		return nil
 	}
+	if holder.Kind == rbac.HolderToken && d.Rule == rbac.RuleTokenSecret {
+		return ErrUnauthenticated
+	}
 	if d.Level == rbac.None {
-		var seen bool
-		err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
-			var err error
-			seen, err = sees(ctx, r, holder, scope)
-			return err
-		})
+		seen, err := s.sees(ctx, holder, scope)
 		if err != nil {
 			return err
 		}
@@ -66,6 +67,20 @@ func (s *Service) Authorize(ctx context.Context, holder rbac.Holder, action rbac
 		}
 	}
 	return &rbac.DeniedError{Decision: d}
+}
+
+// sees asks the store whether holder can see scope although no grant reaches it.
+func (s *Service) sees(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (bool, error) {
+	if s.check != nil {
+		return s.check.Sees(ctx, holder, scope)
+	}
+	var seen bool
+	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
+		var err error
+		seen, err = store.Sees(ctx, r, holder, scope)
+		return err
+	})
+	return seen, err
 }
 
 // errNotFoundScope is Authorize's answer for a scope the holder cannot see: one value,
@@ -98,7 +113,8 @@ func (s *Service) Explain(ctx context.Context, holder rbac.Holder, action rbac.A
 
 // ExplainTo is Explain into e, reusing the capacity of e.Path and e.Grants: on a
 // store with a store.Checker it allocates nothing once they are large enough. On
-// error, e holds no decision.
+// error, e holds no decision. For a token, Grants are the token's own and the
+// decision is Check's, capped by its creator's access.
 func (s *Service) ExplainTo(ctx context.Context, e *Explanation, holder rbac.Holder, action rbac.Action, scope rbac.Ref) error {
 	var path rbac.Path
 	var grants []rbac.Grant
@@ -112,20 +128,16 @@ func (s *Service) ExplainTo(ctx context.Context, e *Explanation, holder rbac.Hol
 		*e = Explanation{Path: path[:0], Grants: grants[:0]}
 		return err
 	}
-	*e = Explanation{Decision: rbac.Decide(action, path, grants), Path: path, Grants: grants}
+	d := rbac.Decide(action, path, grants)
+	if holder.Kind == rbac.HolderToken {
+		if d, err = s.Check(ctx, holder, action, scope); err != nil {
+			*e = Explanation{Path: path[:0], Grants: grants[:0]}
+			return err
+		}
+	}
+	*e = Explanation{Decision: d, Path: path, Grants: grants}
 	return nil
 }
-
-// buffers are the scratch slices of a check on a store without a Checker, pooled so
-// that such a check allocates little.
-type buffers struct {
-	path   rbac.Path
-	grants []rbac.Grant
-}
-
-var bufs = sync.Pool{New: func() any {
-	return &buffers{path: make(rbac.Path, 0, 8), grants: make([]rbac.Grant, 0, 16)}
-}}
 
 // viewReach answers Reach in a View.
 func (s *Service) viewReach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
@@ -155,16 +167,15 @@ func (tx *work) authorize(ctx context.Context, actor rbac.Holder, action rbac.Ac
 	if err := tx.checkActor(ctx, actor); err != nil {
 		return nil, rbac.Decision{}, err
 	}
-	p, g, err := tx.reach(ctx, actor, scope)
+	p, d, err := tx.decide(ctx, actor, action, scope)
 	if err != nil {
 		return nil, rbac.Decision{}, err
 	}
-	d := rbac.Decide(action, p, g)
 	if d.Allowed {
 		return p, d, nil
 	}
 	if d.Level == rbac.None {
-		seen, err := sees(ctx, tx.r, actor, scope)
+		seen, err := store.Sees(ctx, tx.r, actor, scope)
 		if err != nil {
 			return nil, d, err
 		}
@@ -178,13 +189,12 @@ func (tx *work) authorize(ctx context.Context, actor rbac.Holder, action rbac.Ac
 // visible reports whether actor can see scope, which exists: ErrNotFound naming scope
 // when it cannot or when scope does not exist.
 func (tx *work) visible(ctx context.Context, actor rbac.Holder, scope rbac.Ref) (rbac.Path, rbac.Level, error) {
-	p, g, err := tx.reach(ctx, actor, scope)
+	p, lvl, err := tx.levelOn(ctx, actor, scope)
 	if err != nil {
 		return nil, rbac.None, err
 	}
-	lvl := rbac.EffectiveLevel(p, g)
 	if lvl == rbac.None {
-		seen, err := sees(ctx, tx.r, actor, scope)
+		seen, err := store.Sees(ctx, tx.r, actor, scope)
 		if err != nil {
 			return nil, rbac.None, err
 		}
@@ -215,7 +225,7 @@ func (tx *work) checkActor(ctx context.Context, actor rbac.Holder) error {
 		if err != nil {
 			return err
 		}
-		if !tx.s.tokenLive(t) {
+		if !store.TokenLive(t, tx.Env.Now()) {
 			return ErrUnauthenticated
 		}
 		return nil
@@ -223,67 +233,55 @@ func (tx *work) checkActor(ctx context.Context, actor rbac.Holder) error {
 	return ErrUnauthenticated
 }
 
-// sees reports whether holder can see scope although no grant reaches it: it is a
-// member of scope (an account or organization), or it (or one of its teams) holds a
-// grant on a scope below scope, so it knows scope exists.
-func sees(ctx context.Context, r store.Reader, holder rbac.Holder, scope rbac.Ref) (bool, error) {
-	p, err := r.Path(ctx, scope, nil)
-	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return false, nil
-		}
-		return false, err
-	}
-	tenant := p.Tenant()
-	if tenant.IsZero() {
-		return false, nil
-	}
-	if holder.Kind == rbac.HolderUser && scope.Kind.Ownable() {
-		_, err := r.Member(ctx, scope, holder.ID)
-		if err == nil {
-			return true, nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return false, err
-		}
-	}
-	holders := []rbac.Holder{holder}
-	if holder.Kind == rbac.HolderUser {
-		for t, err := range r.UserTeams(ctx, holder.ID, tenant) {
-			if err != nil {
-				return false, err
-			}
-			holders = append(holders, rbac.Team(t.ID))
-		}
-	}
-	var buf rbac.Path
-	for _, h := range holders {
-		for g, err := range r.HolderGrants(ctx, h, tenant) {
-			if err != nil {
-				return false, err
-			}
-			if g.Scope == scope {
-				return true, nil
-			}
-			buf, err = r.Path(ctx, g.Scope, buf)
-			if err != nil {
-				return false, err
-			}
-			if buf.Contains(scope) {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
-}
-
-// level returns holder's effective level on scope.
-func (tx *work) level(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Level, error) {
+// decide decides, inside the transaction, whether holder may do action on scope, as
+// Service.Check does, and returns the path to scope; ErrNotFound naming scope when it
+// does not exist.
+func (tx *work) decide(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Path, rbac.Decision, error) {
 	p, g, err := tx.reach(ctx, holder, scope)
 	if err != nil {
-		return rbac.None, err
+		return nil, rbac.Decision{}, err
 	}
-	return rbac.EffectiveLevel(p, g), nil
+	if holder.Kind != rbac.HolderToken {
+		return p, rbac.Decide(action, p, g), nil
+	}
+	d, err := store.Check(ctx, tx.r, holder, action, scope, tx.Env.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, rbac.Decision{}, notFound(scope)
+	}
+	return p, d, err
+}
+
+// levelOn returns the path to scope and holder's effective level there (D5); a
+// token's is capped by its creator's ([rbac.RuleTokenCreator]).
+func (tx *work) levelOn(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Path, rbac.Level, error) {
+	p, g, err := tx.reach(ctx, holder, scope)
+	if err != nil {
+		return nil, rbac.None, err
+	}
+	lvl := rbac.EffectiveLevel(p, g)
+	if holder.Kind == rbac.HolderToken && lvl > rbac.None {
+		t, err := tx.r.Token(ctx, holder.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return p, rbac.None, nil
+		} else if err != nil {
+			return nil, rbac.None, err
+		}
+		if !store.TokenLive(t, tx.Env.Now()) {
+			return p, rbac.None, nil
+		}
+		_, cg, err := tx.reach(ctx, rbac.User(t.CreatedBy), scope)
+		if err != nil {
+			return nil, rbac.None, err
+		}
+		lvl = min(lvl, rbac.EffectiveLevel(p, cg))
+	}
+	return p, lvl, nil
+}
+
+// level returns holder's effective level on scope, as levelOn.
+func (tx *work) level(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Level, error) {
+	_, lvl, err := tx.levelOn(ctx, holder, scope)
+	return lvl, err
 }
 
 // isMember reports whether h is a user member of tenant.

@@ -86,16 +86,15 @@ type target struct {
 // contain c.Scope) and returns the grant to put (zero Level to delete) and the level
 // it replaces.
 func (tx *work) planChange(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, t target, c PermissionChange) (store.Grant, rbac.Level, error) {
-	p, g, err := tx.reach(ctx, actor, c.Scope)
+	p, actorLevel, err := tx.levelOn(ctx, actor, c.Scope)
 	if err != nil {
 		return store.Grant{}, 0, err
 	}
 	if p.Tenant() != tenant {
 		return store.Grant{}, 0, notFound(c.Scope)
 	}
-	actorLevel := rbac.EffectiveLevel(p, g)
 	if actorLevel == rbac.None {
-		if seen, err := sees(ctx, tx.r, actor, c.Scope); err != nil {
+		if seen, err := store.Sees(ctx, tx.r, actor, c.Scope); err != nil {
 			return store.Grant{}, 0, err
 		} else if !seen {
 			return store.Grant{}, 0, notFound(c.Scope)
@@ -237,11 +236,11 @@ func orNotFound(err error, what rbac.Holder) error {
 
 // may reports whether actor may do action on scope.
 func (tx *work) may(ctx context.Context, actor rbac.Holder, action rbac.Action, scope rbac.Ref) (bool, error) {
-	p, g, err := tx.reach(ctx, actor, scope)
+	_, d, err := tx.decide(ctx, actor, action, scope)
 	if err != nil {
 		return false, err
 	}
-	return rbac.Decide(action, p, g).Allowed, nil
+	return d.Allowed, nil
 }
 
 func (tx *work) inTeam(ctx context.Context, team, user string) (bool, error) {

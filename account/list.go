@@ -147,11 +147,11 @@ func (q Members) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page
 		return Page[Access]{}, err
 	}
 	if !aud.all && len(aud.within) == 0 {
-		p, g, err := tx.reach(ctx, actor, q.Tenant)
+		_, d, err := tx.decide(ctx, actor, rbac.MembersList, q.Tenant)
 		if err != nil {
 			return Page[Access]{}, err
 		}
-		return Page[Access]{}, rbac.Decide(rbac.MembersList, p, g).Err()
+		return Page[Access]{}, d.Err()
 	}
 	var keep map[rbac.Holder]bool
 	if len(q.Scopes) > 0 {

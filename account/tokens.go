@@ -123,9 +123,6 @@ func (tx *work) issue(t *store.Token) (string, error) {
 	return secret, nil
 }
 
-func (s *Service) tokenLive(t store.Token) bool {
-	return t.ResetTo == "" && (t.Expires.IsZero() || s.env.Now().Before(t.Expires))
-}
 
 func (tx *work) tokenInfo(ctx context.Context, t store.Token) (TokenInfo, error) {
 	info := TokenInfo{Token: t}
@@ -276,7 +273,7 @@ func (o ResetToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Ne
 	if err != nil {
 		return NewToken{}, err
 	}
-	if !tx.s.tokenLive(old) {
+	if old.ResetTo != "" || !store.TokenLive(old, tx.Env.Now()) {
 		return NewToken{}, invalid("token", "expired or already reset (D23)")
 	}
 	info, err := tx.tokenInfo(ctx, old)
@@ -357,7 +354,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (rbac.Holder,
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return rbac.Holder{}, err
 	}
-	if err != nil || !match || !s.tokenLive(t) {
+	if err != nil || !match || !store.TokenLive(t, s.env.Now()) {
 		return rbac.Holder{}, ErrUnauthenticated
 	}
 	return rbac.Token(t.ID), nil

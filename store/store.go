@@ -87,16 +87,19 @@ type Store interface {
 // Checker is the one optional fast-check interface of a Store: it answers the check
 // path outside any transaction, each call one consistent read, without the cost of a
 // View. Package account uses it for Check, Authorize and Explain when the store (or a
-// store it wraps, see Unwrapper) has it, and falls back to Reader.Reach in a View
-// otherwise.
+// store it wraps, see Unwrapper) has it, and falls back to the functions Check and
+// Sees of this package, over a Reader in a View, otherwise. A Checker's answers must
+// equal theirs.
 type Checker interface {
 	// Reach answers as Reader.Reach does inside a transaction.
 	Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error)
-	// Check decides a whole check: its answer must equal rbac.Decide(action, path,
-	// grants) for the path and grants that Reach returns (or Reach's error). A store
-	// that can decide without handing buffers across an interface lets a check
-	// allocate nothing.
-	Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error)
+	// Check decides whether holder may do action on scope at time now, as the
+	// function Check does: a store that decides without handing buffers across an
+	// interface lets a check allocate nothing.
+	Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error)
+	// Sees reports whether holder can see scope although no grant reaches it, as the
+	// function Sees does: what tells a stranger's request from a member's.
+	Sees(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (bool, error)
 }
 
 // Unwrapper is implemented by a Store that wraps another one (to log, count or trace

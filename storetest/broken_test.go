@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -70,11 +71,17 @@ var brokenCases = []brokenCase{
 	{"checker-reach-ignores-teams", []string{"Reach/CheckerReachAgreesWithReader"}, func() store.Store {
 		return checkerReachWithoutTeams{memstore.New()}
 	}},
-	{"checker-allows-everything", []string{"Reach/CheckerAgreesWithDecide"}, func() store.Store {
+	{"checker-allows-everything", []string{"Reach/CheckerAgreesWithCheck"}, func() store.Store {
 		return checkerAllowsAll{memstore.New()}
 	}},
 	{"checker-ignores-context", []string{"Context/CancelledContextIsHonouredByChecker"}, func() store.Store {
 		return checkerWithoutContext{memstore.New()}
+	}},
+	{"checker-ignores-token-creators", []string{"Reach/CheckerAgreesWithCheck"}, func() store.Store {
+		return checkerIgnoresTokenCreators{memstore.New()}
+	}},
+	{"checker-sees-everything", []string{"Reach/CheckerSeesAgreesWithSees"}, func() store.Store {
+		return checkerSeesEverything{memstore.New()}
 	}},
 	{"members-pages-skip-one", []string{"Members/KeysetPages"}, func() store.Store {
 		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return skipOne{w} }}
@@ -509,8 +516,8 @@ func (c checkerReachWithoutTeams) Reach(ctx context.Context, h rbac.Holder, s rb
 // exists.
 type checkerAllowsAll struct{ *memstore.Store }
 
-func (c checkerAllowsAll) Check(ctx context.Context, h rbac.Holder, a rbac.Action, s rbac.Ref) (rbac.Decision, error) {
-	d, err := c.Store.Check(ctx, h, a, s)
+func (c checkerAllowsAll) Check(ctx context.Context, h rbac.Holder, a rbac.Action, s rbac.Ref, now time.Time) (rbac.Decision, error) {
+	d, err := c.Store.Check(ctx, h, a, s, now)
 	if err == nil {
 		d.Allowed = true
 	}
@@ -524,6 +531,29 @@ func (c checkerWithoutContext) Reach(ctx context.Context, h rbac.Holder, s rbac.
 	return c.Store.Reach(context.WithoutCancel(ctx), h, s, p, gs)
 }
 
-func (c checkerWithoutContext) Check(ctx context.Context, h rbac.Holder, a rbac.Action, s rbac.Ref) (rbac.Decision, error) {
-	return c.Store.Check(context.WithoutCancel(ctx), h, a, s)
+func (c checkerWithoutContext) Check(ctx context.Context, h rbac.Holder, a rbac.Action, s rbac.Ref, now time.Time) (rbac.Decision, error) {
+	return c.Store.Check(context.WithoutCancel(ctx), h, a, s, now)
+}
+
+func (c checkerWithoutContext) Sees(ctx context.Context, h rbac.Holder, s rbac.Ref) (bool, error) {
+	return c.Store.Sees(context.WithoutCancel(ctx), h, s)
+}
+
+// checkerIgnoresTokenCreators is a memstore whose Checker decides for a token on its
+// own grants alone, as if its creator's access did not matter.
+type checkerIgnoresTokenCreators struct{ *memstore.Store }
+
+func (c checkerIgnoresTokenCreators) Check(ctx context.Context, h rbac.Holder, a rbac.Action, s rbac.Ref, now time.Time) (rbac.Decision, error) {
+	p, gs, err := c.Store.Reach(ctx, h, s, nil, nil)
+	if err != nil {
+		return rbac.Decision{}, err
+	}
+	return rbac.Decide(a, p, gs), nil
+}
+
+// checkerSeesEverything is a memstore whose Checker says every holder sees every scope.
+type checkerSeesEverything struct{ *memstore.Store }
+
+func (c checkerSeesEverything) Sees(context.Context, rbac.Holder, rbac.Ref) (bool, error) {
+	return true, nil
 }

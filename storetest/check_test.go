@@ -18,7 +18,8 @@ import (
 var checkerClauses = []string{
 	"Context/CancelledContextIsHonouredByChecker",
 	"Reach/CheckerReachAgreesWithReader",
-	"Reach/CheckerAgreesWithDecide",
+	"Reach/CheckerAgreesWithCheck",
+	"Reach/CheckerSeesAgreesWithSees",
 }
 
 // TestCheckSkipsWithoutChecker: a store without store.Checker passes, and Check
@@ -58,7 +59,7 @@ func TestCheckStopsWhenContextDone(t *testing.T) {
 func TestCheckReportsNewStoreErrors(t *testing.T) {
 	_, err := storetest.Check(t.Context(), func() (store.Store, error) { return nil, errors.New("no database") })
 	failed := clauseErrors(t, err)
-	for _, clause := range []string{"Tx/CommitOnNil", "Reach/CheckerAgreesWithDecide", "Audit/RolledBackEventsInvisible", "Model/RandomReadsAndWrites"} {
+	for _, clause := range []string{"Tx/CommitOnNil", "Reach/CheckerAgreesWithCheck", "Audit/RolledBackEventsInvisible", "Model/RandomReadsAndWrites"} {
 		if ce, ok := failed[clause]; !ok || !strings.Contains(ce.Error(), "storetest: newStore failed: no database") {
 			t.Errorf("Check must fail %s when newStore fails, saying why; got %v", clause, ce)
 		}
@@ -109,7 +110,8 @@ func TestRunReportsThroughTesting(t *testing.T) {
 		{
 			name: "skips", store: "no-checker", run: "^TestRunHelper$/^(Reach|Context)$",
 			want: []string{
-				"--- SKIP: TestRunHelper/Reach/CheckerAgreesWithDecide ",
+				"--- SKIP: TestRunHelper/Reach/CheckerAgreesWithCheck ",
+				"--- SKIP: TestRunHelper/Reach/CheckerSeesAgreesWithSees ",
 				"--- SKIP: TestRunHelper/Reach/CheckerReachAgreesWithReader ",
 				"--- SKIP: TestRunHelper/Context/CancelledContextIsHonouredByChecker ",
 				"the store does not implement the optional store.Checker",

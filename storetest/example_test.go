@@ -37,5 +37,6 @@ func ExampleCheck_withoutChecker() {
 	// error: <nil>
 	// skipped Context/CancelledContextIsHonouredByChecker
 	// skipped Reach/CheckerReachAgreesWithReader
-	// skipped Reach/CheckerAgreesWithDecide
+	// skipped Reach/CheckerAgreesWithCheck
+	// skipped Reach/CheckerSeesAgreesWithSees
 }

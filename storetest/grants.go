@@ -8,6 +8,7 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -196,8 +197,10 @@ var reachClauses = []clause{
 	{name: "OwnerSynthesized", fn: reachOwner},
 	{name: "OrgGrantsReachSubAccounts", fn: reachOrgGrants},
 	{name: "AppendsToBuffers", fn: reachBuffers},
+	{name: "SeesMembershipsAndGrantsBelow", fn: reachSees},
 	{name: "CheckerReachAgreesWithReader", fn: reachReacher},
-	{name: "CheckerAgreesWithDecide", fn: reachChecker},
+	{name: "CheckerAgreesWithCheck", fn: reachChecker},
+	{name: "CheckerSeesAgreesWithSees", fn: reachCheckerSees},
 }
 
 // reach returns Reader.Reach's path and grants, the grants sorted.
@@ -369,23 +372,123 @@ func reachReacher(e *env) {
 	}
 }
 
-// reachChecker: a store.Checker decides as rbac.Decide does on Reach's answer.
+// The tokens of the check clauses, in a1: one made by ann (the owner), one made by cy
+// (a member with no access), one expired, and one that was never stored.
+var (
+	kAnn, kCy, kExpired, kMissing = rbac.Token("k-ann"), rbac.Token("k-cy"), rbac.Token("k-expired"), rbac.Token("k-missing")
+	checkNow                      = t0.Add(time.Hour) // the time of the clauses' checks
+)
+
+// tokenWorld adds the check clauses' tokens, each an admin of p1.
+func (e *env) tokenWorld() []rbac.Holder {
+	e.do("tokens", func(ctx context.Context, w store.Writer) error {
+		for _, t := range []store.Token{
+			{ID: kAnn.ID, Tenant: a1, Name: "ann's", Hash: []byte{1}, Last4: "aaaa", CreatedBy: uAnn, Created: t0},
+			{ID: kCy.ID, Tenant: a1, Name: "cy's", Hash: []byte{2}, Last4: "cccc", CreatedBy: uCy, Created: t0},
+			{ID: kExpired.ID, Tenant: a1, Name: "old", Hash: []byte{3}, Last4: "eeee", CreatedBy: uAnn, Created: t0, Expires: checkNow.Add(-time.Minute)},
+		} {
+			if err := w.InsertToken(ctx, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	e.put(grant(kAnn, p1, a1, rbac.Admin), grant(kCy, p1, a1, rbac.Admin), grant(kExpired, p1, a1, rbac.Admin))
+	return []rbac.Holder{kAnn, kCy, kExpired, kMissing}
+}
+
+// reachChecker: a store.Checker decides as store.Check does, for users, teams and
+// tokens — live, capped by their creator, expired, missing.
 func reachChecker(e *env) {
 	ck := e.needChecker()
 	e.world()
-	for _, h := range e.reachWorld() {
+	holders := append(e.reachWorld(), e.tokenWorld()...)
+	for _, h := range holders {
 		for _, s := range []rbac.Ref{o1, a1, p1, i1, d1, a2, i2} {
 			for _, a := range rbac.Actions() {
-				p, gs := e.reach(h, s)
-				want := rbac.Decide(a, p, gs)
-				got, err := ck.Check(e.ctx, h, a, s)
+				var want rbac.Decision
+				e.read("store.Check", func(ctx context.Context, r store.Reader) error {
+					var err error
+					want, err = store.Check(ctx, r, h, a, s, checkNow)
+					return err
+				})
+				got, err := ck.Check(e.ctx, h, a, s, checkNow)
 				if err != nil || got.Allowed != want.Allowed || got.Level != want.Level || got.Rule != want.Rule || got.Need != want.Need {
-					e.Errorf("store.go: Checker.Check must decide as rbac.Decide on Reach: Check(%v, %v, %v) = %+v, %v; want %+v", h, a, s, got, err, want)
+					e.Errorf("store.go: Checker.Check must decide as store.Check: Check(%v, %v, %v) = %+v, %v; want %+v", h, a, s, got, err, want)
 				}
 			}
 		}
 	}
-	if _, err := ck.Check(e.ctx, rbac.User(uAnn), rbac.InboxRead, rbac.Inbox("missing")); !errors.Is(err, store.ErrNotFound) {
+	for _, c := range []struct {
+		h     rbac.Holder
+		allow bool
+		rule  rbac.Rule
+	}{
+		{kAnn, true, rbac.RuleInherit},
+		{kCy, false, rbac.RuleTokenCreator},
+		{kExpired, false, rbac.RuleTokenSecret},
+		{kMissing, false, rbac.RuleTokenSecret},
+	} {
+		d, err := ck.Check(e.ctx, c.h, rbac.InboxRead, i1, checkNow)
+		if err != nil || d.Allowed != c.allow || d.Rule != c.rule {
+			e.Errorf("store.go: Checker.Check(%v, inbox.read, %v) = %+v, %v; want allowed=%v by %s", c.h, i1, d, err, c.allow, c.rule)
+		}
+	}
+	if _, err := ck.Check(e.ctx, rbac.User(uAnn), rbac.InboxRead, rbac.Inbox("missing"), checkNow); !errors.Is(err, store.ErrNotFound) {
 		e.Errorf("store.go: Checker.Check on a missing scope must return ErrNotFound, got %v", err)
+	}
+}
+
+// sees returns store.Sees's answer over the store's Reader.
+func (e *env) sees(h rbac.Holder, s rbac.Ref) bool {
+	var seen bool
+	e.read("store.Sees", func(ctx context.Context, r store.Reader) error {
+		var err error
+		seen, err = store.Sees(ctx, r, h, s)
+		return err
+	})
+	return seen
+}
+
+// reachSees: what store.Sees reads from a store: memberships of an account, and the
+// grants of a holder and of its teams below a scope.
+func reachSees(e *env) {
+	e.world()
+	e.reachWorld()
+	for _, c := range []struct {
+		h    rbac.Holder
+		s    rbac.Ref
+		want bool
+	}{
+		{rbac.User(uCy), a1, true},   // a member without access
+		{rbac.User(uCy), p1, false},  // … sees nothing inside
+		{rbac.User(uBob), a1, false}, // a stranger to a1
+		{rbac.User(uAnn), p1, true},  // through team t1's grant on p1
+		{rbac.User(uAnn), d1, false}, // nothing below d1
+		{rbac.User(uDee), o1, true},  // a member of the organization
+		{rbac.Team("t1"), a1, true},  // the team's grant on p1 is below a1
+		{rbac.Team("t1"), i1, false}, // … and not below i1
+		{rbac.User(uAnn), rbac.Inbox("missing"), false},
+	} {
+		if got := e.sees(c.h, c.s); got != c.want {
+			e.Errorf("store.go: store.Sees(%v, %v) = %v, want %v (memberships, and grants below, of the holder and its teams)", c.h, c.s, got, c.want)
+		}
+	}
+}
+
+// reachCheckerSees: a store.Checker sees as store.Sees does.
+func reachCheckerSees(e *env) {
+	ck := e.needChecker()
+	e.world()
+	holders := append(e.reachWorld(), e.tokenWorld()...)
+	holders = append(holders, rbac.User(uCy), rbac.User("u-nobody"))
+	for _, h := range holders {
+		for _, s := range []rbac.Ref{o1, a1, a3, p1, i1, d1, a2, i2, p3, rbac.Project("missing")} {
+			want := e.sees(h, s)
+			got, err := ck.Sees(e.ctx, h, s)
+			if err != nil || got != want {
+				e.Errorf("store.go: Checker.Sees must answer as store.Sees: Sees(%v, %v) = %v, %v; want %v", h, s, got, err, want)
+			}
+		}
 	}
 }

@@ -353,8 +353,11 @@ func ctxCancelledChecker(e *env) {
 	if _, _, err := ck.Reach(ctx, rbac.User(uAnn), a1, nil, nil); !errors.Is(err, context.Canceled) {
 		e.Errorf("store.go: Checker.Reach with a cancelled context must return context.Canceled: got %v", err)
 	}
-	if _, err := ck.Check(ctx, rbac.User(uAnn), rbac.AccountView, a1); !errors.Is(err, context.Canceled) {
+	if _, err := ck.Check(ctx, rbac.User(uAnn), rbac.AccountView, a1, checkNow); !errors.Is(err, context.Canceled) {
 		e.Errorf("store.go: Checker.Check with a cancelled context must return context.Canceled: got %v", err)
+	}
+	if _, err := ck.Sees(ctx, rbac.User(uAnn), a1); !errors.Is(err, context.Canceled) {
+		e.Errorf("store.go: Checker.Sees with a cancelled context must return context.Canceled: got %v", err)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -94,8 +95,10 @@ func TestWrappingWrapsEveryError(t *testing.T) {
 	cancel()
 	wrapped("Store.View", s.View(cancelled, func(context.Context, store.Reader) error { return nil }), context.Canceled)
 	wrapped("Store.Update", s.Update(cancelled, func(context.Context, store.Writer) error { return nil }), context.Canceled)
-	_, err = s.Check(ctx, rbac.User("u1"), rbac.InboxRead, rbac.Inbox("missing"))
+	_, err = s.Check(ctx, rbac.User("u1"), rbac.InboxRead, rbac.Inbox("missing"), time.Now())
 	wrapped("Checker.Check", err, store.ErrNotFound)
+	_, err = s.Sees(cancelled, rbac.User("u1"), rbac.Inbox("missing"))
+	wrapped("Checker.Sees", err, context.Canceled)
 	_, _, err = s.Reach(ctx, rbac.User("u1"), rbac.Inbox("missing"), nil, nil)
 	wrapped("Checker.Reach", err, store.ErrNotFound)
 	mine := errors.New("mine")
@@ -219,8 +222,12 @@ func (s wrapping) Reach(ctx context.Context, h rbac.Holder, scope rbac.Ref, p rb
 	return p, gs, wrap(err)
 }
 
-func (s wrapping) Check(ctx context.Context, h rbac.Holder, a rbac.Action, scope rbac.Ref) (rbac.Decision, error) {
-	return wrap1(s.inner.Check(ctx, h, a, scope))
+func (s wrapping) Check(ctx context.Context, h rbac.Holder, a rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
+	return wrap1(s.inner.Check(ctx, h, a, scope, now))
+}
+
+func (s wrapping) Sees(ctx context.Context, h rbac.Holder, scope rbac.Ref) (bool, error) {
+	return wrap1(s.inner.Sees(ctx, h, scope))
 }
 
 // wrapReader wraps the errors of every Reader method; it embeds no interface, so that

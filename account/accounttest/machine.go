@@ -1085,7 +1085,11 @@ func (w *machine) createToken(t *rapid.T) {
 		return err
 	}) {
 		secret := info.Secret
-		w.m.tokens[info.ID] = &mToken{tenant: tenant, live: true}
+		creator := actor.ID
+		if actor.Kind == rbac.HolderToken {
+			creator = w.m.tokens[actor.ID].creator
+		}
+		w.m.tokens[info.ID] = &mToken{tenant: tenant, creator: creator, live: true}
 		w.m.everTokens = append(w.m.everTokens, info.ID)
 		w.applyChanges(actor, rbac.Token(info.ID), changes)
 		if h, err := w.svc.Authenticate(w.ctx, secret); err != nil || h != rbac.Token(info.ID) {
@@ -1114,7 +1118,7 @@ func (w *machine) resetToken(t *rapid.T) {
 		return err
 	}) {
 		tok.live = false
-		w.m.tokens[info.ID] = &mToken{tenant: tok.tenant, live: true}
+		w.m.tokens[info.ID] = &mToken{tenant: tok.tenant, creator: tok.creator, live: true}
 		w.m.everTokens = append(w.m.everTokens, info.ID)
 		for k, g := range w.m.grants {
 			if k.h == rbac.Token(id) {
@@ -1205,7 +1209,7 @@ func (w *machine) checkDecision(t *rapid.T) {
 	if err != nil {
 		t.Fatalf("Check(%v, %v, %v): %v", h, a, s, err)
 	}
-	want := rbac.Decide(a, w.m.path(s), w.m.reach(h, s))
+	want := w.m.decide(h, a, s)
 	if got.Allowed != want.Allowed || got.Level != want.Level {
 		t.Fatalf("Check(%v, %v, %v) = allowed %v at %v; the model says %v at %v (%s)", h, a, s, got.Allowed, got.Level, want.Allowed, want.Level, want.Reason())
 	}
@@ -1299,6 +1303,39 @@ func (w *machine) check(t *rapid.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	w.tokensWithinCreators(t)
+}
+
+// tokensWithinCreators checks invariant 7 on the library's own answers: whatever a
+// token may do, its creator may do now (D40), and a dead token may do nothing (D23).
+// One scope and action are drawn for each token.
+func (w *machine) tokensWithinCreators(t *rapid.T) {
+	for _, id := range w.m.everTokens {
+		tok := w.m.tokens[id]
+		var tenant rbac.Ref
+		if tok != nil {
+			tenant = tok.tenant
+		}
+		if !w.m.exists(tenant) {
+			continue
+		}
+		s := rapid.SampledFrom(w.m.scopesOf(tenant)).Draw(t, "tokenScope")
+		a := rapid.SampledFrom(rbac.Actions()).Draw(t, "tokenAction")
+		d, err := w.svc.Check(w.ctx, rbac.Token(id), a, s)
+		if err != nil {
+			t.Fatalf("Check(%v, %v, %v): %v", rbac.Token(id), a, s, err)
+		}
+		if !d.Allowed {
+			continue
+		}
+		if tok == nil || !tok.live {
+			t.Fatalf("the dead %v may %v on %v (D23)", rbac.Token(id), a, s)
+		}
+		c, err := w.svc.Check(w.ctx, rbac.User(tok.creator), a, s)
+		if err != nil || !c.Allowed {
+			t.Fatalf("%v may %v on %v but its creator %s may not (%v, %v): a token above its creator (D40)", rbac.Token(id), a, s, tok.creator, c.Reason(), err)
+		}
 	}
 }
 

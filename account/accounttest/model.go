@@ -60,8 +60,9 @@ type mInvite struct {
 }
 
 type mToken struct {
-	tenant rbac.Ref
-	live   bool
+	tenant  rbac.Ref
+	creator string // the user the token acts for
+	live    bool
 }
 
 func newModel() *model {
@@ -131,12 +132,35 @@ func (m *model) reach(h rbac.Holder, s rbac.Ref) []rbac.Grant {
 	return out
 }
 
-// level is h's effective level on s (D5).
+// level is h's effective level on s (D5); a token's is capped by its creator's
+// (D40), and a dead token's is none.
 func (m *model) level(h rbac.Holder, s rbac.Ref) rbac.Level {
 	if !m.exists(s) {
 		return rbac.None
 	}
-	return rbac.EffectiveLevel(m.path(s), m.reach(h, s))
+	lvl := rbac.EffectiveLevel(m.path(s), m.reach(h, s))
+	if h.Kind == rbac.HolderToken {
+		t := m.tokens[h.ID]
+		if t == nil || !t.live {
+			return rbac.None
+		}
+		lvl = min(lvl, rbac.EffectiveLevel(m.path(s), m.reach(rbac.User(t.creator), s)))
+	}
+	return lvl
+}
+
+// decide is the model's decision for h: rbac.Decide on its grants, and for a token
+// rbac.DecideToken with its creator's.
+func (m *model) decide(h rbac.Holder, a rbac.Action, s rbac.Ref) rbac.Decision {
+	if h.Kind != rbac.HolderToken {
+		return rbac.Decide(a, m.path(s), m.reach(h, s))
+	}
+	t := m.tokens[h.ID]
+	var creator []rbac.Grant
+	if t != nil && t.live {
+		creator = m.reach(rbac.User(t.creator), s)
+	}
+	return rbac.DecideToken(a, m.path(s), m.reach(h, s), creator, t != nil && t.live)
 }
 
 // live reports whether h may act: an existing user, or a token neither reset nor

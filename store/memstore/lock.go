@@ -31,9 +31,11 @@ type paddedRWMutex struct {
 // shard is a reader's token: the shard it read-locked, and scratch buffers that the
 // reader owns until RUnlock, so that a check needs neither fresh nor zeroed memory.
 type shard struct {
-	i      uint32
-	path   [4]rbac.Ref
-	grants [8]rbac.Grant
+	i       uint32
+	path    [4]rbac.Ref
+	grants  [8]rbac.Grant
+	path2   [4]rbac.Ref   // a token's creator's path
+	grants2 [8]rbac.Grant // a token's creator's grants
 }
 
 // RLock read-locks one shard and returns it, for RUnlock.

@@ -42,6 +42,7 @@ package memstore
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -115,11 +116,11 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 	return path, grants, err
 }
 
-// Check implements store.Checker: Reach and rbac.Decide under one read lock, on the
+// Check implements store.Checker: store.Check's decision under one read lock, on the
 // scratch buffers of the lock's per-processor token. It is the check path of package
 // account and allocates nothing for the scope tree's four levels reached by up to 8
-// grants.
-func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error) {
+// grants (for a token, 8 of its own and 8 of its creator's).
+func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
@@ -127,11 +128,33 @@ func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Actio
 	path, grants, err := s.st.reach(holder, scope, lk.path[:0], lk.grants[:0])
 	var d rbac.Decision
 	if err == nil {
-		d = rbac.Decide(action, path, grants)
+		if holder.Kind == rbac.HolderToken {
+			t, ok := s.st.tokens[holder.ID]
+			live := ok && store.TokenLive(*t, now)
+			var creator []rbac.Grant
+			if live {
+				_, creator, _ = s.st.reach(rbac.User(t.CreatedBy), scope, lk.path2[:0], lk.grants2[:0])
+			}
+			d = rbac.DecideToken(action, path, grants, creator, live)
+		} else {
+			d = rbac.Decide(action, path, grants)
+		}
 	}
 	s.mu.RUnlock(lk)
 	if err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
 	return d, nil
+}
+
+// Sees implements store.Checker: store.Sees's answer under one read lock, without
+// allocating.
+func (s *Store) Sees(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	lk := s.mu.RLock()
+	seen := s.st.sees(holder, scope)
+	s.mu.RUnlock(lk)
+	return seen, nil
 }

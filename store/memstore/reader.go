@@ -17,6 +17,10 @@ type reader struct {
 	closed bool
 }
 
+// errNoScope is Reach's answer for a scope that does not exist: one value, so that the
+// check path allocates nothing for it.
+var errNoScope error = notFound("scope")
+
 func notFound(what string) error { return fmt.Errorf("memstore: %s: %w", what, store.ErrNotFound) }
 func exists(what string) error   { return fmt.Errorf("memstore: %s: %w", what, store.ErrExists) }
 

@@ -544,7 +544,7 @@ func (s *state) reach(h rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rb
 	path, grants = path[:0], grants[:0]
 	sid, ok := s.lookupScope(scope)
 	if !ok {
-		return path, grants, notFound(scope.String())
+		return path, grants, errNoScope
 	}
 	var buf [8]uint32
 	sids := buf[:0]
@@ -579,6 +579,53 @@ func (s *state) reach(h rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rb
 		}
 	}
 	return path, grants, nil
+}
+
+// sees reports what store.Sees reports: h is a user member of scope, or h or one of
+// its teams in scope's tenant holds a grant at or below scope. It allocates nothing.
+func (s *state) sees(h rbac.Holder, scope rbac.Ref) bool {
+	sid, ok := s.lookupScope(scope)
+	if !ok {
+		return false
+	}
+	sc := &s.scopes[sid]
+	user := h.Kind == rbac.HolderUser
+	if user && sc.acct != nil {
+		if ms := s.members[scope]; ms != nil {
+			if _, ok := ms.since[h.ID]; ok {
+				return true
+			}
+		}
+	}
+	tenant := sc.tenant
+	hid, held := s.lookupHolder(h)
+	if !held {
+		return false
+	}
+	if s.holdsAtOrBelow(hid, tenant, sid) {
+		return true
+	}
+	if user {
+		for _, p := range s.holders[hid].places {
+			if p.tenant == tenant && s.holdsAtOrBelow(p.team, tenant, sid) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// holdsAtOrBelow reports whether holder hid holds a grant in tenant on scope sid or
+// below it.
+func (s *state) holdsAtOrBelow(hid, tenant, sid uint32) bool {
+	for _, g := range s.holderTenant[gkey(hid, tenant)] {
+		for id := g; id != noID; id = s.scopes[id].parent {
+			if id == sid {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // ---- sorting helpers ----
