@@ -21,6 +21,7 @@ var allowed = map[string][]string{
 	"store":               {"rbac"},
 	"store/memstore":      {"rbac", "store"},
 	"store/pgstore":       {"rbac", "store", "github.com/jackc/pgx/v5"},
+	"store/sqlitestore":   {"rbac", "store", "modernc.org/sqlite"},
 	"storetest":           {"rbac", "store", "account", "profile", "account/accounttest", "pgregory.net/rapid"},
 	"account/accounttest": {"account", "profile", "rbac", "store", "pgregory.net/rapid"},
 	"account":             {"rbac", "store", "internal/txn"},
