@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +71,14 @@ func TestDemo(t *testing.T) {
 	}
 	if code := get(tok("EU viewer").Secret, "/api/accounts/"+eu+"/account_accesses", &some); code != 403 {
 		t.Errorf("EU viewer lists accesses: %d, want 403", code)
+	}
+	// Each demo user has a session.
+	r := httptest.NewRequest("GET", "/api/me", nil)
+	r.Header.Set("Cookie", "session="+fx.Users[0].Session)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	if w.Code != 200 || !strings.Contains(w.Body.String(), `"email":"olivia@demo.test"`) {
+		t.Errorf("olivia's session: %d %s", w.Code, w.Body)
 	}
 	var subs []api.SubAccountJSON
 	if code := get(tok("organization admin").Secret, "/api/organizations/"+string(fx.Organization.ID)+"/sub_accounts", &subs); code != 200 || len(subs) != 2 {
