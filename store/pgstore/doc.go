@@ -3,24 +3,49 @@
 //
 // # Usage
 //
-//	s, err := pgstore.Open(ctx, "postgres://app@db/app", pgstore.Options{Schema: "tenantry"})
+//	s, err := pgstore.Open(ctx, "postgres://app@db/app", pgstore.Options{})
 //	if err != nil { ... }
 //	defer s.Close()
 //	if err := s.Migrate(ctx); err != nil { ... }
 //	// s is a store.Store (and a store.Checker) for packages account and profile.
 //
-// New makes a Store on a pool the service already has. Options.Schema names the
-// schema of Tenantry's tables; every statement names it explicitly, so the search_path
-// of the connections does not matter.
+// New makes a Store on a pool the service already has. Tenantry's tables live in a
+// schema of their own, DefaultSchema ("tenantry") unless Options.Schema names
+// another; every statement names it explicitly, so the search_path of the
+// connections does not matter.
 //
 // # Migrations
 //
-// The schema is created by Migrate, never implicitly: a service runs it at start-up,
-// or a deployment step does. Migrate applies the embedded migrations/NNNN_*.sql files
-// that the database has not seen yet, in one transaction, and records each version in
-// the table tenantry_schema_version. It is idempotent, and instances that run it at
-// the same time take turns on an advisory lock. SchemaVersion is the version this
-// package expects.
+// The schema is created by Migrate, or by goose, never implicitly: a service runs
+// Migrate at start-up, or a deployment step runs the migration files.
+//
+// Migrate applies the migrations that the database has not seen yet, in one
+// transaction, and records each version in the table tenantry_schema_version of the
+// schema. It is idempotent, and instances that run it at the same time take turns on
+// an advisory lock. SchemaVersion is the version this package expects.
+//
+// Migrations returns the same migrations as plain SQL files in goose's format
+// (github.com/pressly/goose/v3): NNNN_name.sql, each with an Up and a Down section.
+// Plain SQL files take no parameter, so they name the schema: they create the schema
+// "tenantry" (CREATE SCHEMA IF NOT EXISTS) and qualify every table, index, function and
+// trigger with it, whatever the search_path; a Store with the default Options finds
+// them there. (Migrate runs the same Up sections with "tenantry" replaced by the quoted
+// Options.Schema.) To apply them with goose's command, from this package's migrations
+// directory (in the module cache, or copied out of Migrations):
+//
+//	goose -dir "$(go list -m -f '{{.Dir}}' github.com/tenantry/tenantry)/store/pgstore/migrations" postgres "postgres://app@db/app" up
+//
+// or from Go, with the files embedded in this package:
+//
+//	db := stdlib.OpenDBFromPool(pool) // github.com/jackc/pgx/v5/stdlib
+//	p, _ := goose.NewProvider(goose.DialectPostgres, db, pgstore.Migrations())
+//	_, err := p.Up(ctx)
+//
+// then make the Store with Options.Schema empty (or "tenantry") and do not call
+// Migrate: goose records what it applied in its own table (goose_db_version, in the
+// connection's search_path), and Migrate in tenantry_schema_version, so a schema is
+// migrated by one of them, not both. goose's down removes the tables and the function
+// and leaves the schema.
 //
 // # Isolation and retries
 //
@@ -82,5 +107,7 @@
 //	source .ci/postgres.sh stop
 //
 // Without TENANTRY_PG_DSN the tests and benchmarks are skipped, except when CI=true,
-// where they fail. Each test works in a schema of its own, dropped at the end.
+// where they fail. Each test works in a schema of its own, dropped at the end; the
+// tests of the goose files work in databases of their own, made and dropped on the
+// server.
 package pgstore

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +17,10 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
+// DefaultSchema is the PostgreSQL schema of Tenantry's tables when Options.Schema is
+// empty, and the schema that the files of Migrations create.
+const DefaultSchema = "tenantry"
+
 // DefaultMaxRetries is the number of times Update runs a transaction again after a
 // serialization failure or a deadlock when Options.MaxRetries is zero.
 const DefaultMaxRetries = 10
@@ -29,10 +34,10 @@ const (
 
 // Options configures a Store. The zero value is ready to use.
 type Options struct {
-	// Schema is the PostgreSQL schema that holds Tenantry's tables. Every statement
-	// the store runs names it explicitly, so the connections' search_path does not
-	// matter (which also holds for UpdateTx on a caller's transaction). Empty: the
-	// tables are found through the search_path (usually in "public").
+	// Schema is the PostgreSQL schema that holds Tenantry's tables, a schema of their
+	// own; empty means DefaultSchema ("tenantry"). Every statement the store runs
+	// names it explicitly, so the connections' search_path does not matter (which
+	// also holds for UpdateTx on a caller's transaction).
 	Schema string
 	// MaxRetries is how many times Update runs a transaction again after a
 	// serialization failure (SQLSTATE 40001) or a deadlock (40P01), waiting an
@@ -51,7 +56,7 @@ type Store struct {
 	pool       *pgxpool.Pool
 	ownPool    bool
 	schema     string
-	prefix     string // the quoted schema and a dot, or empty
+	prefix     string // the quoted schema and a dot
 	maxRetries int
 	log        *slog.Logger
 	sql        [numQueries]string
@@ -90,7 +95,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 // New returns a Store on an existing pool. The caller keeps ownership of the pool:
 // Close does not close it.
 func New(pool *pgxpool.Pool, opts Options) *Store {
-	s := &Store{pool: pool, schema: opts.Schema, maxRetries: opts.MaxRetries, log: opts.Logger}
+	s := &Store{pool: pool, schema: cmp.Or(opts.Schema, DefaultSchema), maxRetries: opts.MaxRetries, log: opts.Logger}
 	if s.maxRetries == 0 {
 		s.maxRetries = DefaultMaxRetries
 	} else if s.maxRetries < 0 {
@@ -99,9 +104,7 @@ func New(pool *pgxpool.Pool, opts Options) *Store {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.schema != "" {
-		s.prefix = pgx.Identifier{s.schema}.Sanitize() + "."
-	}
+	s.prefix = pgx.Identifier{s.schema}.Sanitize() + "."
 	// The events table's name is also written as a string literal (for regclass).
 	lit := "'" + strings.ReplaceAll(s.prefix+"events", "'", "''") + "'"
 	for i, q := range queryText {
