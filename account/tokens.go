@@ -123,7 +123,6 @@ func (tx *work) issue(t *store.Token) (string, error) {
 	return secret, nil
 }
 
-
 func (tx *work) tokenInfo(ctx context.Context, t store.Token) (TokenInfo, error) {
 	info := TokenInfo{Token: t}
 	info.Hash = nil
