@@ -172,10 +172,14 @@ func (o DeleteAccount) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) 
 	if _, _, err := tx.authorize(ctx, actor, action, o.Account); err != nil {
 		return struct{}{}, err
 	}
+	tenants, err := tx.withSubAccounts(ctx, o.Account)
+	if err != nil {
+		return struct{}{}, err
+	}
 	if err := tx.w.DeleteAccount(ctx, o.Account); err != nil {
 		return struct{}{}, err
 	}
-	return struct{}{}, tx.audit(ctx, o, o.Account, actor, o.Account.String(), "", "")
+	return struct{}{}, tx.auditIn(ctx, o, tenants, actor, o.Account.String(), "", "")
 }
 
 // TransferOwnership makes the member To the owner of the account or organization
@@ -223,6 +227,7 @@ func (o TransferOwnership) Apply(ctx context.Context, t *txn.Tx, actor rbac.Hold
 	if err := tx.setOwner(ctx, a, to); err != nil {
 		return struct{}{}, err
 	}
+	tenants := []rbac.Ref{o.Account}
 	if o.Account.Kind == rbac.KindOrganization {
 		for sub, err := range txn.Collect(tx.r.SubAccounts(ctx, o.Account.ID)) {
 			if err != nil {
@@ -238,9 +243,10 @@ func (o TransferOwnership) Apply(ctx context.Context, t *txn.Tx, actor rbac.Hold
 			if err := tx.setOwner(ctx, sub, to); err != nil {
 				return struct{}{}, err
 			}
+			tenants = append(tenants, sub.Ref)
 		}
 	}
-	return struct{}{}, tx.audit(ctx, o, o.Account, actor, o.Account.String(), "owner="+prev, "owner="+to)
+	return struct{}{}, tx.auditIn(ctx, o, tenants, actor, o.Account.String(), "owner="+prev, "owner="+to)
 }
 
 // setOwner makes to the owner of a and the previous owner an admin there
@@ -344,6 +350,7 @@ func (o SetPlan) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struc
 	if err := tx.w.UpdateAccount(ctx, a); err != nil {
 		return struct{}{}, err
 	}
+	tenants := []rbac.Ref{o.Account}
 	if o.Account.Kind == rbac.KindOrganization {
 		for sub, err := range txn.Collect(tx.r.SubAccounts(ctx, o.Account.ID)) {
 			if err != nil {
@@ -353,9 +360,10 @@ func (o SetPlan) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struc
 			if err := tx.w.UpdateAccount(ctx, sub); err != nil {
 				return struct{}{}, err
 			}
+			tenants = append(tenants, sub.Ref)
 		}
 	}
-	return struct{}{}, tx.audit(ctx, o, o.Account, actor, o.Account.String(), before, o.Plan)
+	return struct{}{}, tx.auditIn(ctx, o, tenants, actor, o.Account.String(), before, o.Plan)
 }
 
 // Account returns an account or organization the actor can see: a member, or a
@@ -427,4 +435,19 @@ func (q SubAccounts) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (
 		}
 	}
 	return pageOf(out, limit, func(a store.Account) string { return a.Ref.ID }), nil
+}
+
+// withSubAccounts returns tenant and, for an organization, its sub-accounts.
+func (tx *work) withSubAccounts(ctx context.Context, tenant rbac.Ref) ([]rbac.Ref, error) {
+	tenants := []rbac.Ref{tenant}
+	if tenant.Kind != rbac.KindOrganization {
+		return tenants, nil
+	}
+	for sub, err := range tx.r.SubAccounts(ctx, tenant.ID) {
+		if err != nil {
+			return nil, err
+		}
+		tenants = append(tenants, sub.Ref)
+	}
+	return tenants, nil
 }

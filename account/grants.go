@@ -412,22 +412,22 @@ func (o RemoveMember) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (
 	if d := rbac.DecideRemoveMember(actor, lvl, o.Member, rbac.User(a.Owner), o.Tenant); !d.Allowed {
 		return struct{}{}, d.Err()
 	}
-	tenants := []rbac.Ref{o.Tenant}
-	if o.Tenant.Kind == rbac.KindOrganization {
-		for sub, err := range txn.Collect(tx.r.SubAccounts(ctx, o.Tenant.ID)) {
-			if err != nil {
-				return struct{}{}, err
-			}
-			tenants = append(tenants, sub.Ref)
-		}
+	tenants, err := tx.withSubAccounts(ctx, o.Tenant)
+	if err != nil {
+		return struct{}{}, err
 	}
+	var changed []rbac.Ref
 	for _, t := range tenants {
 		err := tx.w.DeleteMember(ctx, t, o.Member.ID)
-		if err != nil && !(t != o.Tenant && errors.Is(err, store.ErrNotFound)) {
+		switch {
+		case err == nil:
+			changed = append(changed, t)
+		case t != o.Tenant && errors.Is(err, store.ErrNotFound):
+		default:
 			return struct{}{}, err
 		}
 	}
-	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Member.String(), "member", "")
+	return struct{}{}, tx.auditIn(ctx, o, changed, actor, o.Member.String(), "member", "")
 }
 
 // Level returns a holder's effective level on a scope ([rbac.RuleEffective]), with the

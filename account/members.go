@@ -101,6 +101,7 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.
 	}
 	tg := target{holder: rbac.Invite(inv.ID)}
 	var after []string
+	tenants := []rbac.Ref{o.Tenant}
 	for _, c := range changes {
 		p, err := tx.r.Path(ctx, c.Scope, nil)
 		if errors.Is(err, store.ErrNotFound) {
@@ -118,6 +119,7 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.
 		if err := tx.w.PutGrant(ctx, g); err != nil {
 			return store.Invitation{}, err
 		}
+		tenants = append(tenants, g.Tenant)
 		after = append(after, c.Scope.String()+"="+c.Level.String())
 	}
 	for _, team := range teams {
@@ -126,7 +128,7 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.
 		}
 		after = append(after, rbac.Team(team).String())
 	}
-	return inv, tx.audit(ctx, o, o.Tenant, actor, rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
+	return inv, tx.auditIn(ctx, o, tenants, actor, rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
 }
 
 // AcceptInvitation turns an invitation into memberships of the acting user, whose email
@@ -223,7 +225,7 @@ func (o AcceptInvitation) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holde
 	if err := tx.w.DeleteInvitation(ctx, id); err != nil {
 		return struct{}{}, err
 	}
-	return struct{}{}, tx.audit(ctx, o, inv.Tenant, actor, o.Invitation.String(), "", actor.String())
+	return struct{}{}, tx.auditIn(ctx, o, tenants, actor, o.Invitation.String(), "", actor.String())
 }
 
 // RevokeInvitation removes a pending invitation of the account or organization Tenant
@@ -258,10 +260,24 @@ func (o RevokeInvitation) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holde
 	if _, _, err := tx.authorize(ctx, actor, rbac.AccountMembersInvite, o.Tenant); err != nil {
 		return struct{}{}, err
 	}
+	tenants, err := tx.withSubAccounts(ctx, o.Tenant)
+	if err != nil {
+		return struct{}{}, err
+	}
+	changed := []rbac.Ref{o.Tenant}
+	for _, t := range tenants[1:] {
+		for _, err := range tx.r.HolderGrants(ctx, o.Invitation, t) {
+			if err != nil {
+				return struct{}{}, err
+			}
+			changed = append(changed, t)
+			break
+		}
+	}
 	if err := tx.w.DeleteInvitation(ctx, o.Invitation.ID); err != nil {
 		return struct{}{}, err
 	}
-	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Invitation.String(), "invited", "")
+	return struct{}{}, tx.auditIn(ctx, o, changed, actor, o.Invitation.String(), "invited", "")
 }
 
 // seats is a seat pool: the account, or the organization an account is in, with the

@@ -43,6 +43,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/tenantry/tenantry/internal/txn"
@@ -301,4 +302,19 @@ func open(t *txn.Tx) *work {
 // audit appends op's audit event.
 func (tx *work) audit(ctx context.Context, op interface{ Op() string }, tenant rbac.Ref, actor rbac.Holder, target, before, after string) error {
 	return tx.Audit(ctx, tenant, actor, op.Op(), target, before, after)
+}
+
+// auditIn appends op's audit event in every tenant the change touched, each once,
+// in order: an organization's change that reaches its sub-accounts is in every one
+// of their logs too.
+func (tx *work) auditIn(ctx context.Context, op interface{ Op() string }, tenants []rbac.Ref, actor rbac.Holder, target, before, after string) error {
+	for i, t := range tenants {
+		if slices.Contains(tenants[:i], t) {
+			continue
+		}
+		if err := tx.Audit(ctx, t, actor, op.Op(), target, before, after); err != nil {
+			return err
+		}
+	}
+	return nil
 }

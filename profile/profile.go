@@ -17,6 +17,7 @@ package profile
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -338,8 +339,9 @@ func (o SetTwoFactor) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (
 // account and organization it owns is deleted with everything in it
 // ([rbac.RuleDeleteAccount]); every other membership, team place, grant and pending
 // invitation of the user goes; the profile is erased. The audit log keeps the user's
-// opaque ID only. Confirm must be the profile's email address (any case), as a person
-// types it to confirm.
+// opaque ID only: one event in the profile log, and one in every account the deletion
+// changes. Confirm must be the profile's email address (any case), as a person types
+// it to confirm.
 type Delete struct {
 	Confirm string
 }
@@ -355,6 +357,16 @@ func (o Delete) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct
 	}
 	if store.FoldKey(strings.TrimSpace(o.Confirm)) != store.FoldKey(u.Email) {
 		return struct{}{}, &account.InvalidError{Field: "confirm", Reason: "must be the profile's email address"}
+	}
+	// Every account the profile's deletion changes gets its event: those the user
+	// belonged to (owned ones included, whose log outlives them) and those where an
+	// invitation of the address was pending. The events carry the opaque ID only.
+	var changed []rbac.Ref
+	for m, err := range t.R.Memberships(ctx, u.ID) {
+		if err != nil {
+			return struct{}{}, err
+		}
+		changed = append(changed, m.Tenant)
 	}
 	owned, err := t.Owned(ctx, u.ID)
 	if err != nil {
@@ -376,6 +388,9 @@ func (o Delete) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct
 			return struct{}{}, err
 		}
 		invites = append(invites, inv.ID)
+		if !slices.Contains(changed, inv.Tenant) {
+			changed = append(changed, inv.Tenant)
+		}
 	}
 	for _, id := range invites {
 		if err := t.W.DeleteInvitation(ctx, id); err != nil {
@@ -384,6 +399,11 @@ func (o Delete) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct
 	}
 	if err := t.W.DeleteUser(ctx, u.ID); err != nil {
 		return struct{}{}, err
+	}
+	for _, tenant := range changed {
+		if err := t.Audit(ctx, tenant, actor, o.Op(), actor.String(), "member", ""); err != nil {
+			return struct{}{}, err
+		}
 	}
 	return struct{}{}, t.Audit(ctx, rbac.Ref{}, actor, o.Op(), actor.String(), "", "")
 }

@@ -296,6 +296,13 @@ type guard struct {
 // audit event on success (in tenant) and none on refusal (D31). On success, the
 // access of every guard must be as it was (D9, D10).
 func (w *machine) do(t *rapid.T, name string, want bool, tenant rbac.Ref, guards []guard, op func() error) bool {
+	return w.doIn(t, name, want, []rbac.Ref{tenant}, guards, op)
+}
+
+// doIn is do for an operation whose success writes one event in each of tenants
+// (invariant 9: every change is in the log of every account it changes).
+func (w *machine) doIn(t *rapid.T, name string, want bool, tenants []rbac.Ref, guards []guard, op func() error) bool {
+	tenant := tenants[0]
 	before := make([]string, len(guards))
 	for i, g := range guards {
 		before[i] = w.accessOf(t, g)
@@ -309,8 +316,8 @@ func (w *machine) do(t *rapid.T, name string, want bool, tenant rbac.Ref, guards
 	}
 	n := w.newEvents(t, tenant)
 	switch {
-	case err == nil && (len(n) != 1 || n[0] != tenant):
-		t.Fatalf("%s: succeeded and wrote events in %v, want exactly one in %v (D31)", name, n, tenant)
+	case err == nil && !sameSet(n, tenants):
+		t.Fatalf("%s: succeeded and wrote events in %v, want exactly one in each of %v (D31)", name, n, tenants)
 	case err != nil && len(n) != 0:
 		t.Fatalf("%s: refused (%v) but wrote events in %v (D31)", name, err, n)
 	}
@@ -322,6 +329,37 @@ func (w *machine) do(t *rapid.T, name string, want bool, tenant rbac.Ref, guards
 		}
 	}
 	return err == nil
+}
+
+// sameSet reports whether got holds each of want exactly once, in any order.
+func sameSet(got, want []rbac.Ref) bool {
+	want = slices.Compact(slices.SortedFunc(slices.Values(want), rbac.Ref.Compare))
+	return slices.Equal(slices.SortedFunc(slices.Values(got), rbac.Ref.Compare), want)
+}
+
+// withSubs returns tenant and, for an organization, its live sub-accounts.
+func (m *model) withSubs(tenant rbac.Ref) []rbac.Ref {
+	out := []rbac.Ref{tenant}
+	if tenant.Kind != rbac.KindOrganization {
+		return out
+	}
+	for _, ref := range m.sortedTenants() {
+		if m.tenants[ref].org == tenant.ID {
+			out = append(out, ref)
+		}
+	}
+	return out
+}
+
+// grantTenants returns the tenants in which holder h holds grants.
+func (m *model) grantTenants(h rbac.Holder) []rbac.Ref {
+	var out []rbac.Ref
+	for k := range m.grants {
+		if k.h == h {
+			out = append(out, m.tenantOf(k.s))
+		}
+	}
+	return out
 }
 
 // owners guards every owner's access in the tenants they own (D9).
@@ -529,7 +567,7 @@ func (w *machine) setPlan(t *rapid.T) {
 			(tenant.Kind != rbac.KindOrganization || plan.Organizations) &&
 			(plan.Seats == 0 || len(pool) <= plan.Seats)
 	}
-	if w.do(t, "SetPlan", want, tenant, nil, func() error {
+	if w.doIn(t, "SetPlan", want, w.m.withSubs(tenant), nil, func() error {
 		return errOf(account.Do(w.ctx, w.svc, actor, account.SetPlan{Account: tenant, Plan: plan.Name}))
 	}) {
 		tn.plan = plan.Name
@@ -716,7 +754,13 @@ func (w *machine) inviteWith(t *rapid.T, actor rbac.Holder, tenant rbac.Ref, ema
 	}
 	next := "inv-" + strconv.Itoa(w.ids+1)
 	var inv store.Invitation
-	if !w.do(t, "Invite", want, tenant, nil, func() error {
+	invited := []rbac.Ref{tenant}
+	for _, c := range changes {
+		if w.m.exists(c.Scope) {
+			invited = append(invited, w.m.tenantOf(c.Scope))
+		}
+	}
+	if !w.doIn(t, "Invite", want, invited, nil, func() error {
 		var err error
 		var teamHolders []rbac.Holder
 		for _, id := range teams {
@@ -774,11 +818,11 @@ func (w *machine) accept(t *rapid.T) {
 func (w *machine) acceptAs(t *rapid.T, actor rbac.Holder, id string) {
 	inv := w.m.invites[id]
 	want := actor.Kind == rbac.HolderUser && w.m.live(actor) && inv != nil && w.m.users[actor.ID] == inv.email
-	tenant := rbac.Ref{}
+	accepted := []rbac.Ref{{}}
 	if inv != nil {
-		tenant = inv.tenant
+		accepted = append([]rbac.Ref{inv.tenant}, w.m.grantTenants(rbac.Invite(id))...)
 	}
-	if !w.do(t, "Accept", want, tenant, nil, func() error {
+	if !w.doIn(t, "Accept", want, accepted, nil, func() error {
 		return errOf(account.Do(w.ctx, w.svc, actor, account.AcceptInvitation{Invitation: rbac.Invite(id)}))
 	}) {
 		return
@@ -819,7 +863,11 @@ func (w *machine) revoke(t *rapid.T) {
 		tenant = w.drawTenant(t)
 	}
 	want := w.m.live(actor) && inv != nil && inv.tenant == tenant && w.m.level(actor, inv.tenant) >= rbac.Admin
-	if w.do(t, "Revoke", want, tenant, nil, func() error {
+	revoked := []rbac.Ref{tenant}
+	if inv != nil {
+		revoked = append(revoked, w.m.grantTenants(rbac.Invite(id))...)
+	}
+	if w.doIn(t, "Revoke", want, revoked, nil, func() error {
 		return errOf(account.Do(w.ctx, w.svc, actor, account.RevokeInvitation{Tenant: tenant, Invitation: rbac.Invite(id)}))
 	}) {
 		w.m.dropGrantsOf(rbac.Invite(id))
@@ -928,7 +976,13 @@ func (w *machine) removeMember(t *rapid.T) {
 	tn := w.m.tenants[tenant]
 	want := w.m.live(actor) && tn != nil && w.m.level(actor, tenant) >= rbac.Admin &&
 		w.m.isMember(tenant, user) && tn.owner != user && actor != rbac.User(user)
-	if w.do(t, "RemoveMember", want, tenant, w.guardFor(actor), func() error {
+	removedFrom := []rbac.Ref{tenant}
+	for _, ref := range w.m.withSubs(tenant)[1:] {
+		if w.m.isMember(ref, user) {
+			removedFrom = append(removedFrom, ref)
+		}
+	}
+	if w.doIn(t, "RemoveMember", want, removedFrom, w.guardFor(actor), func() error {
 		return errOf(account.Do(w.ctx, w.svc, actor, account.RemoveMember{Tenant: tenant, Member: rbac.User(user)}))
 	}) {
 		w.m.deleteMember(tenant, user)
@@ -957,7 +1011,7 @@ func (w *machine) transfer(t *rapid.T) {
 	tn := w.m.tenants[tenant]
 	want := w.m.live(actor) && tn != nil && actor == rbac.User(tn.owner) && tn.org == "" &&
 		w.m.isMember(tenant, to) && to != tn.owner
-	if !w.do(t, "Transfer", want, tenant, nil, func() error {
+	if !w.doIn(t, "Transfer", want, w.m.withSubs(tenant), nil, func() error {
 		return errOf(account.Do(w.ctx, w.svc, actor, account.TransferOwnership{Account: tenant, To: rbac.User(to)}))
 	}) {
 		return
@@ -980,7 +1034,7 @@ func (w *machine) deleteAccount(t *rapid.T) {
 	tenant := w.drawTenant(t)
 	actor := w.drawActorIn(t, tenant)
 	want := w.m.live(actor) && w.m.tenants[tenant] != nil && w.m.level(actor, tenant) == rbac.Owner
-	if w.do(t, "DeleteAccount", want, tenant, nil, func() error { return errOf(account.Do(w.ctx, w.svc, actor, account.DeleteAccount{Account: tenant})) }) {
+	if w.doIn(t, "DeleteAccount", want, w.m.withSubs(tenant), nil, func() error { return errOf(account.Do(w.ctx, w.svc, actor, account.DeleteAccount{Account: tenant})) }) {
 		w.m.deleteTenant(tenant)
 	}
 }
@@ -1156,7 +1210,18 @@ func (w *machine) deleteProfile(t *rapid.T) {
 		confirm = rapid.SampledFrom(opsEmails).Draw(t, "confirm")
 	}
 	want := actor.Kind == rbac.HolderUser && w.m.live(actor) && confirm == w.m.users[actor.ID]
-	if !w.do(t, "DeleteProfile", want, rbac.Ref{}, nil, func() error {
+	deleted := []rbac.Ref{{}}
+	for ref, ms := range w.m.members {
+		if ms[actor.ID] {
+			deleted = append(deleted, ref)
+		}
+	}
+	for _, inv := range w.m.invites {
+		if inv.email == w.m.users[actor.ID] && actor.Kind == rbac.HolderUser {
+			deleted = append(deleted, inv.tenant)
+		}
+	}
+	if !w.doIn(t, "DeleteProfile", want, deleted, nil, func() error {
 		return errOf(account.Do(w.ctx, w.svc, actor, profile.Delete{Confirm: strings.ToUpper(confirm)}))
 	}) {
 		return
