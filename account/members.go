@@ -79,6 +79,18 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return store.Invitation{}, err
 	}
+	if limit := tx.s.plans[a.Plan].Invitations; limit > 0 {
+		n := 0
+		for _, err := range tx.r.Invitations(ctx, o.Tenant) {
+			if err != nil {
+				return store.Invitation{}, err
+			}
+			n++
+		}
+		if err := withinLimit("pending invitations", n, limit, o.Tenant, a.Plan); err != nil {
+			return store.Invitation{}, err
+		}
+	}
 	limit, err := tx.seatLimit(ctx, a)
 	if err != nil {
 		return store.Invitation{}, err

@@ -66,6 +66,9 @@ var (
 	ErrSeatLimit = errors.New("account: seat limit reached")
 	// ErrPlan: the account's plan does not include the feature ([rbac.RulePlan]).
 	ErrPlan = errors.New("account: not included in the plan")
+	// ErrLimit: the account already holds as many tokens, teams or pending
+	// invitations as its plan allows.
+	ErrLimit = errors.New("account: plan limit reached")
 	// ErrUnauthenticated: the actor is not a live user or token, or a token secret is
 	// unknown, expired or reset.
 	ErrUnauthenticated = errors.New("account: unauthenticated")
@@ -104,15 +107,19 @@ type Plan struct {
 	UserManagement bool
 	// Organizations: the account may be an organization with sub-accounts.
 	Organizations bool
+	// Tokens, Teams and Invitations are the most API tokens (live ones), teams and
+	// pending invitations one account or organization may hold; 0 means no limit.
+	// Beyond them an operation is refused with ErrLimit and changes nothing.
+	Tokens, Teams, Invitations int
 }
 
 // DefaultPlans are the plans used when Options.Plans is empty. The first is the plan of
 // accounts created by registering ([rbac.RuleEmailIdentity]).
 var DefaultPlans = []Plan{
-	{Name: "free", Seats: 1},
-	{Name: "team", Seats: 20, UserManagement: true},
-	{Name: "business", Seats: 100, UserManagement: true, Organizations: true},
-	{Name: "enterprise", UserManagement: true, Organizations: true},
+	{Name: "free", Seats: 1, Tokens: 10, Teams: 5, Invitations: 10},
+	{Name: "team", Seats: 20, UserManagement: true, Tokens: 100, Teams: 50, Invitations: 100},
+	{Name: "business", Seats: 100, UserManagement: true, Organizations: true, Tokens: 500, Teams: 200, Invitations: 500},
+	{Name: "enterprise", UserManagement: true, Organizations: true, Tokens: 2000, Teams: 1000, Invitations: 2000},
 }
 
 // Options configure a Service. The zero value is ready to use.

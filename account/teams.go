@@ -32,6 +32,22 @@ func (o CreateTeam) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (st
 	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTeamsManage, o.Tenant); err != nil {
 		return store.Team{}, err
 	}
+	a, err := tx.r.Account(ctx, o.Tenant)
+	if err != nil {
+		return store.Team{}, err
+	}
+	if limit := tx.s.plans[a.Plan].Teams; limit > 0 {
+		n := 0
+		for _, err := range tx.r.Teams(ctx, o.Tenant) {
+			if err != nil {
+				return store.Team{}, err
+			}
+			n++
+		}
+		if err := withinLimit("teams", n, limit, o.Tenant, a.Plan); err != nil {
+			return store.Team{}, err
+		}
+	}
 	team := store.Team{ID: tx.Env.NewID("team"), Tenant: o.Tenant, Name: name, Created: tx.Env.Now()}
 	if err := tx.w.InsertTeam(ctx, team); err != nil {
 		return store.Team{}, err

@@ -74,6 +74,9 @@ func (o CreateToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (N
 	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTokensManage, o.Tenant); err != nil {
 		return NewToken{}, err
 	}
+	if err := tx.tokenLimit(ctx, o.Tenant); err != nil {
+		return NewToken{}, err
+	}
 	creator, err := tx.creator(ctx, actor)
 	if err != nil {
 		return NewToken{}, err
@@ -95,6 +98,29 @@ func (o CreateToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (N
 		return NewToken{}, err
 	}
 	return NewToken{TokenInfo: info, Secret: secret}, tx.audit(ctx, o, o.Tenant, actor, rbac.Token(tok.ID).String(), "", after)
+}
+
+// tokenLimit refuses a new token when tenant holds as many live tokens as its plan
+// allows.
+func (tx *work) tokenLimit(ctx context.Context, tenant rbac.Ref) error {
+	a, err := tx.r.Account(ctx, tenant)
+	if err != nil {
+		return err
+	}
+	limit := tx.s.plans[a.Plan].Tokens
+	if limit == 0 {
+		return nil
+	}
+	n, now := 0, tx.Env.Now()
+	for t, err := range tx.r.Tokens(ctx, tenant) {
+		if err != nil {
+			return err
+		}
+		if t.ResetTo == "" && store.TokenLive(t, now) {
+			n++
+		}
+	}
+	return withinLimit("live tokens", n, limit, tenant, a.Plan)
 }
 
 // creator is the user a token created by actor is attributed to.

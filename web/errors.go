@@ -92,7 +92,8 @@ func Status(err error) (int, ErrorBody) {
 		return http.StatusMethodNotAllowed, ErrorBody{Errors: "method not allowed"}
 	case errors.As(err, &invalid):
 		return http.StatusUnprocessableEntity, ErrorBody{Errors: map[string][]string{invalid.Field: {invalid.Reason}}}
-	case errors.Is(err, account.ErrExists), errors.Is(err, account.ErrSeatLimit), errors.Is(err, account.ErrPlan):
+	case errors.Is(err, account.ErrExists), errors.Is(err, account.ErrSeatLimit), errors.Is(err, account.ErrPlan),
+		errors.Is(err, account.ErrLimit):
 		msg := err.Error()
 		for _, p := range []string{"store: ", "account: "} {
 			msg = strings.TrimPrefix(msg, p)

@@ -380,6 +380,7 @@ func TestStatus(t *testing.T) {
 		{account.ErrExists, 422, `{"errors":"already exists"}`},
 		{account.ErrSeatLimit, 422, `{"errors":"seat limit reached"}`},
 		{account.ErrPlan, 422, `{"errors":"not included in the plan"}`},
+		{account.ErrLimit, 422, `{"errors":"plan limit reached"}`},
 		{account.ErrConflict, 409, `{"errors":"conflict with a concurrent change; try again"}`},
 		{&http.MaxBytesError{Limit: 10}, 413, `{"errors":{"body":["the body is larger than 10 bytes"]}}`},
 		{&web.RateLimitError{RetryAfter: 1500 * time.Millisecond}, 429, `{"errors":"rate limit exceeded; retry after 2s"}`},

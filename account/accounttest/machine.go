@@ -21,7 +21,7 @@ import (
 // opsPlans are the plans of the state machine: new accounts may invite, with few
 // seats, so that seat limits are reached.
 var opsPlans = []account.Plan{
-	{Name: "starter", Seats: 5, UserManagement: true},
+	{Name: "starter", Seats: 5, UserManagement: true, Tokens: 2, Teams: 2, Invitations: 3},
 	{Name: "solo", Seats: 1},
 	{Name: "business", UserManagement: true, Organizations: true},
 }
@@ -278,7 +278,7 @@ func (w *machine) drawToken(t *rapid.T) string {
 
 // typedErrs are the errors a refusal may match; anything else is a defect.
 var typedErrs = []error{rbac.ErrDenied, account.ErrNotFound, account.ErrExists, account.ErrInvalid,
-	account.ErrSeatLimit, account.ErrPlan, account.ErrUnauthenticated}
+	account.ErrSeatLimit, account.ErrPlan, account.ErrUnauthenticated, account.ErrLimit}
 
 // guard is a holder whose access within some tenants (all, when tenants is nil) an
 // operation must not change.
@@ -736,6 +736,17 @@ func (w *machine) inviteWith(t *rapid.T, actor rbac.Holder, tenant rbac.Ref, ema
 				want = false
 			}
 		}
+		if !w.m.within(tenant, func(p account.Plan) int { return p.Invitations }, func() int {
+			n := 0
+			for _, inv := range w.m.invites {
+				if inv.tenant == tenant {
+					n++
+				}
+			}
+			return n
+		}) {
+			want = false
+		}
 		pool, limit := w.seatPool(tenant)
 		if !pool[email] && limit > 0 && len(pool)+1 > limit {
 			want = false
@@ -1042,7 +1053,16 @@ func (w *machine) deleteAccount(t *rapid.T) {
 func (w *machine) createTeam(t *rapid.T) {
 	tenant := w.drawTenant(t)
 	actor := w.drawActorIn(t, tenant)
-	want := w.m.live(actor) && w.m.tenants[tenant] != nil && w.m.level(actor, tenant) >= rbac.Admin
+	want := w.m.live(actor) && w.m.tenants[tenant] != nil && w.m.level(actor, tenant) >= rbac.Admin &&
+		w.m.within(tenant, func(p account.Plan) int { return p.Teams }, func() int {
+			n := 0
+			for _, tm := range w.m.teams {
+				if tm.tenant == tenant {
+					n++
+				}
+			}
+			return n
+		})
 	var tm store.Team
 	if w.do(t, "CreateTeam", want, tenant, nil, func() error {
 		var err error
@@ -1128,7 +1148,16 @@ func (w *machine) createToken(t *rapid.T) {
 	for _, c := range changes {
 		grants = append(grants, account.GrantSpec{Scope: c.Scope, Level: c.Level, ViewContent: c.ViewContent})
 	}
-	want := w.m.live(actor) && w.m.tenants[tenant] != nil && changesValid(changes) && w.m.level(actor, tenant) >= rbac.Admin
+	want := w.m.live(actor) && w.m.tenants[tenant] != nil && changesValid(changes) && w.m.level(actor, tenant) >= rbac.Admin &&
+		w.m.within(tenant, func(p account.Plan) int { return p.Tokens }, func() int {
+			n := 0
+			for _, tok := range w.m.tokens {
+				if tok.tenant == tenant && tok.live {
+					n++
+				}
+			}
+			return n
+		})
 	for _, c := range changes {
 		want = want && tokenScopeKinds.Has(c.Scope.Kind) && w.changeAllowed(actor, tenant, rbac.Token("new"), c)
 	}

@@ -1,6 +1,7 @@
 package accounttest
 
 import (
+	"github.com/tenantry/tenantry/account"
 	"maps"
 	"slices"
 
@@ -369,4 +370,20 @@ func (m *model) scopesOf(tenant rbac.Ref) []rbac.Ref {
 	}
 	slices.SortFunc(out, rbac.Ref.Compare)
 	return out
+}
+
+// within reports whether tenant may hold one more record of a kind its plan limits:
+// limit reads the plan's limit (0: none), count counts the records it holds.
+func (m *model) within(tenant rbac.Ref, limit func(account.Plan) int, count func() int) bool {
+	tn := m.tenants[tenant]
+	if tn == nil {
+		return true
+	}
+	for _, p := range opsPlans {
+		if p.Name == tn.plan {
+			l := limit(p)
+			return l == 0 || count() < l
+		}
+	}
+	return true
 }
