@@ -371,8 +371,13 @@ func (r *reader) Token(ctx context.Context, id string) (store.Token, error) {
 	if t, ok := r.st.tokens[id]; ok {
 		return copyToken(t), nil
 	}
-	return store.Token{}, notFound("token " + id)
+	return store.Token{}, errNoToken
 }
+
+// errNoToken is Token's answer for an ID that is not a token's: one value, so that
+// looking up an unknown token costs what looking up a known one does, and timing
+// does not tell which IDs exist.
+var errNoToken error = notFound("token")
 
 // Tokens implements store.Reader.
 func (r *reader) Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Token, error] {
