@@ -241,8 +241,18 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 	return r.Reach(ctx, holder, scope, path, grants)
 }
 
-// Check implements store.Checker: Reach's one statement, then rbac.Decide.
-func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref) (rbac.Decision, error) {
+// Check implements store.Checker: for a user or team, Reach's one statement then
+// rbac.Decide; for a token, store.Check in one read transaction.
+func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
+	if holder.Kind == rbac.HolderToken {
+		var d rbac.Decision
+		err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
+			var err error
+			d, err = store.Check(ctx, r, holder, action, scope, now)
+			return err
+		})
+		return d, err
+	}
 	var buf [8]rbac.Grant
 	var pbuf [4]rbac.Ref
 	path, grants, err := s.Reach(ctx, holder, scope, pbuf[:0], buf[:0])
@@ -250,6 +260,17 @@ func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Actio
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
 	return rbac.Decide(action, path, grants), nil
+}
+
+// Sees implements store.Checker: store.Sees in one read transaction.
+func (s *Store) Sees(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (bool, error) {
+	var seen bool
+	err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
+		var err error
+		seen, err = store.Sees(ctx, r, holder, scope)
+		return err
+	})
+	return seen, err
 }
 
 // rollback rolls tx back, even when ctx is done, within cleanupTimeout. An error means
