@@ -42,7 +42,7 @@ func Example() {
 		Email:  "bob@acme.test",
 		Grants: []account.GrantSpec{{Scope: web.Ref, Level: rbac.Admin}},
 	}))
-	must(account.Do(ctx, svc, rbac.User(bob.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
+	must(account.Do(ctx, svc, rbac.User(bob.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}))
 
 	d := must(svc.Check(ctx, rbac.User(bob.User.ID), rbac.InboxCreate, web.Ref))
 	fmt.Println("bob may create inboxes in Web:", d.Allowed)
@@ -67,7 +67,7 @@ func ExampleMembers() {
 	join := func(email string, scope rbac.Ref, l rbac.Level) rbac.Holder {
 		u := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: email}))
 		inv := must(account.Do(ctx, svc, owner, account.Invite{Tenant: acct, Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: l}}}))
-		must(account.Do(ctx, svc, rbac.User(u.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
+		must(account.Do(ctx, svc, rbac.User(u.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}))
 		return rbac.User(u.User.ID)
 	}
 	admin := join("admin-a@acme.test", a.Ref, rbac.Admin)
@@ -94,7 +94,7 @@ func ExampleTransferOwnership() {
 	reg := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "bob@acme.test"}))
 	bob := rbac.User(reg.User.ID)
 	inv := must(account.Do(ctx, svc, owner, account.Invite{Tenant: acct, Email: "bob@acme.test", Grants: []account.GrantSpec{{Scope: acct, Level: rbac.Admin}}}))
-	must(account.Do(ctx, svc, bob, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
+	must(account.Do(ctx, svc, bob, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}))
 
 	_, err := account.Do(ctx, svc, bob, account.TransferOwnership{Account: acct, To: bob})
 	var denied *rbac.DeniedError
@@ -149,7 +149,7 @@ func ExampleService_Authorize() {
 	bob := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "bob@acme.test"}))
 	eve := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "eve@else.test"}))
 	inv := must(account.Do(ctx, svc, owner, account.Invite{Tenant: acct, Email: "bob@acme.test", Grants: []account.GrantSpec{{Scope: web.Ref, Level: rbac.Viewer}}}))
-	must(account.Do(ctx, svc, rbac.User(bob.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
+	must(account.Do(ctx, svc, rbac.User(bob.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}))
 
 	fmt.Println(svc.Authorize(ctx, owner, rbac.ProjectRename, web.Ref))
 	err := svc.Authorize(ctx, rbac.User(bob.User.ID), rbac.ProjectRename, web.Ref)

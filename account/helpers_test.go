@@ -127,7 +127,7 @@ func (e *env) joinTo(inviter rbac.Holder, tenant rbac.Ref, email string, grants 
 	e.t.Helper()
 	u, _ := e.register(email)
 	inv := do(e, inviter, account.Invite{Tenant: tenant, Email: email, Grants: grants})
-	do(e, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
+	do(e, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret})
 	return u
 }
 

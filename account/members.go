@@ -12,6 +12,14 @@ import (
 	"github.com/tenantry/tenantry/store"
 )
 
+// NewInvitation is an invitation just made, with its secret: the only time the secret
+// is shown. The host delivers it to the invited address (in the link of an email, say);
+// only its hash is kept, and accepting needs it.
+type NewInvitation struct {
+	store.Invitation
+	Secret string
+}
+
 // Invite invites an email address into the account or organization Tenant with grants and
 // team places in one call ([rbac.RuleInvite]). The actor needs admin there; the plan must
 // include user management ([rbac.RulePlan]); the address must not be a member already
@@ -30,86 +38,91 @@ type Invite struct {
 func (Invite) Op() string { return "member.invite" }
 
 // Apply runs the operation; call it through Do or Run.
-func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.Invitation, error) {
+func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewInvitation, error) {
 	tx := open(t)
 	if err := validTenant("tenant", o.Tenant); err != nil {
-		return store.Invitation{}, err
+		return NewInvitation{}, err
 	}
 	email, err := NormalizeEmail(o.Email)
 	if err != nil {
-		return store.Invitation{}, err
+		return NewInvitation{}, err
 	}
 	changes := specsAsChanges(o.Grants)
 	if err := validChanges("grants", actor, rbac.Invite("new"), changes); err != nil {
-		return store.Invitation{}, err
+		return NewInvitation{}, err
 	}
 	if len(o.Teams) > MaxGrants {
-		return store.Invitation{}, invalid("teams", "more than %d entries", MaxGrants)
+		return NewInvitation{}, invalid("teams", "more than %d entries", MaxGrants)
 	}
 	teams := make([]string, len(o.Teams))
 	for i, h := range o.Teams {
 		f := "teams[" + strconv.Itoa(i) + "]"
 		if h.Kind != rbac.HolderTeam {
-			return store.Invitation{}, invalid(f, "not a team")
+			return NewInvitation{}, invalid(f, "not a team")
 		}
 		if err := ValidID(f, h.ID); err != nil {
-			return store.Invitation{}, err
+			return NewInvitation{}, err
 		}
 		if slices.Contains(teams[:i], h.ID) {
-			return store.Invitation{}, invalid(f, "%v appears twice", h)
+			return NewInvitation{}, invalid(f, "%v appears twice", h)
 		}
 		teams[i] = h.ID
 	}
 	if _, _, err := tx.authorize(ctx, actor, rbac.AccountMembersInvite, o.Tenant); err != nil {
-		return store.Invitation{}, err
+		return NewInvitation{}, err
 	}
 	a, err := tx.r.Account(ctx, o.Tenant)
 	if err != nil {
-		return store.Invitation{}, err
+		return NewInvitation{}, err
 	}
 	if p := tx.s.plans[a.Plan]; !p.UserManagement {
-		return store.Invitation{}, errorsJoinPlan("user management", a.Plan)
+		return NewInvitation{}, errorsJoinPlan("user management", a.Plan)
 	}
 	if u, err := tx.r.UserByEmail(ctx, email); err == nil {
 		if m, err := tx.isMember(ctx, rbac.User(u.ID), o.Tenant); err != nil {
-			return store.Invitation{}, err
+			return NewInvitation{}, err
 		} else if m {
-			return store.Invitation{}, errorsExists("%v is already a member of %v (D19)", rbac.User(u.ID), o.Tenant)
+			return NewInvitation{}, errorsExists("%v is already a member of %v (D19)", rbac.User(u.ID), o.Tenant)
 		}
 	} else if !errors.Is(err, store.ErrNotFound) {
-		return store.Invitation{}, err
+		return NewInvitation{}, err
 	}
 	if limit := tx.s.plans[a.Plan].Invitations; limit > 0 {
 		n := 0
 		for _, err := range tx.r.Invitations(ctx, o.Tenant) {
 			if err != nil {
-				return store.Invitation{}, err
+				return NewInvitation{}, err
 			}
 			n++
 		}
 		if err := withinLimit("pending invitations", n, limit, o.Tenant, a.Plan); err != nil {
-			return store.Invitation{}, err
+			return NewInvitation{}, err
 		}
 	}
 	limit, err := tx.seatLimit(ctx, a)
 	if err != nil {
-		return store.Invitation{}, err
+		return NewInvitation{}, err
 	}
 	if limit > 0 { // without a limit, nothing to count
 		pool, err := tx.seatPool(ctx, a)
 		if err != nil {
-			return store.Invitation{}, err
+			return NewInvitation{}, err
 		}
 		if _, counted := pool.emails[store.FoldKey(email)]; !counted && len(pool.emails)+1 > pool.limit {
-			return store.Invitation{}, seatError(len(pool.emails), pool.limit)
+			return NewInvitation{}, seatError(len(pool.emails), pool.limit)
 		}
 	}
 	inv := store.Invitation{ID: tx.Env.NewID("inv"), Tenant: o.Tenant, Email: email, InvitedBy: actor, Teams: teams, Created: tx.Env.Now()}
+	secret, hash, err := tx.secret(inv.ID)
+	if err != nil {
+		return NewInvitation{}, err
+	}
+	inv.Hash = hash
 	if err := tx.w.InsertInvitation(ctx, inv); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return store.Invitation{}, errorsExists("an invitation of this address is pending in %v", o.Tenant)
+			return NewInvitation{}, errorsExists("an invitation of this address is pending in %v", o.Tenant)
 		}
-		return store.Invitation{}, err
+		return NewInvitation{}, err
 	}
 	tg := target{holder: rbac.Invite(inv.ID)}
 	var after []string
@@ -117,37 +130,41 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (store.
 	for _, c := range changes {
 		p, err := tx.r.Path(ctx, c.Scope, nil)
 		if errors.Is(err, store.ErrNotFound) {
-			return store.Invitation{}, notFound(c.Scope)
+			return NewInvitation{}, notFound(c.Scope)
 		} else if err != nil {
-			return store.Invitation{}, err
+			return NewInvitation{}, err
 		}
 		if !p.Contains(o.Tenant) {
-			return store.Invitation{}, notFound(c.Scope)
+			return NewInvitation{}, notFound(c.Scope)
 		}
 		g, _, err := tx.planChange(ctx, actor, p.Tenant(), tg, c)
 		if err != nil {
-			return store.Invitation{}, err
+			return NewInvitation{}, err
 		}
 		if err := tx.w.PutGrant(ctx, g); err != nil {
-			return store.Invitation{}, err
+			return NewInvitation{}, err
 		}
 		tenants = append(tenants, g.Tenant)
 		after = append(after, c.Scope.String()+"="+c.Level.String())
 	}
 	for _, team := range teams {
 		if err := tx.teamPlace(ctx, actor, a, team, rbac.Invite(inv.ID), false); err != nil {
-			return store.Invitation{}, err
+			return NewInvitation{}, err
 		}
 		after = append(after, rbac.Team(team).String())
 	}
-	return inv, tx.auditIn(ctx, o, tenants, actor, rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
+	return NewInvitation{Invitation: inv, Secret: secret}, tx.auditIn(ctx, o, tenants, actor, rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
 }
 
 // AcceptInvitation turns an invitation into memberships of the acting user, whose email
-// must be the invited one: the user joins every account the invitation has grants in,
-// receives its grants and joins its teams ([rbac.RuleInvite]).
+// must be the invited one and who holds the invitation's secret, delivered to that
+// address: the user joins every account the invitation has grants in, receives its
+// grants and joins its teams ([rbac.RuleInvite]). A wrong secret, another address and
+// an invitation that does not exist answer alike, ErrNotFound: changing one's own
+// address to the invitee's does not make the invitation acceptable.
 type AcceptInvitation struct {
 	Invitation rbac.Holder // rbac.Invite(id)
+	Secret     string      // the secret of NewInvitation
 }
 
 // Op returns "invitation.accept", its log name and audit action.
@@ -174,10 +191,13 @@ func (o AcceptInvitation) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holde
 		return struct{}{}, err
 	}
 	inv, err := tx.r.Invitation(ctx, id)
-	if errors.Is(err, store.ErrNotFound) || err == nil && store.FoldKey(inv.Email) != store.FoldKey(u.Email) {
-		return struct{}{}, notFound(o.Invitation)
-	} else if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return struct{}{}, err
+	}
+	// The secret is compared in constant time whether or not the invitation exists.
+	match := secretMatches(o.Secret, inv.Hash)
+	if err != nil || !match || store.FoldKey(inv.Email) != store.FoldKey(u.Email) {
+		return struct{}{}, notFound(o.Invitation)
 	}
 	var grants []store.Grant
 	tenants := []rbac.Ref{inv.Tenant}

@@ -559,7 +559,7 @@ func TestRegression_DeleteTeamTheNewOwnerIsIn(t *testing.T) {
 	do(f.env, f.owner, account.SetPermissions{Tenant: f.acct, Holder: th, Changes: change(f.proj, rbac.Viewer)})
 	heir, _ := f.register("heir@acme.test")
 	inv := do(f.env, f.owner, account.Invite{Tenant: f.acct, Email: "heir@acme.test", Teams: []rbac.Holder{th}})
-	do(f.env, heir, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
+	do(f.env, heir, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret})
 	do(f.env, f.owner, account.TransferOwnership{Account: f.acct, To: heir})
 	// The previous owner, now an admin, may delete the team: it targets the team.
 	do(f.env, f.owner, account.DeleteTeam{Tenant: f.acct, Team: th})

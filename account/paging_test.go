@@ -238,7 +238,7 @@ func TestPagingMyAccountsAndSubAccounts(t *testing.T) {
 		o, a := e.register("o" + strconv.Itoa(i) + "@acme.test")
 		do(e, o, account.SetPlan{Account: a.Ref, Plan: "team"})
 		inv := do(e, o, account.Invite{Tenant: a.Ref, Email: "me@acme.test", Grants: []account.GrantSpec{grant(a.Ref, rbac.Viewer)}})
-		do(e, me, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
+		do(e, me, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret})
 		want = append(want, a.Ref)
 	}
 	org := do(e, me, account.CreateOrganization{Name: "Group", Plan: "business"})

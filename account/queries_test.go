@@ -155,12 +155,14 @@ func TestMyInvitationsQuery(t *testing.T) {
 	e := newEnv(t)
 	me, _ := e.register("me@acme.test")
 	var want []string
+	secrets := map[string]string{}
 	var tenants []rbac.Ref
 	for i := range 4 {
 		o, a := e.register("o" + strconv.Itoa(i) + "@acme.test")
 		do(e, o, account.SetPlan{Account: a.Ref, Plan: "team"})
 		inv := do(e, o, account.Invite{Tenant: a.Ref, Email: "ME@acme.test", Grants: []account.GrantSpec{grant(a.Ref, rbac.Viewer)}})
 		want = append(want, inv.ID)
+		secrets[inv.ID] = inv.Secret
 		tenants = append(tenants, a.Ref)
 		do(e, o, account.Invite{Tenant: a.Ref, Email: "someone.else@acme.test"})
 	}
@@ -177,7 +179,7 @@ func TestMyInvitationsQuery(t *testing.T) {
 		}
 	}
 	// Accepting one takes it off the list.
-	do(e, me, account.AcceptInvitation{Invitation: rbac.Invite(want[0])})
+	do(e, me, account.AcceptInvitation{Invitation: rbac.Invite(want[0]), Secret: secrets[want[0]]})
 	got, err := all(e, me, account.MyInvitations{})
 	e.must(err)
 	sameItems(t, "my invitations after accepting one", keys(got, func(i store.Invitation) string { return i.ID }), want[1:])
@@ -186,7 +188,7 @@ func TestMyInvitationsQuery(t *testing.T) {
 	if p := get(e, you, account.MyInvitations{}); len(p.Items) != 0 {
 		t.Fatalf("someone else sees my invitations: %+v", p.Items)
 	}
-	notFound(t, try(e, you, account.AcceptInvitation{Invitation: rbac.Invite(want[1])}))
+	notFound(t, try(e, you, account.AcceptInvitation{Invitation: rbac.Invite(want[1]), Secret: secrets[want[1]]}))
 	// A token has no invitations.
 	o, a := e.register("tokens@acme.test")
 	tok := do(e, o, account.CreateToken{Tenant: a.Ref, Name: "ci"})

@@ -135,18 +135,37 @@ func (tx *work) creator(ctx context.Context, actor rbac.Holder) (string, error) 
 	return parent.CreatedBy, nil
 }
 
-// issue draws a new secret for t and records its hash and last four characters. A
-// secret is the token's ID, a dot and 64 hex digits.
+// issue draws a new secret for t and records its hash and last four characters.
 func (tx *work) issue(t *store.Token) (string, error) {
-	var b [32]byte
-	if _, err := io.ReadFull(tx.Env.Rand, b[:]); err != nil {
+	secret, hash, err := tx.secret(t.ID)
+	if err != nil {
 		return "", err
 	}
-	secret := t.ID + "." + hex.EncodeToString(b[:])
-	h := sha256.Sum256([]byte(secret))
-	t.Hash = h[:]
+	t.Hash = hash
 	t.Last4 = secret[len(secret)-4:]
 	return secret, nil
+}
+
+// secret draws a new secret for the record id and returns it with its hash. A secret
+// is the record's ID, a dot and 64 hex digits.
+func (tx *work) secret(id string) (string, []byte, error) {
+	var b [32]byte
+	if _, err := io.ReadFull(tx.Env.Rand, b[:]); err != nil {
+		return "", nil, err
+	}
+	secret := id + "." + hex.EncodeToString(b[:])
+	h := sha256.Sum256([]byte(secret))
+	return secret, h[:], nil
+}
+
+// secretMatches reports, in constant time, whether secret hashes to hash.
+func secretMatches(secret string, hash []byte) bool {
+	sum := sha256.Sum256([]byte(secret))
+	want := hash
+	if len(want) != len(sum) {
+		want = noHash[:]
+	}
+	return subtle.ConstantTimeCompare(sum[:], want) == 1 && len(hash) == len(sum)
 }
 
 func (tx *work) tokenInfo(ctx context.Context, t store.Token) (TokenInfo, error) {

@@ -269,7 +269,7 @@ func TestOpIsTheAuditAction(t *testing.T) {
 		proj, inbox                        store.Resource
 		team                               store.Team
 		tok                                account.NewToken
-		inv, gone                          store.Invitation
+		inv, gone                          account.NewInvitation
 	)
 	reg := func(email string, who *rbac.Holder) func() (string, error) {
 		return func() (string, error) {
@@ -304,26 +304,26 @@ func TestOpIsTheAuditAction(t *testing.T) {
 			return step(e, owner, account.Invite{Tenant: acct, Email: "admin@acme.test", Grants: []account.GrantSpec{grant(acct, rbac.Admin)}}, &inv)
 		},
 		func() (string, error) {
-			return step(e, admin, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}, nil)
+			return step(e, admin, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}, nil)
 		},
 		func() (string, error) {
 			return step(e, owner, account.Invite{Tenant: acct, Email: "member@acme.test"}, &inv)
 		},
 		func() (string, error) {
-			return step(e, member, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}, nil)
+			return step(e, member, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}, nil)
 		},
 		func() (string, error) {
 			return step(e, owner, account.Invite{Tenant: acct, Email: "leaver@acme.test"}, &inv)
 		},
 		func() (string, error) {
-			return step(e, leaver, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}, nil)
+			return step(e, leaver, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}, nil)
 		},
 		func() (string, error) { return step(e, leaver, account.Leave{Account: acct}, nil) },
 		func() (string, error) {
 			return step(e, owner, account.Invite{Tenant: acct, Email: "heir@acme.test"}, &inv)
 		},
 		func() (string, error) {
-			return step(e, heir, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}, nil)
+			return step(e, heir, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}, nil)
 		},
 		func() (string, error) {
 			return step(e, admin, account.Invite{Tenant: acct, Email: "nobody@acme.test"}, &gone)

@@ -67,7 +67,7 @@ func (e *env) mine(actor rbac.Holder) []account.AccountAccess {
 func (e *env) join(owner rbac.Holder, a rbac.Ref, u profile.Registered, grants ...account.GrantSpec) {
 	e.t.Helper()
 	inv := do(e, owner, account.Invite{Tenant: a, Email: u.User.Email, Grants: grants})
-	do(e, rbac.User(u.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
+	do(e, rbac.User(u.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret})
 }
 
 // 000: "Once you register with Mailtrap, we automatically create an account and a user

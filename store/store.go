@@ -200,6 +200,7 @@ type Invitation struct {
 	Email     string   // normalised; unique per tenant ignoring case
 	InvitedBy rbac.Holder
 	Teams     []string // teams the invitee joins on acceptance
+	Hash      []byte   // a hash of the invitation's secret, which its addressee accepts with
 	Created   time.Time
 }
 
@@ -445,7 +446,8 @@ type InvitationWriter interface {
 type TokenWriter interface {
 	// InsertToken adds a token.
 	InsertToken(ctx context.Context, t Token) error
-	// UpdateToken replaces the token's Name, Hash, Last4, Expires and ResetTo.
+	// UpdateToken replaces the token's Name, Hash, Last4, CreatedBy, Expires and
+	// ResetTo.
 	UpdateToken(ctx context.Context, t Token) error
 	// DeleteToken removes the token and its grants.
 	DeleteToken(ctx context.Context, id string) error

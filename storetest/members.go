@@ -379,7 +379,7 @@ var invitationsClauses = []clause{
 }
 
 func newInvite(id string, tenant rbac.Ref, email string) store.Invitation {
-	return store.Invitation{ID: id, Tenant: tenant, Email: email, InvitedBy: rbac.User(uAnn), Teams: []string{"t1", "t2"}, Created: t0}
+	return store.Invitation{ID: id, Tenant: tenant, Email: email, InvitedBy: rbac.User(uAnn), Teams: []string{"t1", "t2"}, Hash: []byte("hash of " + id), Created: t0}
 }
 
 func invitesInsertAndList(e *env) {
@@ -538,10 +538,10 @@ func tokensUpdate(e *env) {
 		Created: t0.AddDate(1, 0, 0), Expires: t0.AddDate(2, 0, 0), ResetTo: "k2"}
 	e.do("update", func(ctx context.Context, w store.Writer) error { return w.UpdateToken(ctx, u) })
 	want := newToken("k1", a1)
-	want.Name, want.Hash, want.Last4, want.Expires, want.ResetTo = u.Name, u.Hash, u.Last4, u.Expires, u.ResetTo
+	want.Name, want.Hash, want.Last4, want.CreatedBy, want.Expires, want.ResetTo = u.Name, u.Hash, u.Last4, u.CreatedBy, u.Expires, u.ResetTo
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		if got, err := r.Token(ctx, "k1"); err != nil || !eqToken(got, want) {
-			e.Errorf("store.go: Writer.UpdateToken must replace Name, Hash, Last4, Expires and ResetTo only: got %+v, %v; want %+v", got, err, want)
+			e.Errorf("store.go: Writer.UpdateToken must replace Name, Hash, Last4, CreatedBy, Expires and ResetTo only: got %+v, %v; want %+v", got, err, want)
 		}
 		return nil
 	})

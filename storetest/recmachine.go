@@ -452,7 +452,11 @@ func (w *recMachine) deleteTeamMember(t *rapid.T) {
 func (w *recMachine) insertInvitation(t *rapid.T) {
 	inv := store.Invitation{ID: rapid.SampledFrom(recInvites).Draw(t, "id"), Tenant: w.drawLiveTenant(t), Email: drawEmail(t),
 		InvitedBy: rbac.User(rapid.SampledFrom(recUsers).Draw(t, "by")),
-		Teams:     rapid.SliceOfNDistinct(rapid.SampledFrom(recTeams), 0, 2, rapid.ID).Draw(t, "teams"), Created: t0}
+		Teams:     rapid.SliceOfNDistinct(rapid.SampledFrom(recTeams), 0, 2, rapid.ID).Draw(t, "teams"), Created: t0,
+		Hash:      rapid.SliceOfN(rapid.Byte(), 0, 4).Draw(t, "hash")}
+	if len(inv.Hash) == 0 {
+		inv.Hash = nil // a store need not tell an empty hash from none
+	}
 	_, had := w.m.invites[inv.ID]
 	want := outcome(had, store.ErrExists, w.m.inviteTaken(inv.Tenant, inv.Email), store.ErrExists)
 	if w.write(t, "Writer.InsertInvitation", want, func(ctx context.Context, wr store.Writer) error { return wr.InsertInvitation(ctx, inv) }) {
@@ -481,10 +485,11 @@ func (w *recMachine) insertToken(t *rapid.T) {
 func (w *recMachine) updateToken(t *rapid.T) {
 	id := pick(t, "token", sortedIDs(w.m.tokens), recTokens)
 	u := store.Token{ID: id, Name: "m", Hash: rapid.SliceOfN(rapid.Byte(), 1, 4).Draw(t, "hash"), Last4: "5678",
-		Expires: t0.AddDate(1, 0, 0), ResetTo: rapid.SampledFrom([]string{"", "k9"}).Draw(t, "reset to")}
+		Expires: t0.AddDate(1, 0, 0), ResetTo: rapid.SampledFrom([]string{"", "k9"}).Draw(t, "reset to"),
+		CreatedBy: rapid.SampledFrom([]string{"u1", "u2"}).Draw(t, "created by")}
 	old, had := w.m.tokens[id]
 	if w.write(t, "Writer.UpdateToken", outcome(!had, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error { return wr.UpdateToken(ctx, u) }) {
-		old.Name, old.Hash, old.Last4, old.Expires, old.ResetTo = u.Name, u.Hash, u.Last4, u.Expires, u.ResetTo
+		old.Name, old.Hash, old.Last4, old.CreatedBy, old.Expires, old.ResetTo = u.Name, u.Hash, u.Last4, u.CreatedBy, u.Expires, u.ResetTo
 		w.m.tokens[id] = old
 	}
 }

@@ -437,7 +437,7 @@ func eqTeam(a, b store.Team) bool {
 
 func eqInvitation(a, b store.Invitation) bool {
 	return a.ID == b.ID && a.Tenant == b.Tenant && a.Email == b.Email && a.InvitedBy == b.InvitedBy &&
-		slices.Equal(a.Teams, b.Teams) && a.Created.Equal(b.Created)
+		slices.Equal(a.Teams, b.Teams) && slices.Equal(a.Hash, b.Hash) && a.Created.Equal(b.Created)
 }
 
 func eqToken(a, b store.Token) bool {

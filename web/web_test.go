@@ -56,7 +56,7 @@ func newWorld(t testing.TB) *world {
 	w.viewer = rbac.User(vic.User.ID)
 	inv, err := account.Do(ctx, svc, w.owner, account.Invite{Tenant: w.acct, Email: "vic@acme.test", Grants: []account.GrantSpec{{Scope: w.acct, Level: rbac.Viewer}}})
 	must(err)
-	_, err = account.Do(ctx, svc, w.viewer, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
+	_, err = account.Do(ctx, svc, w.viewer, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret})
 	must(err)
 	mint := func(actor rbac.Holder, tenant rbac.Ref, level rbac.Level) (string, string) {
 		tok, err := account.Do(ctx, svc, actor, account.CreateToken{Tenant: tenant, Name: "t", Grants: []account.GrantSpec{{Scope: tenant, Level: level}}})

@@ -59,7 +59,7 @@ func Concurrent(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := account.Do(ctx, svc, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}); err != nil {
+		if _, err := account.Do(ctx, svc, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -180,7 +180,7 @@ func concurrentStep(ctx context.Context, st store.Store, svc *account.Service, r
 		if err != nil {
 			return 0, err
 		}
-		n, err := one(account.Do(ctx, svc, other, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}))
+		n, err := one(account.Do(ctx, svc, other, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}))
 		return n + 1, err
 	case 1:
 		return one(account.Do(ctx, svc, actor, account.SetPermissions{Tenant: acct, Holder: other, Changes: []account.PermissionChange{{Scope: scope, Level: level}}}))

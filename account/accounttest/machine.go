@@ -38,10 +38,13 @@ type machine struct {
 	ids    int
 	now    time.Time
 	cursor map[rbac.Ref]uint64
+	// secrets are the invitations' secrets, as Invite returned them: what their
+	// addressees received.
+	secrets map[string]string
 }
 
 func newMachine(ctx context.Context, st store.Store) *machine {
-	w := &machine{ctx: ctx, st: st, m: newModel(), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), cursor: map[rbac.Ref]uint64{}}
+	w := &machine{ctx: ctx, st: st, m: newModel(), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), cursor: map[rbac.Ref]uint64{}, secrets: map[string]string{}}
 	w.svc = account.New(st, account.Options{
 		Now:   func() time.Time { return w.now },
 		NewID: func(kind string) string { w.ids++; return kind + "-" + strconv.Itoa(w.ids) },
@@ -764,7 +767,7 @@ func (w *machine) inviteWith(t *rapid.T, actor rbac.Holder, tenant rbac.Ref, ema
 		}
 	}
 	next := "inv-" + strconv.Itoa(w.ids+1)
-	var inv store.Invitation
+	var inv account.NewInvitation
 	invited := []rbac.Ref{tenant}
 	for _, c := range changes {
 		if w.m.exists(c.Scope) {
@@ -786,6 +789,7 @@ func (w *machine) inviteWith(t *rapid.T, actor rbac.Holder, tenant rbac.Ref, ema
 		t.Fatalf("Invite: id %s, want %s", inv.ID, next)
 	}
 	w.m.invites[inv.ID] = &mInvite{tenant: tenant, email: email, teams: teams}
+	w.secrets[inv.ID] = inv.Secret
 	w.m.everInvites = append(w.m.everInvites, inv.ID)
 	w.applyChanges(actor, rbac.Invite(inv.ID), changes)
 	return inv.ID, true
@@ -828,13 +832,24 @@ func (w *machine) accept(t *rapid.T) {
 
 func (w *machine) acceptAs(t *rapid.T, actor rbac.Holder, id string) {
 	inv := w.m.invites[id]
-	want := actor.Kind == rbac.HolderUser && w.m.live(actor) && inv != nil && w.m.users[actor.ID] == inv.email
+	// Mostly the invitation's own secret; sometimes another invitation's, or none.
+	secret := w.secrets[id]
+	switch rapid.IntRange(0, 9).Draw(t, "secret") {
+	case 0:
+		secret = ""
+	case 1:
+		if ids := slices.Sorted(maps.Keys(w.secrets)); len(ids) > 0 {
+			secret = w.secrets[rapid.SampledFrom(ids).Draw(t, "otherSecret")]
+		}
+	}
+	want := actor.Kind == rbac.HolderUser && w.m.live(actor) && inv != nil && w.m.users[actor.ID] == inv.email &&
+		secret == w.secrets[id] && secret != ""
 	accepted := []rbac.Ref{{}}
 	if inv != nil {
 		accepted = append([]rbac.Ref{inv.tenant}, w.m.grantTenants(rbac.Invite(id))...)
 	}
 	if !w.doIn(t, "Accept", want, accepted, nil, func() error {
-		return errOf(account.Do(w.ctx, w.svc, actor, account.AcceptInvitation{Invitation: rbac.Invite(id)}))
+		return errOf(account.Do(w.ctx, w.svc, actor, account.AcceptInvitation{Invitation: rbac.Invite(id), Secret: secret}))
 	}) {
 		return
 	}

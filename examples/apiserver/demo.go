@@ -133,7 +133,7 @@ func buildDemo(ctx context.Context, svc *account.Service, sessions *api.Sessions
 			fx.Invitations = append(fx.Invitations, DemoUser{ID: api.ID(inv.ID), Email: email, Access: access})
 			return nil
 		}
-		if _, err := account.Do(ctx, svc, rbac.User(u.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}); err != nil {
+		if _, err := account.Do(ctx, svc, rbac.User(u.User.ID), account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}); err != nil {
 			return err
 		}
 		fx.Users = append(fx.Users, DemoUser{api.ID(u.User.ID), email, access, session(u.User.ID)})

@@ -120,7 +120,7 @@ func (d *demo) walk() error {
 		if err != nil {
 			return rbac.Holder{}, err
 		}
-		if _, err := account.Do(ctx, svc, user, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)}); err != nil {
+		if _, err := account.Do(ctx, svc, user, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}); err != nil {
 			return rbac.Holder{}, err
 		}
 		d.names[user.ID] = name

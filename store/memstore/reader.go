@@ -57,6 +57,7 @@ func copyUser(u *store.User) store.User {
 func copyInvite(inv *store.Invitation) store.Invitation {
 	c := *inv
 	c.Teams = slices.Clone(inv.Teams)
+	c.Hash = slices.Clone(inv.Hash)
 	return c
 }
 

@@ -660,7 +660,7 @@ func (w *writer) UpdateToken(ctx context.Context, t store.Token) error {
 		return notFound("token " + t.ID)
 	}
 	c := copyToken(old)
-	c.Name, c.Hash, c.Last4, c.Expires, c.ResetTo = t.Name, slices.Clone(t.Hash), t.Last4, t.Expires, t.ResetTo
+	c.Name, c.Hash, c.Last4, c.CreatedBy, c.Expires, c.ResetTo = t.Name, slices.Clone(t.Hash), t.Last4, t.CreatedBy, t.Expires, t.ResetTo
 	w.setToken(&c)
 	return nil
 }

@@ -39,7 +39,7 @@ func newOpsWorld(b *testing.B) opsWorld {
 	inv, err := account.Do(ctx, svc, w.owner, account.Invite{Tenant: a.Ref, Email: "member@bench.test", Grants: []account.GrantSpec{{Scope: p.Ref, Level: rbac.Viewer}}})
 	must(b, err)
 	w.member = rbac.User(m.User.ID)
-	_, err = account.Do(ctx, svc, w.member, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
+	_, err = account.Do(ctx, svc, w.member, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret})
 	must(b, err)
 	return w
 }

@@ -643,12 +643,23 @@ func (w *rw) DeleteTeamMember(ctx context.Context, team, user string) error {
 
 // --- Invitations --------------------------------------------------------------
 
+// nonNil returns b, or an empty slice for nil: a NOT NULL bytea column.
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
 func scanInvitation(r scanner) (store.Invitation, error) {
 	var inv store.Invitation
 	var tkind, hkind int16
-	err := r.Scan(&inv.ID, &tkind, &inv.Tenant.ID, &inv.Email, &hkind, &inv.InvitedBy.ID, &inv.Teams, &inv.Created)
+	err := r.Scan(&inv.ID, &tkind, &inv.Tenant.ID, &inv.Email, &hkind, &inv.InvitedBy.ID, &inv.Teams, &inv.Hash, &inv.Created)
 	inv.Tenant.Kind, inv.InvitedBy.Kind = rbac.Kind(tkind), rbac.HolderKind(hkind)
 	inv.Teams = nonEmpty(inv.Teams)
+	if len(inv.Hash) == 0 {
+		inv.Hash = nil
+	}
 	inv.Created = dbTime(inv.Created)
 	return inv, err
 }
@@ -673,7 +684,7 @@ func (w *rw) InvitationsByEmail(ctx context.Context, email string) iter.Seq2[sto
 func (w *rw) InsertInvitation(ctx context.Context, inv store.Invitation) error {
 	const op = "insert invitation"
 	n, err := w.exec(ctx, op, qInsertInvitation, inv.ID, int16(inv.Tenant.Kind), inv.Tenant.ID, inv.Email, store.FoldKey(inv.Email),
-		int16(inv.InvitedBy.Kind), inv.InvitedBy.ID, nonEmpty(inv.Teams), inv.Created)
+		int16(inv.InvitedBy.Kind), inv.InvitedBy.ID, nonEmpty(inv.Teams), nonNil(inv.Hash), inv.Created)
 	if err != nil || n == 1 {
 		return err
 	}
@@ -727,7 +738,7 @@ func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 
 // UpdateToken implements store.Writer.
 func (w *rw) UpdateToken(ctx context.Context, t store.Token) error {
-	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo)
+	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy)
 	if err == nil && n == 0 {
 		err = notFound("update token " + t.ID)
 	}

@@ -86,7 +86,7 @@ const (
 	(SELECT json_group_array(json_array(o.provider, o.subject) ORDER BY o.pos) FROM oauth_links o WHERE o.user_id = u.id)`
 	grantCols      = `holder_kind, holder_id, scope_kind, scope_id, level, view_content, tenant_kind, tenant_id`
 	teamCols       = `t.id, t.tenant_kind, t.tenant_id, t.name, t.created`
-	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, created`
+	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, hash, created`
 	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to`
 	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
 	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
@@ -226,8 +226,8 @@ var queryText = [numQueries]string{
 		WHERE tenant_kind = ?1 AND tenant_id = ?2 ORDER BY id`,
 	qInvitationsByEmail: `SELECT ` + invitationCols + ` FROM invitations WHERE email_fold = ?1 ORDER BY id`,
 	qInsertInvitation: `INSERT INTO invitations
-		(id, tenant_kind, tenant_id, email, email_fold, invited_by_kind, invited_by_id, teams, created)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+		(id, tenant_kind, tenant_id, email, email_fold, invited_by_kind, invited_by_id, teams, hash, created)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 	ON CONFLICT DO NOTHING`,
 	qDeleteInvitation: `DELETE FROM invitations WHERE id = ?1`,
 
@@ -237,8 +237,8 @@ var queryText = [numQueries]string{
 		(id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 	ON CONFLICT DO NOTHING`,
-	qUpdateToken: `UPDATE tokens SET name = ?2, hash = ?3, last4 = ?4, expires = ?5, reset_to = ?6
-		WHERE id = ?1`,
+	qUpdateToken: `UPDATE tokens SET name = ?2, hash = ?3, last4 = ?4, expires = ?5, reset_to = ?6,
+		created_by = ?7 WHERE id = ?1`,
 	qDeleteToken: `DELETE FROM tokens WHERE id = ?1`,
 
 	qTenantExists: `SELECT EXISTS (SELECT 1 FROM scopes WHERE kind = ?1 AND id = ?2 AND kind IN ` + tenantKinds + `)`,

@@ -809,11 +809,14 @@ func scanInvitation(r scanner) (store.Invitation, error) {
 	var inv store.Invitation
 	var tkind, hkind int64
 	var teams sql.NullString
-	err := r.Scan(&inv.ID, &tkind, &inv.Tenant.ID, &inv.Email, &hkind, &inv.InvitedBy.ID, &teams, tm(&inv.Created))
+	err := r.Scan(&inv.ID, &tkind, &inv.Tenant.ID, &inv.Email, &hkind, &inv.InvitedBy.ID, &teams, &inv.Hash, tm(&inv.Created))
 	if err != nil {
 		return inv, err
 	}
 	inv.Tenant.Kind, inv.InvitedBy.Kind = rbac.Kind(tkind), rbac.HolderKind(hkind)
+	if len(inv.Hash) == 0 {
+		inv.Hash = nil
+	}
 	if teams.Valid {
 		if err := json.Unmarshal([]byte(teams.String), &inv.Teams); err != nil {
 			return inv, fmt.Errorf("sqlitestore: teams of invitation %s: %w", inv.ID, err)
@@ -856,7 +859,7 @@ func (w *rw) InsertInvitation(ctx context.Context, inv store.Invitation) error {
 		teams = string(b)
 	}
 	n, err := w.exec(ctx, op, qInsertInvitation, inv.ID, int64(inv.Tenant.Kind), inv.Tenant.ID, inv.Email, store.FoldKey(inv.Email),
-		int64(inv.InvitedBy.Kind), inv.InvitedBy.ID, teams, dbTime(inv.Created))
+		int64(inv.InvitedBy.Kind), inv.InvitedBy.ID, teams, append([]byte{}, inv.Hash...), dbTime(inv.Created))
 	if err == nil && n == 0 {
 		err = exists(op + " " + inv.ID + " or of " + inv.Email)
 	}
@@ -908,7 +911,7 @@ func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 
 // UpdateToken implements store.Writer.
 func (w *rw) UpdateToken(ctx context.Context, t store.Token) error {
-	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo)
+	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy)
 	if err == nil && n == 0 {
 		err = notFound("update token " + t.ID)
 	}

@@ -174,7 +174,11 @@ func TestSeed001Invite(t *testing.T) {
 	if len(mine.Items) != 1 || mine.Items[0].ID != inv.ID {
 		t.Errorf("my invitations: %+v", mine)
 	}
-	f.want(200, "POST", "/api/invitations/"+string(inv.ID)+"/accept", sess, "")
+	if inv.Secret == "" {
+		t.Fatal("the invitation's secret is not in the response that made it")
+	}
+	f.want(404, "POST", "/api/invitations/"+string(inv.ID)+"/accept", sess, `{"secret":"`+string(inv.ID)+`.00"}`)
+	f.want(200, "POST", "/api/invitations/"+string(inv.ID)+"/accept", sess, `{"secret":"`+inv.Secret+`"}`)
 	if l := f.level(nu, f.staging.Ref); l != rbac.Viewer {
 		t.Errorf("the new member holds %v on Staging, want viewer", l)
 	}
@@ -370,8 +374,8 @@ func TestInvitations(t *testing.T) {
 		{"resend an unknown invitation", "POST", f.path("/invitations/424242/resend"), f.admin.secret, "", 404},
 		{"revoke by a viewer", "DELETE", f.path("/invitations/" + string(inv.ID)), f.viewer.secret, "", 404},
 		{"revoke under a foreign account", "DELETE", "/api/accounts/" + f.beta.Ref.ID + "/invitations/" + string(inv.ID), f.other.secret, "", 404},
-		{"accept with a token", "POST", "/api/invitations/" + string(inv.ID) + "/accept", f.admin.secret, "", 403},
-		{"accept someone else's", "POST", "/api/invitations/" + string(inv.ID) + "/accept", f.session(f.gus), "", 404},
+		{"accept with a token", "POST", "/api/invitations/" + string(inv.ID) + "/accept", f.admin.secret, `{"secret":"` + inv.Secret + `"}`, 403},
+		{"accept someone else's", "POST", "/api/invitations/" + string(inv.ID) + "/accept", f.session(f.gus), `{"secret":"` + inv.Secret + `"}`, 404},
 		{"my invitations with a token", "GET", "/api/invitations", f.admin.secret, "", 403},
 		{"my invitations, a bad limit", "GET", "/api/invitations?limit=0", f.session(f.gus), "", 422},
 	} {

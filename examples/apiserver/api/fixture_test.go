@@ -37,7 +37,7 @@ type fixture struct {
 	eu       store.Account
 
 	owner, carol, dave, erin, gus rbac.Holder
-	frank                         store.Invitation
+	frank                         account.NewInvitation
 	web, staging, production, dom store.Resource
 
 	admin, inbox, viewer, other, orgTok, euTok token
@@ -88,7 +88,7 @@ func newFixture(t testing.TB) *fixture {
 		u := rbac.User(register(email, "").User.ID)
 		inv, err := account.Do(ctx, svc, f.owner, account.Invite{Tenant: acct.Ref, Email: email, Grants: []account.GrantSpec{{Scope: scope, Level: level}}})
 		must(err)
-		_, err = account.Do(ctx, svc, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID)})
+		_, err = account.Do(ctx, svc, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret})
 		must(err)
 		return u
 	}

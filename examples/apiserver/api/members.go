@@ -48,11 +48,13 @@ func (h *handler) invite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a := account.Access{Holder: rbac.Invite(inv.ID), Invitation: inv}
+	a := account.Access{Holder: rbac.Invite(inv.ID), Invitation: inv.Invitation}
 	for _, g := range op.Grants {
 		a.Grants = append(a.Grants, grantOf(a.Holder, g.Scope, g.Level))
 	}
-	return web.WriteJSON(w, http.StatusCreated, h.invitationJSON(a, acct, ""))
+	out := h.invitationJSON(a, acct, "")
+	out.Secret = inv.Secret
+	return web.WriteJSON(w, http.StatusCreated, out)
 }
 
 // invitation finds a pending invitation of acct that the actor sees (D18).
@@ -110,10 +112,20 @@ func (h *handler) myInvitations(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// AcceptJSON is the body of POST /api/invitations/{invitation_id}/accept: the secret
+// the invitation's address received.
+type AcceptJSON struct {
+	Secret string `json:"secret"`
+}
+
 // acceptInvitation serves POST /api/invitations/{invitation_id}/accept (D19).
 func (h *handler) acceptInvitation(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("invitation_id")
-	if _, err := account.Do(r.Context(), h.svc, web.Actor(r), account.AcceptInvitation{Invitation: rbac.Invite(id)}); err != nil {
+	var body AcceptJSON
+	if err := web.DecodeJSON(r, &body); err != nil {
+		return err
+	}
+	if _, err := account.Do(r.Context(), h.svc, web.Actor(r), account.AcceptInvitation{Invitation: rbac.Invite(id), Secret: body.Secret}); err != nil {
 		return err
 	}
 	return web.WriteJSON(w, http.StatusOK, MessageJSON{Message: "Invitation accepted"})

@@ -104,7 +104,7 @@ func schemas() schema {
 		"FeaturePermissions": schema{"type": "object", "propertyNames": schema{"enum": []string{"email_api", "sandbox", "marketing", "analytics", "settings"}},
 			"additionalProperties": schema{"enum": []string{"full", "read", "none"}}},
 		"Invitation": func() schema {
-			s := obj(schema{"id": ref("ID"), "access_id": ref("ID"), "account_id": ref("ID"), "email": str(), "role": str(), "resources": arr(ref("Resource")), "teams": arr(ref("ID")), "created_at": dateTime()})
+			s := obj(schema{"id": ref("ID"), "access_id": ref("ID"), "account_id": ref("ID"), "email": str(), "role": str(), "resources": arr(ref("Resource")), "teams": arr(ref("ID")), "created_at": dateTime(), "secret": str()})
 			s["required"] = []string{"access_id", "account_id", "created_at", "email", "id", "resources", "teams"}
 			return s
 		}(),
@@ -113,6 +113,7 @@ func schemas() schema {
 		"RemoveUser":       input(schema{"transfer_ownership_to": idIn, "preserve_data": boolean()}),
 		"Removed":          removed,
 		"Invite":           input(schema{"email": str(), "resources": arr(ref("ResourceInput")), "team_ids": arr(idIn)}, "email"),
+		"Accept":           input(schema{"secret": str()}, "secret"),
 		"MyInvitation":     obj(schema{"id": ref("ID"), "account_id": ref("ID"), "email": str(), "created_at": dateTime()}),
 		"MyInvitationPage": page(ref("MyInvitation")),
 		"Transfer":         input(schema{"user_id": idIn}, "user_id"),

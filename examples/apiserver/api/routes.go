@@ -82,7 +82,7 @@ func (h *handler) routes() []Route {
 		{Method: "POST", Path: "/api/accounts/{account_id}/invitations/{invitation_id}/resend", Summary: "Send an invitation again (the host's mailer)", Tag: members, Auth: AuthAny, Status: http.StatusAccepted, Response: "Invitation", fn: h.resendInvitation},
 		{Method: "DELETE", Path: "/api/accounts/{account_id}/invitations/{invitation_id}", Summary: "Revoke an invitation", Tag: members, Auth: AuthAny, Status: ok, Response: "IDObject", fn: h.revokeInvitation},
 		{Method: "GET", Path: "/api/invitations", Summary: "The signed-in user's pending invitations", Tag: members, Auth: AuthSession, Query: page, Status: ok, Response: "MyInvitationPage", fn: h.myInvitations},
-		{Method: "POST", Path: "/api/invitations/{invitation_id}/accept", Summary: "Accept an invitation (D19)", Tag: members, Auth: AuthSession, Status: ok, Response: "Message", fn: h.acceptInvitation},
+		{Method: "POST", Path: "/api/invitations/{invitation_id}/accept", Summary: "Accept an invitation with its secret (D19)", Tag: members, Auth: AuthSession, Status: ok, Body: "Accept", Response: "Message", fn: h.acceptInvitation},
 		{Method: "POST", Path: "/api/accounts/{account_id}/leave", Summary: "Leave the account (D15)", Tag: members, Auth: AuthSession, Status: ok, Response: "IDObject", fn: h.leave},
 		{Method: "POST", Path: "/api/accounts/{account_id}/transfer", Summary: "Transfer the account's ownership (D16, C2)", Tag: members, Auth: AuthSession, Body: "Transfer", Status: ok, Response: "Message", fn: h.transfer},
 		{Method: "GET", Path: "/api/accounts/{account_id}/seats", Summary: "Seats used and the limit (D20)", Tag: members, Auth: AuthAny, Status: ok, Response: "Seats", fn: h.seats},

@@ -172,6 +172,9 @@ type InvitationJSON struct {
 	Resources []ResourceJSON `json:"resources"`
 	Teams     []ID           `json:"teams"`
 	CreatedAt time.Time      `json:"created_at"`
+	// Secret is the invitation's secret, in the response that made it only: the host
+	// delivers it to the address, and the invitee accepts with it.
+	Secret string `json:"secret,omitempty"`
 }
 
 func (h *handler) invitationJSON(inv account.Access, acct rbac.Ref, role rbac.Role) InvitationJSON {
@@ -236,11 +239,13 @@ func (h *handler) teamInvite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a := account.Access{Holder: rbac.Invite(inv.ID), Invitation: inv}
+	a := account.Access{Holder: rbac.Invite(inv.ID), Invitation: inv.Invitation}
 	for _, g := range op.Grants {
 		a.Grants = append(a.Grants, grantOf(a.Holder, g.Scope, g.Level))
 	}
-	return web.WriteJSON(w, http.StatusCreated, h.invitationJSON(a, acct, req.Role))
+	out := h.invitationJSON(a, acct, req.Role)
+	out.Secret = inv.Secret
+	return web.WriteJSON(w, http.StatusCreated, out)
 }
 
 // UpdateUserJSON is the body of PATCH /api/users/{user_id} (seed 001): a role,
