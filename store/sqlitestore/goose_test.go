@@ -3,6 +3,7 @@ package sqlitestore_test
 import (
 	"context"
 	"database/sql"
+	"flag"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -41,9 +42,22 @@ func gooseUp(t *testing.T, path string) (*goose.Provider, *sql.DB) {
 	return p, db
 }
 
+// gooseRaceChecks is the number of rapid runs of the suite's state machines in
+// TestMigrationsWithGoose under the race detector: TestConformance runs them in full
+// on the same schema (TestMigrationsFiles shows that goose and Migrate make the same
+// one), and the race detector slows SQLite about tenfold.
+const gooseRaceChecks = "5"
+
 // TestMigrationsWithGoose runs the conformance suite on stores whose database goose
 // made from the files of Migrations, as they are, and that Migrate never touched.
+// Under the race detector its state machines run gooseRaceChecks times, unless
+// -rapid.checks or RAPID_CHECKS says otherwise.
 func TestMigrationsWithGoose(t *testing.T) {
+	if raceEnabled && !rapidChecksSet {
+		old := flag.Lookup("rapid.checks").Value.String()
+		must(t, flag.Set("rapid.checks", gooseRaceChecks))
+		defer func() { must(t, flag.Set("rapid.checks", old)) }()
+	}
 	storetest.Run(t, func(t *testing.T) store.Store {
 		path := filepath.Join(t.TempDir(), "goose.db")
 		_, db := gooseUp(t, path)
