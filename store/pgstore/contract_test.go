@@ -538,7 +538,7 @@ func TestTeamsInvitationsTokens(t *testing.T) {
 		must(t, w.InsertToken(ctx, store.Token{ID: "k1", Tenant: rbac.Account("a1"), Name: "n", Hash: []byte("h"), Last4: "1234", CreatedBy: "bob", Created: t0}))
 		wantErr(t, w.InsertToken(ctx, store.Token{ID: "k1", Tenant: rbac.Account("a1")}), store.ErrExists)
 		wantErr(t, w.InsertToken(ctx, store.Token{ID: "k2", Tenant: rbac.Account("nope")}), store.ErrNotFound)
-		must(t, w.UpdateToken(ctx, store.Token{ID: "k1", Tenant: rbac.Account("a2"), Name: "m", Hash: []byte("g"), Last4: "5678", CreatedBy: "x", Expires: t0.Add(time.Hour), ResetTo: "k9"}))
+		must(t, w.UpdateToken(ctx, store.Token{ID: "k1", Tenant: rbac.Account("a2"), Name: "m", Hash: []byte("g"), Last4: "5678", CreatedBy: "carol", Expires: t0.Add(time.Hour), ResetTo: "k9"}))
 		wantErr(t, w.UpdateToken(ctx, store.Token{ID: "nope"}), store.ErrNotFound)
 		return nil
 	})
@@ -565,7 +565,7 @@ func TestTeamsInvitationsTokens(t *testing.T) {
 		}
 		tok, err := r.Token(ctx, "k1")
 		must(t, err)
-		want := store.Token{ID: "k1", Tenant: rbac.Account("a1"), Name: "m", Hash: []byte("g"), Last4: "5678", CreatedBy: "bob", Created: t0, Expires: t0.Add(time.Hour), ResetTo: "k9"}
+		want := store.Token{ID: "k1", Tenant: rbac.Account("a1"), Name: "m", Hash: []byte("g"), Last4: "5678", CreatedBy: "carol", Created: t0, Expires: t0.Add(time.Hour), ResetTo: "k9"}
 		if fmt.Sprint(tok) != fmt.Sprint(want) {
 			t.Errorf("Token = %+v, want %+v", tok, want)
 		}
