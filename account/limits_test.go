@@ -41,3 +41,44 @@ func TestPlanLimits(t *testing.T) {
 	do(e, owner, account.RevokeInvitation{Tenant: acct.Ref, Invitation: inv.Holder})
 	do(e, owner, account.Invite{Tenant: acct.Ref, Email: "two@acme.test"})
 }
+
+// A token acts within its creator's current access (D40): when its creator leaves,
+// it acts as nothing, unless an admin who holds its grants took it over first.
+func TestReassignTokenBeforeItsCreatorLeaves(t *testing.T) {
+	e := newEnv(t)
+	owner, acct := e.register("owner@acme.test")
+	do(e, owner, account.SetPlan{Account: acct.Ref, Plan: "team"})
+	ann := e.joinTo(owner, acct.Ref, "ann@acme.test", grant(acct.Ref, rbac.Admin))
+	bob := e.joinTo(owner, acct.Ref, "bob@acme.test", grant(acct.Ref, rbac.Admin))
+	viewer := e.joinTo(owner, acct.Ref, "vic@acme.test", grant(acct.Ref, rbac.Viewer))
+	mine := do(e, ann, account.CreateToken{Tenant: acct.Ref, Name: "ann's", Grants: []account.GrantSpec{grant(acct.Ref, rbac.Admin)}})
+	kept := do(e, ann, account.CreateToken{Tenant: acct.Ref, Name: "kept", Grants: []account.GrantSpec{grant(acct.Ref, rbac.Admin)}})
+	if !e.allowed(rbac.Token(mine.ID), rbac.AccountRename, acct.Ref) {
+		t.Fatal("a fresh admin token may not rename the account")
+	}
+	// A viewer cannot take over an admin token (D12), nor a token (D22) anything.
+	if err := try(e, viewer, account.ReassignToken{Tenant: acct.Ref, Token: rbac.Token(kept.ID)}); !errors.Is(err, account.ErrNotFound) {
+		t.Errorf("a viewer reassigning a token: %v, want ErrNotFound (tokens are for who manages them)", err)
+	}
+	if err := try(e, rbac.Token(mine.ID), account.ReassignToken{Tenant: acct.Ref, Token: rbac.Token(kept.ID)}); !errors.Is(err, account.ErrInvalid) {
+		t.Errorf("a token reassigning a token: %v, want ErrInvalid", err)
+	}
+	info := do(e, bob, account.ReassignToken{Tenant: acct.Ref, Token: rbac.Token(kept.ID)})
+	if info.CreatedBy != bob.ID {
+		t.Fatalf("reassigned to %s, want %s", info.CreatedBy, bob.ID)
+	}
+	do(e, owner, account.RemoveMember{Tenant: acct.Ref, Member: ann})
+	if e.allowed(rbac.Token(mine.ID), rbac.AccountView, acct.Ref) {
+		t.Error("the token of a removed admin still acts (D40)")
+	}
+	if err := e.svc.Authorize(e.ctx, rbac.Token(mine.ID), rbac.AccountRename, acct.Ref); err == nil {
+		t.Error("Authorize lets the token of a removed admin rename the account")
+	}
+	if !e.allowed(rbac.Token(kept.ID), rbac.AccountRename, acct.Ref) {
+		t.Error("the token reassigned before its creator left stopped working")
+	}
+	// Nor can the orphaned token invite its creator back.
+	if err := try(e, rbac.Token(mine.ID), account.Invite{Tenant: acct.Ref, Email: "ann@acme.test", Grants: []account.GrantSpec{grant(acct.Ref, rbac.Admin)}}); err == nil {
+		t.Error("the token of a removed admin invited its creator back")
+	}
+}

@@ -407,3 +407,56 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (rbac.Holder,
 	}
 	return rbac.Token(t.ID), nil
 }
+
+// ReassignToken makes the acting user the creator of a token of the account or
+// organization Tenant, so that the token keeps working when its creator leaves: a
+// token acts within its creator's current access ([rbac.RuleTokenCreator]). The actor
+// must manage the account's tokens and hold, on every scope the token has a grant on,
+// at least that grant's level ([rbac.RuleNoEscalation]).
+type ReassignToken struct {
+	Tenant rbac.Ref
+	Token  rbac.Holder
+}
+
+// Op returns "token.reassign", its log name and audit action.
+func (ReassignToken) Op() string { return "token.reassign" }
+
+// Apply runs the operation; call it through Do or Run.
+func (o ReassignToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (TokenInfo, error) {
+	tx := open(t)
+	if actor.Kind != rbac.HolderUser {
+		if err := validTenant("tenant", o.Tenant); err != nil {
+			return TokenInfo{}, err
+		}
+		return TokenInfo{}, invalid("actor", "a token is reassigned to a user, not to a token")
+	}
+	tok, err := tx.managedToken(ctx, actor, o.Tenant, o.Token)
+	if err != nil {
+		return TokenInfo{}, err
+	}
+	if tok.ResetTo != "" || !store.TokenLive(tok, tx.Env.Now()) {
+		return TokenInfo{}, invalid("token", "expired or already reset")
+	}
+	info, err := tx.tokenInfo(ctx, tok)
+	if err != nil {
+		return TokenInfo{}, err
+	}
+	for _, g := range info.Grants {
+		lvl, err := tx.level(ctx, actor, g.Scope)
+		if err != nil {
+			return TokenInfo{}, err
+		}
+		if d := rbac.DecideChange(rbac.Change{
+			Actor: actor, ActorLevel: lvl, Target: o.Token, Scope: g.Scope, From: g.Level, To: g.Level,
+		}); !d.Allowed {
+			return TokenInfo{}, d.Err()
+		}
+	}
+	before := tok.CreatedBy
+	tok.CreatedBy = actor.ID
+	if err := tx.w.UpdateToken(ctx, tok); err != nil {
+		return TokenInfo{}, err
+	}
+	info.CreatedBy = actor.ID
+	return info, tx.audit(ctx, o, tok.Tenant, actor, o.Token.String(), "creator="+rbac.User(before).String(), "creator="+actor.String())
+}

@@ -357,6 +357,9 @@ func TestOpIsTheAuditAction(t *testing.T) {
 			return step(e, admin, account.ResetToken{Tenant: acct, Token: rbac.Token(tok.ID)}, &tok)
 		},
 		func() (string, error) {
+			return step(e, owner, account.ReassignToken{Tenant: acct, Token: rbac.Token(tok.ID)}, nil)
+		},
+		func() (string, error) {
 			return step(e, admin, account.DeleteToken{Tenant: acct, Token: rbac.Token(tok.ID)}, nil)
 		},
 		func() (string, error) { return step(e, admin, account.DeleteResource{Resource: inbox.Ref}, nil) },
@@ -423,7 +426,7 @@ func TestOpIsTheAuditAction(t *testing.T) {
 		account.SetPermissions{}, account.RemoveFromResource{}, account.RemoveMember{},
 		account.CreateResource{}, account.RenameResource{}, account.DeleteResource{},
 		account.CreateTeam{}, account.RenameTeam{}, account.DeleteTeam{}, account.AddTeamMember{}, account.RemoveTeamMember{},
-		account.CreateToken{}, account.ResetToken{}, account.DeleteToken{},
+		account.CreateToken{}, account.ResetToken{}, account.ReassignToken{}, account.DeleteToken{},
 		profile.Register{}, profile.Rename{}, profile.ChangeEmail{}, profile.SetTimeZone{}, profile.LinkOAuth{},
 		profile.UnlinkOAuth{}, profile.SetTwoFactor{}, profile.Delete{},
 	} {

@@ -79,6 +79,7 @@ func (w *machine) actions() map[string]func(*rapid.T) {
 		"CreateToken":        w.createToken,
 		"ResetToken":         w.resetToken,
 		"DeleteToken":        w.rarely(w.deleteToken),
+		"ReassignToken":      w.reassignToken,
 		"DeleteProfile":      w.rarely(w.deleteProfile),
 		"ChangeEmail":        w.changeEmail,
 		"Check":              w.checkDecision,
@@ -1223,6 +1224,32 @@ func (w *machine) resetToken(t *rapid.T) {
 				w.m.grants[gkey{rbac.Token(info.ID), k.s}] = g
 			}
 		}
+	}
+}
+
+// reassignToken: an admin takes a token over, so that it acts within the admin's
+// access (D40) — allowed when the admin holds every grant of the token (D12).
+func (w *machine) reassignToken(t *rapid.T) {
+	id := w.drawToken(t)
+	tok := w.m.tokens[id]
+	var tenant rbac.Ref
+	if tok != nil {
+		tenant = tok.tenant
+	}
+	actor := w.drawActorIn(t, tenant)
+	want := actor.Kind == rbac.HolderUser && w.m.live(actor) && tok != nil && tok.live &&
+		w.m.level(actor, tenant) >= rbac.Admin
+	if want {
+		for k, g := range w.m.grants {
+			if k.h == rbac.Token(id) && w.m.level(actor, k.s) < max(rbac.Admin, g.level) {
+				want = false
+			}
+		}
+	}
+	if w.do(t, "ReassignToken", want, tenant, nil, func() error {
+		return errOf(account.Do(w.ctx, w.svc, actor, account.ReassignToken{Tenant: tenant, Token: rbac.Token(id)}))
+	}) {
+		tok.creator = actor.ID
 	}
 }
 
