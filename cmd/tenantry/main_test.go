@@ -178,3 +178,26 @@ func TestPolicy(t *testing.T) {
 	// The JSON flag may come first, and policy reads no store, not even a missing one.
 	want(t, exitOK, "--json", "--store", "sqlite:/nonexistent/dir/x.db", "policy")
 }
+
+// A store that cannot be opened or read is exit status 4.
+func TestStoreErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.db")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--store", "postgres://nobody@127.0.0.1:1/x", "review", "acct-1"}, "connect"},
+		{[]string{"--store", "sqlite:" + dir, "review", "acct-1"}, "is a directory"},
+		{[]string{"--store", "sqlite:" + filepath.Join(dir, "missing.db"), "who-can", "inbox.read", "inbox:i"}, "does not exist"},
+		{[]string{"--store", "sqlite:" + empty, "check", "inbox.read", "user:u", "inbox:i"}, "tenantry check: "}, // not migrated: SQLite has no table
+	} {
+		r := want(t, exitError, tc.args...)
+		if !strings.Contains(r.stderr, tc.msg) {
+			t.Errorf("tenantry %s: stderr %q, want it to say %q", strings.Join(tc.args, " "), r.stderr, tc.msg)
+		}
+	}
+}
