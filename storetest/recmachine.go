@@ -453,7 +453,7 @@ func (w *recMachine) insertInvitation(t *rapid.T) {
 	inv := store.Invitation{ID: rapid.SampledFrom(recInvites).Draw(t, "id"), Tenant: w.drawLiveTenant(t), Email: drawEmail(t),
 		InvitedBy: rbac.User(rapid.SampledFrom(recUsers).Draw(t, "by")),
 		Teams:     rapid.SliceOfNDistinct(rapid.SampledFrom(recTeams), 0, 2, rapid.ID).Draw(t, "teams"), Created: t0,
-		Hash:      rapid.SliceOfN(rapid.Byte(), 0, 4).Draw(t, "hash")}
+		Hash: rapid.SliceOfN(rapid.Byte(), 0, 4).Draw(t, "hash")}
 	if len(inv.Hash) == 0 {
 		inv.Hash = nil // a store need not tell an empty hash from none
 	}
