@@ -487,7 +487,7 @@ func TestOrganization(t *testing.T) {
 	ctx := t.Context()
 	file := filepath.Join(t.TempDir(), "org.db")
 	st := openSQLite(t, file)
-	svc := account.New(st, account.Options{})
+	svc := account.New(st, account.Options{NewID: counter{}.next}) // IDs in creation order: ann is user-1, bob user-2
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
