@@ -95,14 +95,23 @@ func openOn(t *testing.T, cfg *pgx.ConnConfig) *pgstore.Store {
 	return pgstore.New(pool, pgstore.Options{})
 }
 
-// TestMigrationsWithGoose runs the conformance suite on stores whose database was
-// migrated by goose from the files of Migrations, as they are, and not by Migrate:
-// each store gets a fresh database, goose creates the schema "tenantry" in it, and the
-// Store, with default options, finds its tables there.
+// TestMigrationsWithGoose runs the conformance suite on stores whose schema goose
+// made from the files of Migrations, as they are, and not Migrate: in a database of
+// the test's own, each store gets a fresh schema "tenantry" (the previous store's
+// dropped, with goose's record of it), which the Store, with default options, finds.
 func TestMigrationsWithGoose(t *testing.T) {
 	testDSN(t)
+	cfg := freshDatabase(t)
+	conn, err := pgx.ConnectConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
 	storetest.Run(t, func(t *testing.T) store.Store {
-		cfg := freshDatabase(t)
+		_, err := conn.Exec(t.Context(), "DROP SCHEMA IF EXISTS "+pgstore.DefaultSchema+" CASCADE; DROP TABLE IF EXISTS goose_db_version")
+		if err != nil {
+			t.Fatal(err)
+		}
 		gooseUp(t, cfg)
 		return openOn(t, cfg)
 	})
