@@ -21,6 +21,12 @@ import (
 // subtest. newStore must return an empty store and may register cleanups on the t it
 // is given. The number of state-machine runs follows rapid's flags (-rapid.checks);
 // the steps of each run, -rapid.steps.
+//
+// A property makes a store for each of its runs. When the store has a Close method
+// (Close() or Close() error), it is called as soon as the run ends, so that a long
+// search (-rapid.checks=10000) holds one run's connections and schema at a time
+// instead of piling them up until the test ends; cleanups registered on t still run
+// at its end, and must then find nothing left to do.
 func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
 	t.Run("StateMachine", func(t *testing.T) { StateMachine(t, newStore) })
@@ -40,7 +46,19 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 // (D17, D30); and Check agreeing with the model.
 func StateMachine(t *testing.T, newStore func(t *testing.T) store.Store) {
 	rapid.Check(t, func(rt *rapid.T) {
-		w := newMachine(t.Context(), newStore(t))
+		st := newStore(t)
+		defer release(st)
+		w := newMachine(t.Context(), st)
 		rt.Repeat(w.actions())
 	})
+}
+
+// release closes st when it can be closed.
+func release(st store.Store) {
+	switch c := st.(type) {
+	case interface{ Close() error }:
+		_ = c.Close()
+	case interface{ Close() }:
+		c.Close()
+	}
 }

@@ -21,7 +21,9 @@ import (
 // subjects (members, invitations, tokens, teams) are both probed.
 func Existence(t *testing.T, newStore func(t *testing.T) store.Store) {
 	rapid.Check(t, func(rt *rapid.T) {
-		w := newMachine(t.Context(), newStore(t))
+		st := newStore(t)
+		defer release(st)
+		w := newMachine(t.Context(), st)
 		w.build(rt)
 		actor := w.drawProbeActor(rt)
 		if hidden := w.hiddenScopes(actor); len(hidden) > 0 {

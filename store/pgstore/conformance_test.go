@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/tenantry/tenantry/store"
-	"github.com/tenantry/tenantry/store/pgstore"
 	"github.com/tenantry/tenantry/storetest"
 )
 
@@ -13,6 +12,6 @@ import (
 func TestConformance(t *testing.T) {
 	testDSN(t)
 	storetest.Run(t, func(t *testing.T) store.Store {
-		return openStore(t, pgstore.Options{})
+		return openReleasable(t)
 	})
 }

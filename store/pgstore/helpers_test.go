@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,6 +54,41 @@ var schemaSeq atomic.Int64
 // newSchemaName returns a schema name no other test (or test process) uses.
 func newSchemaName() string {
 	return fmt.Sprintf("pgstore_test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9, schemaSeq.Add(1))
+}
+
+// releasable is a test store that Close releases at once — its pool closed, its
+// schema dropped — so that a long property search (whose runs each make a store) holds
+// one run's connections and schema at a time. Cleanup releases it too, once.
+type releasable struct {
+	*pgstore.Store
+	once    sync.Once
+	release func()
+}
+
+// Close closes the pool and drops the schema, once.
+func (r *releasable) Close() { r.once.Do(r.release) }
+
+// openReleasable is openStore for a store that Close releases at once.
+func openReleasable(tb testing.TB) *releasable {
+	tb.Helper()
+	dsn := testDSN(tb)
+	opts := pgstore.Options{Schema: newSchemaName()}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	s, err := pgstore.Open(ctx, withParams(dsn, "pool_max_conns=4"), opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := &releasable{Store: s}
+	r.release = func() {
+		s.Close()
+		dropSchema(tb, dsn, opts.Schema)
+	}
+	tb.Cleanup(r.Close)
+	if err := s.Migrate(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	return r
 }
 
 // openStore opens a Store on a fresh, migrated schema with a small pool. Cleanup
