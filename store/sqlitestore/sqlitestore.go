@@ -65,8 +65,10 @@ type Options struct {
 	// failure or an operating-system crash may be lost (the database stays
 	// consistent). Commits no longer wait for an fsync each.
 	SynchronousNormal bool
-	// Logger receives a debug record for each retry of the write lock and an info
-	// record for each migration applied. Nil: nothing is logged.
+	// Logger receives a debug record for each retry of the write lock, an info
+	// record for each migration applied, and a warning when the check cache cannot
+	// run or the database's schema is newer than this package. Nil: nothing is
+	// logged.
 	Logger *slog.Logger
 }
 
