@@ -109,15 +109,3 @@ func pageOf[T any](items []T, limit int, key func(T) string) Page[T] {
 	items = items[:limit]
 	return Page[T]{Items: items, Next: encodeCursor(key(items[limit-1]))}
 }
-
-// pageAfter pages a listing given whole and sorted by key: the items after cursor,
-// at most limit of them.
-func pageAfter[T any](items []T, cursor string, limit int, key func(T) string) Page[T] {
-	i := 0
-	if cursor != "" {
-		for i < len(items) && key(items[i]) <= cursor {
-			i++
-		}
-	}
-	return pageOf(items[i:], limit, key)
-}

@@ -1375,7 +1375,7 @@ func (w *machine) listMembers(t *rapid.T) {
 				return err
 			}
 			if slices.ContainsFunc(got, func(b account.Access) bool { return b.Holder == a.Holder }) {
-				return fmt.Errorf("Members lists %v twice across pages", a.Holder)
+				return fmt.Errorf("the member listing holds %v twice across pages", a.Holder)
 			}
 			got = append(got, a)
 		}

@@ -55,7 +55,12 @@
 // (SQLSTATE 40001) or a deadlock (40P01), from any statement or from the commit,
 // Update rolls back and runs the closure again after an exponential backoff with full
 // jitter, at most Options.MaxRetries times (DefaultMaxRetries when zero); then it
-// returns an error matching store.ErrConflict. The closure's own errors are returned
+// returns an error matching store.ErrConflict. Before its transaction begins, each
+// attempt takes the schema's writers lock (a session-level advisory lock, shared by
+// every instance on the schema): in shared mode for a first attempt, so that writers
+// run side by side, and in exclusive mode for a retry, which then runs alone and
+// cannot meet the same conflict again — so conflicts at normal load cost one retry
+// and never reach the caller. Transactions run with UpdateTx do not take the lock. The closure's own errors are returned
 // unchanged, and a panic in it rolls back before it goes on. View runs its closure in
 // a READ ONLY REPEATABLE READ transaction: one snapshot for all its reads. Reach, on
 // the Store itself (store.Checker), is one SQL statement and one round trip.

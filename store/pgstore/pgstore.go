@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -56,6 +57,7 @@ type Store struct {
 	pool       *pgxpool.Pool
 	ownPool    bool
 	schema     string
+	writersKey int64  // the advisory lock key of the schema's writers (see updateOnce)
 	prefix     string // the quoted schema and a dot
 	maxRetries int
 	log        *slog.Logger
@@ -105,6 +107,9 @@ func New(pool *pgxpool.Pool, opts Options) *Store {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.prefix = pgx.Identifier{s.schema}.Sanitize() + "."
+	h := fnv.New64a()
+	h.Write([]byte("tenantry writers " + s.schema))
+	s.writersKey = int64(h.Sum64())
 	// The events table's name is also written as a string literal (for regclass).
 	lit := "'" + strings.ReplaceAll(s.prefix+"events", "'", "''") + "'"
 	for i, q := range queryText {
@@ -167,7 +172,7 @@ func (s *Store) View(ctx context.Context, fn func(ctx context.Context, r store.R
 // been committed; Update returns the error and does not run fn again.
 func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, w store.Writer) error) error {
 	for attempt := 0; ; attempt++ {
-		conflict, err := s.updateOnce(ctx, fn)
+		conflict, err := s.updateOnce(ctx, fn, attempt > 0)
 		if !conflict {
 			return err
 		}
@@ -198,8 +203,38 @@ func backoff(attempt int) time.Duration {
 
 // updateOnce runs one attempt of Update. conflict reports a serialization failure or
 // deadlock, after which fn may run again.
-func (s *Store) updateOnce(ctx context.Context, fn func(ctx context.Context, w store.Writer) error) (conflict bool, err error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
+//
+// Every attempt first takes the store's writers lock, a session-level advisory lock
+// of the schema, on its connection before the transaction begins (so that the
+// transaction's snapshot is taken after the wait): in shared mode for a first
+// attempt, so that first attempts run side by side, and in exclusive mode for a retry,
+// which then runs alone among the Updates of every instance on this schema and cannot
+// meet the same conflict again. Conflicts at normal load therefore cost one retry and
+// never reach the caller; MaxRetries still bounds conflicts with transactions that do
+// not take the lock (UpdateTx's).
+func (s *Store) updateOnce(ctx context.Context, fn func(ctx context.Context, w store.Writer) error, alone bool) (conflict bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return false, wrapErr(ctx, "acquire", err)
+	}
+	lock, unlock := "SELECT pg_advisory_lock_shared($1)", "SELECT pg_advisory_unlock_shared($1)"
+	if alone {
+		lock, unlock = "SELECT pg_advisory_lock($1)", "SELECT pg_advisory_unlock($1)"
+	}
+	if _, err := conn.Exec(ctx, lock, s.writersKey); err != nil {
+		conn.Release()
+		return false, wrapErr(ctx, "writers lock", err)
+	}
+	defer func() {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+		defer cancel()
+		if _, err := conn.Exec(uctx, unlock, s.writersKey); err != nil {
+			// The connection may still hold the lock: close it rather than pool it.
+			_ = conn.Conn().Close(uctx)
+		}
+		conn.Release()
+	}()
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
 		return false, wrapErr(ctx, "begin", err)
 	}
