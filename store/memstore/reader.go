@@ -397,19 +397,5 @@ func (r *reader) Events(ctx context.Context, tenant rbac.Ref, after uint64, limi
 	if err := r.check(ctx); err != nil {
 		return nil, err
 	}
-	evs := r.st.events[tenant]
-	if limit <= 0 {
-		return nil, nil
-	}
-	// The first event after the cursor: the comparison never reports equality.
-	i, _ := slices.BinarySearchFunc(evs, after, func(e store.Event, seq uint64) int {
-		if e.Seq <= seq {
-			return -1
-		}
-		return 1
-	})
-	if i >= len(evs) {
-		return nil, nil
-	}
-	return slices.Clone(evs[i:min(len(evs), i+limit)]), nil
+	return r.st.events[tenant].after(after, limit), nil
 }

@@ -47,7 +47,7 @@ type state struct {
 	tokens       map[string]*store.Token
 	tenantTokens map[rbac.Ref][]string // sorted
 
-	events map[rbac.Ref][]store.Event // per tenant, in Seq order
+	events map[rbac.Ref]*eventLog // per tenant, in Seq order
 	seq    uint64
 }
 
@@ -131,7 +131,7 @@ func newState() *state {
 		emailInvites:  map[string][]string{},
 		tokens:        map[string]*store.Token{},
 		tenantTokens:  map[rbac.Ref][]string{},
-		events:        map[rbac.Ref][]store.Event{},
+		events:        map[rbac.Ref]*eventLog{},
 	}
 }
 
@@ -521,16 +521,18 @@ func (s *state) removeToken(id string) *store.Token {
 func (s *state) appendEvent(e store.Event) store.Event {
 	s.seq++
 	e.Seq = s.seq
-	s.events[e.Tenant] = append(s.events[e.Tenant], e)
+	l := s.events[e.Tenant]
+	if l == nil {
+		l = &eventLog{}
+		s.events[e.Tenant] = l
+	}
+	l.push(e)
 	return e
 }
 
 func (s *state) popEvent(tenant rbac.Ref) {
 	l := s.events[tenant]
-	l[len(l)-1] = store.Event{}
-	if l = l[:len(l)-1]; len(l) > 0 {
-		s.events[tenant] = l
-	} else {
+	if l.pop(); l.n == 0 {
 		delete(s.events, tenant)
 	}
 	s.seq--
