@@ -3,6 +3,7 @@ package pgstore_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,4 +81,106 @@ func BenchmarkWriteParallel(b *testing.B) {
 	wg.Wait()
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "tx/s")
+}
+
+// checkFixture loads the fixture of BenchmarkReach: dave reaches inbox i1 through his
+// admin grant on project p1 and his team's viewer grant on account a1.
+func checkFixture(b *testing.B, s *pgstore.Store) {
+	fixture(b, s)
+	update(b, s, func(ctx context.Context, w store.Writer) error {
+		must(b, w.InsertTeam(ctx, store.Team{ID: "t1", Tenant: rbac.Account("a1"), Name: "T1"}))
+		must(b, w.InsertTeamMember(ctx, "t1", "dave"))
+		must(b, w.PutGrant(ctx, store.Grant{Grant: rbac.Grant{Holder: rbac.Team("t1"), Scope: rbac.Account("a1"), Level: rbac.Viewer}}))
+		return w.PutGrant(ctx, store.Grant{Grant: rbac.Grant{Holder: rbac.User("dave"), Scope: rbac.Project("p1"), Level: rbac.Admin}})
+	})
+}
+
+// planModes are the connection settings the check benchmarks compare: the server's
+// default plan_cache_mode (auto: custom plans for a prepared statement's first five
+// executions on a connection, then a generic plan if it is not costlier) and
+// force_generic_plan.
+var planModes = []struct{ name, param string }{
+	{"plan=auto", "plan_cache_mode=auto"},
+	{"plan=generic", "plan_cache_mode=force_generic_plan"},
+}
+
+// BenchmarkCheckRoundTrip measures a bare round trip (SELECT 1) beside Store.Check
+// (dave's inbox.read on i1, one round trip) on the same pool of one connection,
+// warmed, so that the time Check adds to the round trip is read from one run.
+func BenchmarkCheckRoundTrip(b *testing.B) {
+	for _, m := range planModes {
+		b.Run(m.name, func(b *testing.B) {
+			s := openStore(b, pgstore.Options{}, "pool_max_conns=1", m.param)
+			checkFixture(b, s)
+			ctx := b.Context()
+			b.Run("select1", func(b *testing.B) {
+				var one int
+				for b.Loop() {
+					if err := s.Pool().QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("check", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					d, err := s.Check(ctx, rbac.User("dave"), rbac.InboxRead, rbac.Inbox("i1"), time.Now())
+					if err != nil || !d.Allowed {
+						b.Fatalf("Check = %+v, %v", d, err)
+					}
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkCheckFirst10 measures the first 10 checks of a fresh connection: each
+// iteration opens a Store of one connection on the fixture's schema (Open pings, so
+// the connection is made before the clock runs), runs 10 checks timing each, and
+// closes it. It reports the median latency of the 1st, the 2nd to 5th, the 6th (when
+// the server first considers a generic plan) and the 7th to 10th checks, and ns/op is
+// the time of the 10 checks.
+func BenchmarkCheckFirst10(b *testing.B) {
+	for _, m := range planModes {
+		b.Run(m.name, func(b *testing.B) {
+			schema := newSchemaName()
+			s := openStore(b, pgstore.Options{Schema: schema}, "pool_max_conns=1")
+			checkFixture(b, s)
+			ctx := b.Context()
+			dsn := withParams(testDSN(b), "pool_max_conns=1", m.param)
+			var lat [10][]time.Duration
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				fresh, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				for i := range lat {
+					t0 := time.Now()
+					d, err := fresh.Check(ctx, rbac.User("dave"), rbac.InboxRead, rbac.Inbox("i1"), t0)
+					lat[i] = append(lat[i], time.Since(t0))
+					if err != nil || !d.Allowed {
+						b.Fatalf("Check = %+v, %v", d, err)
+					}
+				}
+				b.StopTimer()
+				fresh.Close()
+				b.StartTimer()
+			}
+			median := func(from, to int) float64 {
+				var all []time.Duration
+				for i := from; i < to; i++ {
+					all = append(all, lat[i]...)
+				}
+				slices.Sort(all)
+				return float64(all[len(all)/2].Microseconds())
+			}
+			b.ReportMetric(median(0, 1), "1st-µs")
+			b.ReportMetric(median(1, 5), "2nd-5th-µs")
+			b.ReportMetric(median(5, 6), "6th-µs")
+			b.ReportMetric(median(6, 10), "7th-10th-µs")
+		})
+	}
 }
