@@ -44,8 +44,8 @@ func percentiles(b *testing.B, lat []time.Duration) {
 
 // BenchmarkCheckUnderWrites measures the latency of Store.Check (the allow check of
 // BenchmarkReach's user, 100k grants) on one goroutine, in a store holding 1M audit
-// events in the tenant being written, with no writer (writers=0) and while two
-// goroutines run Updates back to back (writers=2), each a PutGrant and an AppendEvent
+// events in the tenant being written, with no writer (writers=0) and while one or two
+// goroutines run Updates back to back (writers=1, 2), each a PutGrant and an AppendEvent
 // in that tenant. It reports the percentiles of the checks' latencies, and the
 // writers' transactions per second.
 func BenchmarkCheckUnderWrites(b *testing.B) {
@@ -57,7 +57,7 @@ func BenchmarkCheckUnderWrites(b *testing.B) {
 	proj := rbac.Project("p" + strconv.Itoa(accountsFor(grants)/2) + ".1")
 	loadEvents(b, s, acct, events)
 	ctx := context.Background()
-	for _, writers := range []int{0, 2} {
+	for _, writers := range []int{0, 1, 2} {
 		b.Run("writers="+strconv.Itoa(writers), func(b *testing.B) {
 			var stop atomic.Bool
 			var txs atomic.Int64
