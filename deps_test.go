@@ -20,13 +20,14 @@ var allowed = map[string][]string{
 	"rbac":                nil,
 	"store":               {"rbac"},
 	"store/memstore":      {"rbac", "store"},
-	"store/pgstore":       {"rbac", "store", "github.com/jackc/pgx/v5"},
-	"store/sqlitestore":   {"rbac", "store", "modernc.org/sqlite"},
+	"store/pgstore":       {"rbac", "store", "internal/sqlmigrate", "github.com/jackc/pgx/v5"},
+	"store/sqlitestore":   {"rbac", "store", "internal/sqlmigrate", "modernc.org/sqlite"},
 	"storetest":           {"rbac", "store", "account", "profile", "account/accounttest", "pgregory.net/rapid"},
 	"account/accounttest": {"account", "profile", "rbac", "store", "pgregory.net/rapid"},
 	"account":             {"rbac", "store", "internal/txn"},
 	"profile":             {"account", "rbac", "store", "internal/txn"},
 	"internal/txn":        {"rbac", "store"},
+	"internal/sqlmigrate": nil,
 	"web":                 {"account", "profile", "rbac", "store"},
 }
 

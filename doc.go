@@ -29,7 +29,8 @@
 //   - [github.com/tenantry/tenantry/store]: the persistence contract for store
 //     implementers (imports rbac); [github.com/tenantry/tenantry/store/memstore] is the
 //     in-memory reference store, [github.com/tenantry/tenantry/store/pgstore]
-//     PostgreSQL (pgx). Stores import store and rbac only.
+//     PostgreSQL (pgx), store/sqlitestore SQLite. Stores import store and rbac only (the
+//     SQL stores also internal/sqlmigrate, which reads their goose migration files).
 //   - [github.com/tenantry/tenantry/account] and [github.com/tenantry/tenantry/profile]:
 //     the operations and queries (import rbac, store and internal/txn; profile also
 //     imports account). What both share that must stay privileged — the raw

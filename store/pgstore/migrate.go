@@ -4,11 +4,9 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/tenantry/tenantry/internal/sqlmigrate"
 	"io/fs"
 	"regexp"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -29,76 +27,8 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// migration is one file of migrations/: NNNN_name.sql, applied in order of NNNN.
-type migration struct {
-	version int
-	name    string
-	sql     string // the statements of its Up section
-}
-
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, path := range names {
-		base := strings.TrimPrefix(path, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("pgstore: migration %s: name must be NNNN_name.sql", base)
-		}
-		body, err := migrationFS.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		up, err := upSection(string(body))
-		if err != nil {
-			return nil, fmt.Errorf("pgstore: migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: base, sql: up})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("pgstore: migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
-
-// upSection returns the lines of a goose migration file between its "-- +goose Up"
-// annotation and its "-- +goose Down" annotation (or its end), without the
-// annotations.
-func upSection(body string) (string, error) {
-	var b strings.Builder
-	in, seen := false, false
-	for line := range strings.Lines(body) {
-		if a, ok := strings.CutPrefix(strings.TrimSpace(line), "-- +goose "); ok {
-			switch strings.TrimSpace(a) {
-			case "Up":
-				if seen {
-					return "", fmt.Errorf("two Up annotations")
-				}
-				in, seen = true, true
-			case "Down":
-				in = false
-			case "StatementBegin", "StatementEnd":
-			default:
-				return "", fmt.Errorf("unsupported annotation %q", a)
-			}
-			continue
-		}
-		if in {
-			b.WriteString(line)
-		}
-	}
-	if !seen {
-		return "", fmt.Errorf("no -- +goose Up annotation")
-	}
-	return b.String(), nil
-}
+// migrations returns the embedded migrations, in order.
+func migrations() ([]sqlmigrate.Migration, error) { return sqlmigrate.Load(Migrations(), "pgstore") }
 
 // schemaRef matches the schema name of the migration files where it qualifies a name
 // ("tenantry.users") or ends a statement ("CREATE SCHEMA IF NOT EXISTS tenantry;").
@@ -116,7 +46,7 @@ var SchemaVersion = func() int {
 	if err != nil || len(ms) == 0 {
 		panic(fmt.Sprintf("pgstore: bad embedded migrations: %v", err))
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }()
 
 // Migrate creates the schema (Options.Schema, DefaultSchema when empty) and its
@@ -167,18 +97,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 		s.log.WarnContext(ctx, "pgstore: database schema is newer than this package", "schema", s.schema, "version", current, "known", SchemaVersion)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
 		// Without arguments, Exec uses the simple protocol, which runs a file of
 		// several statements.
-		if _, err := tx.Exec(ctx, inSchema(m.sql, ident)); err != nil {
-			return fail(m.name, err)
+		if _, err := tx.Exec(ctx, inSchema(m.Up, ident)); err != nil {
+			return fail(m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO tenantry_schema_version (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-			return fail("record "+m.name, err)
+		if _, err := tx.Exec(ctx, `INSERT INTO tenantry_schema_version (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
+			return fail("record "+m.Name, err)
 		}
-		s.log.InfoContext(ctx, "pgstore: applied migration", "schema", s.schema, "migration", m.name)
+		s.log.InfoContext(ctx, "pgstore: applied migration", "schema", s.schema, "migration", m.Name)
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return fail("commit", err)

@@ -66,16 +66,3 @@ func TestWrapErr(t *testing.T) {
 		t.Errorf("isBusy(%v) = %v, isBusy(%v) = %v", busy, isBusy(busy), uniq, isBusy(uniq))
 	}
 }
-
-// TestUpSection reads the Up section of a goose file.
-func TestUpSection(t *testing.T) {
-	got, err := upSection("-- head\n-- +goose Up\nCREATE TABLE a (x);\n-- +goose StatementBegin\nCREATE TRIGGER t;\n-- +goose StatementEnd\n-- +goose Down\nDROP TABLE a;\n")
-	if want := "CREATE TABLE a (x);\nCREATE TRIGGER t;\n"; err != nil || got != want {
-		t.Errorf("upSection = %q, %v; want %q", got, err, want)
-	}
-	for _, bad := range []string{"CREATE TABLE a (x);\n", "-- +goose Up\n-- +goose Up\n", "-- +goose Up\n-- +goose NO TRANSACTION\n"} {
-		if _, err := upSection(bad); err == nil {
-			t.Errorf("upSection(%q): no error", bad)
-		}
-	}
-}

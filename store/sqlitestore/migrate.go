@@ -4,10 +4,8 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/tenantry/tenantry/internal/sqlmigrate"
 	"io/fs"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -26,75 +24,9 @@ func Migrations() fs.FS {
 	return sub
 }
 
-// migration is one file of migrations/: NNNN_name.sql, applied in order of NNNN.
-type migration struct {
-	version int
-	name    string
-	up      string // the statements of its Up section
-}
-
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, path := range names {
-		base := strings.TrimPrefix(path, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlitestore: migration %s: name must be NNNN_name.sql", base)
-		}
-		body, err := migrationFS.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		up, err := upSection(string(body))
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: migration %s: %w", base, err)
-		}
-		ms = append(ms, migration{version: v, name: base, up: up})
-	}
-	slices.SortFunc(ms, func(a, b migration) int { return a.version - b.version })
-	for i := 1; i < len(ms); i++ {
-		if ms[i].version == ms[i-1].version {
-			return nil, fmt.Errorf("sqlitestore: migrations %s and %s have the same version", ms[i-1].name, ms[i].name)
-		}
-	}
-	return ms, nil
-}
-
-// upSection returns the lines of a goose migration file between its "-- +goose Up"
-// annotation and its "-- +goose Down" annotation (or its end), without the
-// annotations.
-func upSection(body string) (string, error) {
-	var b strings.Builder
-	in, seen := false, false
-	for line := range strings.Lines(body) {
-		if a, ok := strings.CutPrefix(strings.TrimSpace(line), "-- +goose "); ok {
-			switch strings.TrimSpace(a) {
-			case "Up":
-				if seen {
-					return "", fmt.Errorf("two Up annotations")
-				}
-				in, seen = true, true
-			case "Down":
-				in = false
-			case "StatementBegin", "StatementEnd":
-			default:
-				return "", fmt.Errorf("unsupported annotation %q", a)
-			}
-			continue
-		}
-		if in {
-			b.WriteString(line)
-		}
-	}
-	if !seen {
-		return "", fmt.Errorf("no -- +goose Up annotation")
-	}
-	return b.String(), nil
+// migrations returns the embedded migrations, in order.
+func migrations() ([]sqlmigrate.Migration, error) {
+	return sqlmigrate.Load(Migrations(), "sqlitestore")
 }
 
 // SchemaVersion is the schema version this package's migrations lead to.
@@ -103,7 +35,7 @@ var SchemaVersion = func() int {
 	if err != nil || len(ms) == 0 {
 		panic(fmt.Sprintf("sqlitestore: bad embedded migrations: %v", err))
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }()
 
 // Migrate creates the tables, or brings them up to SchemaVersion, in one transaction,
@@ -141,17 +73,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 		s.log.WarnContext(ctx, "sqlitestore: database schema is newer than this package", "version", current, "known", SchemaVersion)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, m.up); err != nil {
-			return fail(m.name, err)
+		if _, err := tx.ExecContext(ctx, m.Up); err != nil {
+			return fail(m.Name, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO tenantry_schema_version (version, name, applied) VALUES (?1, ?2, ?3)`,
-			m.version, m.name, dbTime(time.Now())); err != nil {
-			return fail("record "+m.name, err)
+			m.Version, m.Name, dbTime(time.Now())); err != nil {
+			return fail("record "+m.Name, err)
 		}
-		s.log.InfoContext(ctx, "sqlitestore: applied migration", "path", s.path, "migration", m.name)
+		s.log.InfoContext(ctx, "sqlitestore: applied migration", "path", s.path, "migration", m.Name)
 	}
 	if err := tx.Commit(); err != nil {
 		return fail("commit", err)
