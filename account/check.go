@@ -25,13 +25,7 @@ func (s *Service) Check(ctx context.Context, holder rbac.Holder, action rbac.Act
 	if s.check != nil {
 		return s.check.Check(ctx, holder, action, scope, s.env.Now())
 	}
-	var d rbac.Decision
-	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
-		var err error
-		d, err = store.Check(ctx, r, holder, action, scope, s.env.Now())
-		return err
-	})
-	return d, err
+	return store.CheckIn(ctx, s.st, holder, action, scope, s.env.Now())
 }
 
 // Authorize is the guard of a request, with the rule every operation uses: nil when
@@ -74,13 +68,7 @@ func (s *Service) sees(ctx context.Context, holder rbac.Holder, scope rbac.Ref) 
 	if s.check != nil {
 		return s.check.Sees(ctx, holder, scope)
 	}
-	var seen bool
-	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
-		var err error
-		seen, err = store.Sees(ctx, r, holder, scope)
-		return err
-	})
-	return seen, err
+	return store.SeesIn(ctx, s.st, holder, scope)
 }
 
 // errNotFoundScope is Authorize's answer for a scope the holder cannot see: one value,

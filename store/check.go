@@ -95,3 +95,27 @@ func Sees(ctx context.Context, r Reader, holder rbac.Holder, scope rbac.Ref) (bo
 	}
 	return false, nil
 }
+
+// CheckIn is Check in one read transaction of st: what a store without a faster way
+// answers Checker.Check with, and what package account does on a store without a
+// Checker.
+func CheckIn(ctx context.Context, st Store, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
+	var d rbac.Decision
+	err := st.View(ctx, func(ctx context.Context, r Reader) error {
+		var err error
+		d, err = Check(ctx, r, holder, action, scope, now)
+		return err
+	})
+	return d, err
+}
+
+// SeesIn is Sees in one read transaction of st.
+func SeesIn(ctx context.Context, st Store, holder rbac.Holder, scope rbac.Ref) (bool, error) {
+	var seen bool
+	err := st.View(ctx, func(ctx context.Context, r Reader) error {
+		var err error
+		seen, err = Sees(ctx, r, holder, scope)
+		return err
+	})
+	return seen, err
+}

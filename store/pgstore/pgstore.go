@@ -293,13 +293,7 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 // rbac.Decide; for a token, store.Check in one read transaction.
 func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
 	if holder.Kind == rbac.HolderToken {
-		var d rbac.Decision
-		err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
-			var err error
-			d, err = store.Check(ctx, r, holder, action, scope, now)
-			return err
-		})
-		return d, err
+		return store.CheckIn(ctx, s, holder, action, scope, now)
 	}
 	var buf [8]rbac.Grant
 	var pbuf [4]rbac.Ref
@@ -312,13 +306,7 @@ func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Actio
 
 // Sees implements store.Checker: store.Sees in one read transaction.
 func (s *Store) Sees(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (bool, error) {
-	var seen bool
-	err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
-		var err error
-		seen, err = store.Sees(ctx, r, holder, scope)
-		return err
-	})
-	return seen, err
+	return store.SeesIn(ctx, s, holder, scope)
 }
 
 // rollback rolls tx back, even when ctx is done, within cleanupTimeout. An error means

@@ -402,13 +402,7 @@ func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Actio
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
 	if holder.Kind == rbac.HolderToken {
-		var d rbac.Decision
-		err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
-			var err error
-			d, err = store.Check(ctx, r, holder, action, scope, now)
-			return err
-		})
-		return d, err
+		return store.CheckIn(ctx, s, holder, action, scope, now)
 	}
 	var buf [8]rbac.Grant
 	var pbuf [4]rbac.Ref
@@ -421,13 +415,7 @@ func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Actio
 
 // Sees implements store.Checker: store.Sees in one read transaction.
 func (s *Store) Sees(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (bool, error) {
-	var seen bool
-	err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
-		var err error
-		seen, err = store.Sees(ctx, r, holder, scope)
-		return err
-	})
-	return seen, err
+	return store.SeesIn(ctx, s, holder, scope)
 }
 
 // reach answers Reach from the check cache (cached true: the slices returned are the
