@@ -40,6 +40,10 @@ const (
 	RuleMyAccounts     Rule = "D29" // a user sees every account they belong to with their level
 	RuleDeleteProfile  Rule = "D30" // deleting a profile is irreversible and cascades
 	RuleAudit          Rule = "D31" // every change writes exactly one audit event
+	RuleInviteExpiry   Rule = "D36" // invitations expire; resend renews, the invitee may decline
+	RuleInviteLink     Rule = "D37" // reusable invite links
+	RuleTokenExpiry    Rule = "D38" // token expiry choices, the reset grace period, the sweep
+	RuleActivity       Rule = "D39" // last activity, recorded at most once a minute
 	RuleTokenCreator   Rule = "D40" // a token never acts above its creator's current access
 	RuleBillingAdmins  Rule = "C1"  // account admins manage billing
 	RuleFormerOwner    Rule = "C2"  // the previous owner stays as account admin
@@ -84,6 +88,10 @@ var ruleText = map[Rule]string{
 	RuleMyAccounts:     "A user's settings list every account the user belongs to with their level there.",
 	RuleDeleteProfile:  "Deleting a profile is irreversible: accounts the user owns are deleted, every other membership, team place and invitation is removed, and the audit log keeps only opaque IDs.",
 	RuleAudit:          "Every successful change writes exactly one audit event in the same transaction; a refused or failed operation writes none.",
+	RuleInviteExpiry:   "An invitation expires, 7 days after it was sent unless its inviter chose another time within the service's limits: from then on it cannot be accepted, is listed as expired and holds no seat. Resending it (admin, as revoking) renews its expiry with a new secret; its invitee may decline it.",
+	RuleInviteLink:     "An account admin may create a reusable invite link for one level (viewer or admin) on the account or scopes within it, never above what they hold, and disable or rotate it. A signed-in user holding its secret joins as an accepted invitation would, within the plan and the seats counted at the moment of joining, while the link is enabled and its creator may still give that access.",
+	RuleTokenExpiry:    "A token expires after 1, 7, 30, 90, 180 or 365 days, at a chosen date at most five years ahead, or never. A reset keeps the old secret working for a grace period (12 hours unless the service is configured otherwise). Tokens expired for more than 90 days are deleted by the sweep, audited.",
+	RuleActivity:       "A user's last activity in an account and a token's last use are recorded by operations and authentication, at most once a minute per holder and account; a check records nothing.",
 	RuleTokenCreator:   "A token never acts above its creator's current access: its effective level on a scope is at most its creator's there, so a token whose creator left the account, or lost access, acts as nothing beyond what the creator still holds.",
 	RuleBillingAdmins:  "Account admins manage billing (the platform's help pages overrule the generic role list of seed 001).",
 	RuleFormerOwner:    "After a transfer of ownership the previous owner stays in the account as account admin.",
@@ -128,6 +136,10 @@ var ruleNames = map[Rule]string{
 	RuleMyAccounts:     "RuleMyAccounts",
 	RuleDeleteProfile:  "RuleDeleteProfile",
 	RuleAudit:          "RuleAudit",
+	RuleInviteExpiry:   "RuleInviteExpiry",
+	RuleInviteLink:     "RuleInviteLink",
+	RuleTokenExpiry:    "RuleTokenExpiry",
+	RuleActivity:       "RuleActivity",
 	RuleTokenCreator:   "RuleTokenCreator",
 	RuleBillingAdmins:  "RuleBillingAdmins",
 	RuleFormerOwner:    "RuleFormerOwner",

@@ -172,6 +172,9 @@ type Member struct {
 	Tenant  rbac.Ref
 	User    string
 	Created time.Time
+	// LastActive is when the user last acted in the tenant, as recorded by
+	// TouchMember (at most about a minute old); zero when never recorded.
+	LastActive time.Time
 }
 
 // Grant is a stored grant: rbac.Grant plus the tenant (account, or organization for
@@ -202,6 +205,28 @@ type Invitation struct {
 	Teams     []string // teams the invitee joins on acceptance
 	Hash      []byte   // a hash of the invitation's secret, which its addressee accepts with
 	Created   time.Time
+	Expires   time.Time // from then on it cannot be accepted and holds no seat; zero: never
+}
+
+// Expired reports whether the invitation has expired at now.
+func (inv Invitation) Expired(now time.Time) bool {
+	return !inv.Expires.IsZero() && !now.Before(inv.Expires)
+}
+
+// InviteLink is a reusable invite link of a tenant (D37): a signed-in user who holds its
+// secret joins Tenant with Level on each of Scopes, as an accepted invitation would,
+// while the link is enabled and its creator may still give that access. Only a hash of
+// the secret is stored.
+type InviteLink struct {
+	ID        string
+	Tenant    rbac.Ref
+	Level     rbac.Level // viewer or admin
+	Scopes    []rbac.Ref // the tenant, or scopes within it; in order, without duplicates
+	CreatedBy string     // the creator's user ID
+	Hash      []byte
+	Created   time.Time
+	Disabled  bool
+	Joined    int // how many users joined through the link
 }
 
 // Token is an API token (D22, D23). Only a hash of its secret is stored.
@@ -215,6 +240,7 @@ type Token struct {
 	Created   time.Time
 	Expires   time.Time // zero: never expires
 	ResetTo   string    // set when the token was reset: the ID of its successor
+	LastUsed  time.Time // when the token last authenticated (at most about a minute old); zero: never
 }
 
 // Event is an audit event (D31). Seq is assigned by the store, increasing in commit
@@ -239,6 +265,7 @@ type Reader interface {
 	GrantReader
 	TeamReader
 	InvitationReader
+	InviteLinkReader
 	TokenReader
 	EventReader
 }
@@ -330,12 +357,24 @@ type InvitationReader interface {
 	InvitationsByEmail(ctx context.Context, email string) iter.Seq2[Invitation, error]
 }
 
+// InviteLinkReader reads invite links.
+type InviteLinkReader interface {
+	// InviteLink returns the invite link with the given ID, or ErrNotFound.
+	InviteLink(ctx context.Context, id string) (InviteLink, error)
+	// InviteLinks lists the invite links of tenant, by ID.
+	InviteLinks(ctx context.Context, tenant rbac.Ref) iter.Seq2[InviteLink, error]
+}
+
 // TokenReader reads API tokens.
 type TokenReader interface {
 	// Token returns the token with the given ID, or ErrNotFound.
 	Token(ctx context.Context, id string) (Token, error)
 	// Tokens lists the tokens of tenant, by ID.
 	Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[Token, error]
+	// TokensExpiring lists the tokens of every tenant whose Expires is at or after
+	// from and before to, by Expires and then ID. Tokens that never expire are never
+	// listed.
+	TokensExpiring(ctx context.Context, from, to time.Time) iter.Seq2[Token, error]
 }
 
 // EventReader reads the audit log.
@@ -357,6 +396,7 @@ type Writer interface {
 	GrantWriter
 	TeamWriter
 	InvitationWriter
+	InviteLinkWriter
 	TokenWriter
 	EventWriter
 }
@@ -371,7 +411,8 @@ type AccountWriter interface {
 	// DeleteAccount removes the account or organization and everything in it: for an
 	// organization its sub-accounts first; its resources, the grants on its scopes,
 	// its memberships, teams (with their members and grants), invitations made in it
-	// (with all their grants) and tokens (with their grants). Users and events stay.
+	// (with all their grants), invite links and tokens (with their grants). Users and
+	// events stay.
 	DeleteAccount(ctx context.Context, ref rbac.Ref) error
 }
 
@@ -394,8 +435,8 @@ type UserWriter interface {
 	// UpdateUser replaces the user's fields but ID and Created. ErrExists when the
 	// new email or an OAuth link belongs to another user.
 	UpdateUser(ctx context.Context, u User) error
-	// DeleteUser removes the user with its memberships, team places and grants.
-	// Accounts the user owns are not touched.
+	// DeleteUser removes the user with its memberships, team places, grants and the
+	// invite links it created. Accounts the user owns are not touched.
 	DeleteUser(ctx context.Context, id string) error
 }
 
@@ -407,6 +448,9 @@ type MemberWriter interface {
 	// DeleteMember removes user's membership of tenant, with the user's grants on
 	// the tenant's scopes and places in the tenant's teams.
 	DeleteMember(ctx context.Context, tenant rbac.Ref, user string) error
+	// TouchMember sets the LastActive of user's membership of tenant to at.
+	// ErrNotFound when there is no such membership.
+	TouchMember(ctx context.Context, tenant rbac.Ref, user string, at time.Time) error
 }
 
 // GrantWriter puts and removes grants.
@@ -438,16 +482,29 @@ type InvitationWriter interface {
 	// InsertInvitation adds an invitation. ErrExists when the email already has an
 	// invitation in that tenant.
 	InsertInvitation(ctx context.Context, inv Invitation) error
+	// UpdateInvitation replaces the invitation's Hash and Expires.
+	UpdateInvitation(ctx context.Context, inv Invitation) error
 	// DeleteInvitation removes the invitation and all its grants.
 	DeleteInvitation(ctx context.Context, id string) error
+}
+
+// InviteLinkWriter adds, changes and removes invite links.
+type InviteLinkWriter interface {
+	// InsertInviteLink adds an invite link. ErrNotFound when its tenant does not
+	// exist.
+	InsertInviteLink(ctx context.Context, l InviteLink) error
+	// UpdateInviteLink replaces the link's Hash, Disabled and Joined.
+	UpdateInviteLink(ctx context.Context, l InviteLink) error
+	// DeleteInviteLink removes the invite link.
+	DeleteInviteLink(ctx context.Context, id string) error
 }
 
 // TokenWriter adds, changes and removes API tokens.
 type TokenWriter interface {
 	// InsertToken adds a token.
 	InsertToken(ctx context.Context, t Token) error
-	// UpdateToken replaces the token's Name, Hash, Last4, CreatedBy, Expires and
-	// ResetTo.
+	// UpdateToken replaces the token's Name, Hash, Last4, CreatedBy, Expires,
+	// ResetTo and LastUsed.
 	UpdateToken(ctx context.Context, t Token) error
 	// DeleteToken removes the token and its grants.
 	DeleteToken(ctx context.Context, id string) error
