@@ -12,7 +12,7 @@
 //     closure returns an error, panics (the panic is re-raised after the rollback) or
 //     exits the goroutine. The closure's error is returned unchanged.
 //   - Records are copied in and out: slices inside records (User.OAuth,
-//     Invitation.Teams, Token.Hash) never alias the caller's.
+//     Invitation.Teams, InviteLink.Scopes, Token.Hash) never alias the caller's.
 //   - Emails, team names and invitation emails are compared with Unicode simple case
 //     folding (the folding of strings.EqualFold).
 //   - Reach, inside a transaction or through Store.Reach (store.Checker), costs a few

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -58,6 +59,16 @@ func copyInvite(inv *store.Invitation) store.Invitation {
 	c := *inv
 	c.Teams = slices.Clone(inv.Teams)
 	c.Hash = slices.Clone(inv.Hash)
+	return c
+}
+
+func copyLink(l *store.InviteLink) store.InviteLink {
+	c := *l
+	c.Scopes = nil
+	if len(l.Scopes) > 0 {
+		c.Scopes = slices.Clone(l.Scopes)
+	}
+	c.Hash = slices.Clone(l.Hash)
 	return c
 }
 
@@ -387,6 +398,41 @@ func (r *reader) Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.To
 		out := make([]store.Token, len(ids))
 		for i, id := range ids {
 			out[i] = copyToken(r.st.tokens[id])
+		}
+		return out
+	})
+}
+
+// TokensExpiring implements store.Reader.
+func (r *reader) TokensExpiring(ctx context.Context, from, to time.Time) iter.Seq2[store.Token, error] {
+	return list(r, ctx, func() []store.Token {
+		ids := r.st.expiringBetween(from, to)
+		out := make([]store.Token, len(ids))
+		for i, id := range ids {
+			out[i] = copyToken(r.st.tokens[id])
+		}
+		return out
+	})
+}
+
+// InviteLink implements store.Reader.
+func (r *reader) InviteLink(ctx context.Context, id string) (store.InviteLink, error) {
+	if err := r.check(ctx); err != nil {
+		return store.InviteLink{}, err
+	}
+	if l, ok := r.st.links[id]; ok {
+		return copyLink(l), nil
+	}
+	return store.InviteLink{}, notFound("invite link " + id)
+}
+
+// InviteLinks implements store.Reader.
+func (r *reader) InviteLinks(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.InviteLink, error] {
+	return list(r, ctx, func() []store.InviteLink {
+		ids := r.st.tenantLinks[tenant]
+		out := make([]store.InviteLink, len(ids))
+		for i, id := range ids {
+			out[i] = copyLink(r.st.links[id])
 		}
 		return out
 	})

@@ -3,6 +3,8 @@ package memstore
 import (
 	"cmp"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -44,8 +46,13 @@ type state struct {
 	tenantInvites map[rbac.Ref][]string // sorted
 	emailInvites  map[string][]string   // store.FoldKey(email) → sorted invitation IDs
 
+	links       map[string]*store.InviteLink
+	tenantLinks map[rbac.Ref][]string // sorted
+	userLinks   map[string][]string   // creator → sorted link IDs
+
 	tokens       map[string]*store.Token
 	tenantTokens map[rbac.Ref][]string // sorted
+	expiring     []tokenExpiry         // tokens that expire, by Expires and then ID
 
 	events map[rbac.Ref]*eventLog // per tenant, in Seq order
 	seq    uint64
@@ -102,6 +109,14 @@ type team struct {
 	members []string // sorted
 }
 
+// tokenExpiry is an entry of the index of tokens by expiry.
+type tokenExpiry struct {
+	at time.Time // without a monotonic clock reading
+	id string
+}
+
+func cmpExpiry(a, b tokenExpiry) int { return cmp.Or(a.at.Compare(b.at), strings.Compare(a.id, b.id)) }
+
 type tenantKey struct {
 	tenant rbac.Ref
 	key    string
@@ -129,6 +144,9 @@ func newState() *state {
 		inviteEmails:  map[tenantKey]string{},
 		tenantInvites: map[rbac.Ref][]string{},
 		emailInvites:  map[string][]string{},
+		links:         map[string]*store.InviteLink{},
+		tenantLinks:   map[rbac.Ref][]string{},
+		userLinks:     map[string][]string{},
 		tokens:        map[string]*store.Token{},
 		tenantTokens:  map[rbac.Ref][]string{},
 		events:        map[rbac.Ref]*eventLog{},
@@ -414,6 +432,14 @@ func (s *state) removeMember(tenant rbac.Ref, user string) store.Member {
 	return m
 }
 
+// setMember replaces user's membership of m.Tenant, which exists.
+func (s *state) setMember(m store.Member) store.Member {
+	ms := s.members[m.Tenant]
+	old := ms.since[m.User]
+	ms.since[m.User] = m
+	return old
+}
+
 // ---- teams ----
 
 func (s *state) addTeam(t store.Team) {
@@ -498,11 +524,50 @@ func (s *state) removeInvite(id string) *store.Invitation {
 	return inv
 }
 
+// setInvite replaces the invitation with the same ID, whose email and tenant stay.
+func (s *state) setInvite(inv *store.Invitation) *store.Invitation {
+	old := s.invites[inv.ID]
+	s.invites[inv.ID] = inv
+	return old
+}
+
+// ---- invite links ----
+
+func (s *state) addLink(l *store.InviteLink) {
+	s.links[l.ID] = l
+	s.tenantLinks[l.Tenant] = insertSorted(s.tenantLinks[l.Tenant], l.ID)
+	s.userLinks[l.CreatedBy] = insertSorted(s.userLinks[l.CreatedBy], l.ID)
+}
+
+func (s *state) removeLink(id string) *store.InviteLink {
+	l := s.links[id]
+	delete(s.links, id)
+	if ids := removeSorted(s.tenantLinks[l.Tenant], id); len(ids) > 0 {
+		s.tenantLinks[l.Tenant] = ids
+	} else {
+		delete(s.tenantLinks, l.Tenant)
+	}
+	if ids := removeSorted(s.userLinks[l.CreatedBy], id); len(ids) > 0 {
+		s.userLinks[l.CreatedBy] = ids
+	} else {
+		delete(s.userLinks, l.CreatedBy)
+	}
+	return l
+}
+
+// setLink replaces the invite link with the same ID, whose tenant and creator stay.
+func (s *state) setLink(l *store.InviteLink) *store.InviteLink {
+	old := s.links[l.ID]
+	s.links[l.ID] = l
+	return old
+}
+
 // ---- tokens ----
 
 func (s *state) addToken(t *store.Token) {
 	s.tokens[t.ID] = t
 	s.tenantTokens[t.Tenant] = insertSorted(s.tenantTokens[t.Tenant], t.ID)
+	s.indexExpiry(t)
 }
 
 func (s *state) removeToken(id string) *store.Token {
@@ -513,7 +578,48 @@ func (s *state) removeToken(id string) *store.Token {
 	} else {
 		delete(s.tenantTokens, t.Tenant)
 	}
+	s.unindexExpiry(t)
 	return t
+}
+
+// setToken replaces the token with the same ID, whose tenant stays.
+func (s *state) setToken(t *store.Token) *store.Token {
+	old := s.tokens[t.ID]
+	s.unindexExpiry(old)
+	s.tokens[t.ID] = t
+	s.indexExpiry(t)
+	return old
+}
+
+func (s *state) indexExpiry(t *store.Token) {
+	if t.Expires.IsZero() {
+		return
+	}
+	e := tokenExpiry{t.Expires.Round(0), t.ID}
+	i, _ := slices.BinarySearchFunc(s.expiring, e, cmpExpiry)
+	s.expiring = slices.Insert(s.expiring, i, e)
+}
+
+func (s *state) unindexExpiry(t *store.Token) {
+	if t.Expires.IsZero() {
+		return
+	}
+	if i, found := slices.BinarySearchFunc(s.expiring, tokenExpiry{t.Expires.Round(0), t.ID}, cmpExpiry); found {
+		s.expiring = slices.Delete(s.expiring, i, i+1)
+	}
+}
+
+// expiringBetween returns the IDs of the tokens whose Expires is in [from, to), by
+// Expires and then ID. The index holds wall-clock times only (Round(0)), so that its
+// order never depends on monotonic clock readings.
+func (s *state) expiringBetween(from, to time.Time) []string {
+	from, to = from.Round(0), to.Round(0)
+	i, _ := slices.BinarySearchFunc(s.expiring, from, func(e tokenExpiry, t time.Time) int { return e.at.Compare(t) })
+	var out []string
+	for ; i < len(s.expiring) && s.expiring[i].at.Before(to); i++ {
+		out = append(out, s.expiring[i].id)
+	}
+	return out
 }
 
 // ---- events ----

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -197,9 +198,38 @@ func (w *writer) removeToken(id string) {
 
 func (w *writer) setToken(t *store.Token) {
 	st := w.st
-	old := st.tokens[t.ID]
-	st.tokens[t.ID] = t
-	w.log(func() { st.tokens[old.ID] = old })
+	old := st.setToken(t)
+	w.log(func() { st.setToken(old) })
+}
+
+func (w *writer) setMember(m store.Member) {
+	st := w.st
+	old := st.setMember(m)
+	w.log(func() { st.setMember(old) })
+}
+
+func (w *writer) setInvite(inv *store.Invitation) {
+	st := w.st
+	old := st.setInvite(inv)
+	w.log(func() { st.setInvite(old) })
+}
+
+func (w *writer) addLink(l *store.InviteLink) {
+	st := w.st
+	st.addLink(l)
+	w.log(func() { st.removeLink(l.ID) })
+}
+
+func (w *writer) removeLink(id string) {
+	st := w.st
+	l := st.removeLink(id)
+	w.log(func() { st.addLink(l) })
+}
+
+func (w *writer) setLink(l *store.InviteLink) {
+	st := w.st
+	old := st.setLink(l)
+	w.log(func() { st.setLink(old) })
 }
 
 // ---- cascades ----
@@ -221,6 +251,9 @@ func (w *writer) deleteTenant(sid uint32) {
 	}
 	for _, id := range slices.Clone(st.tenantTokens[ref]) {
 		w.deleteToken(id)
+	}
+	for _, id := range slices.Clone(st.tenantLinks[ref]) {
+		w.removeLink(id)
 	}
 	if ms := st.members[ref]; ms != nil {
 		for _, u := range slices.Clone(ms.users) {
@@ -447,6 +480,9 @@ func (w *writer) DeleteUser(ctx context.Context, id string) error {
 	for _, t := range slices.Clone(w.st.memberships[id]) {
 		w.removeMember(t, id)
 	}
+	for _, l := range slices.Clone(w.st.userLinks[id]) {
+		w.removeLink(l)
+	}
 	w.dropHolderGrants(rbac.User(id))
 	w.removeUser(id)
 	return nil
@@ -489,6 +525,24 @@ func (w *writer) DeleteMember(ctx context.Context, tenant rbac.Ref, user string)
 	}
 	w.dropHolderTenantGrants(rbac.User(user), w.st.sidOf(tenant))
 	w.removeMember(tenant, user)
+	return nil
+}
+
+// TouchMember implements store.Writer.
+func (w *writer) TouchMember(ctx context.Context, tenant rbac.Ref, user string, at time.Time) error {
+	if err := w.check(ctx); err != nil {
+		return err
+	}
+	ms := w.st.members[tenant]
+	if ms == nil {
+		return notFound("member " + user + " of " + tenant.String())
+	}
+	m, ok := ms.since[user]
+	if !ok {
+		return notFound("member " + user + " of " + tenant.String())
+	}
+	m.LastActive = at
+	w.setMember(m)
 	return nil
 }
 
@@ -622,6 +676,21 @@ func (w *writer) InsertInvitation(ctx context.Context, inv store.Invitation) err
 	return nil
 }
 
+// UpdateInvitation implements store.Writer.
+func (w *writer) UpdateInvitation(ctx context.Context, inv store.Invitation) error {
+	if err := w.check(ctx); err != nil {
+		return err
+	}
+	old, ok := w.st.invites[inv.ID]
+	if !ok {
+		return notFound("invitation " + inv.ID)
+	}
+	c := copyInvite(old)
+	c.Hash, c.Expires = slices.Clone(inv.Hash), inv.Expires
+	w.setInvite(&c)
+	return nil
+}
+
 // DeleteInvitation implements store.Writer.
 func (w *writer) DeleteInvitation(ctx context.Context, id string) error {
 	if err := w.check(ctx); err != nil {
@@ -631,6 +700,50 @@ func (w *writer) DeleteInvitation(ctx context.Context, id string) error {
 		return notFound("invitation " + id)
 	}
 	w.deleteInvite(id)
+	return nil
+}
+
+// InsertInviteLink implements store.Writer. ErrNotFound when its tenant does not
+// exist.
+func (w *writer) InsertInviteLink(ctx context.Context, l store.InviteLink) error {
+	if err := w.check(ctx); err != nil {
+		return err
+	}
+	if _, ok := w.st.links[l.ID]; ok {
+		return exists("invite link " + l.ID)
+	}
+	if _, err := w.tenant(l.Tenant); err != nil {
+		return err
+	}
+	c := copyLink(&l)
+	w.addLink(&c)
+	return nil
+}
+
+// UpdateInviteLink implements store.Writer.
+func (w *writer) UpdateInviteLink(ctx context.Context, l store.InviteLink) error {
+	if err := w.check(ctx); err != nil {
+		return err
+	}
+	old, ok := w.st.links[l.ID]
+	if !ok {
+		return notFound("invite link " + l.ID)
+	}
+	c := copyLink(old)
+	c.Hash, c.Disabled, c.Joined = slices.Clone(l.Hash), l.Disabled, l.Joined
+	w.setLink(&c)
+	return nil
+}
+
+// DeleteInviteLink implements store.Writer.
+func (w *writer) DeleteInviteLink(ctx context.Context, id string) error {
+	if err := w.check(ctx); err != nil {
+		return err
+	}
+	if _, ok := w.st.links[id]; !ok {
+		return notFound("invite link " + id)
+	}
+	w.removeLink(id)
 	return nil
 }
 
@@ -660,7 +773,7 @@ func (w *writer) UpdateToken(ctx context.Context, t store.Token) error {
 		return notFound("token " + t.ID)
 	}
 	c := copyToken(old)
-	c.Name, c.Hash, c.Last4, c.CreatedBy, c.Expires, c.ResetTo = t.Name, slices.Clone(t.Hash), t.Last4, t.CreatedBy, t.Expires, t.ResetTo
+	c.Name, c.Hash, c.Last4, c.CreatedBy, c.Expires, c.ResetTo, c.LastUsed = t.Name, slices.Clone(t.Hash), t.Last4, t.CreatedBy, t.Expires, t.ResetTo, t.LastUsed
 	w.setToken(&c)
 	return nil
 }
