@@ -44,7 +44,7 @@
 // then make the Store with Options.Schema empty (or "tenantry") and do not call
 // Migrate: goose records what it applied in its own table (goose_db_version, in the
 // connection's search_path), and Migrate in tenantry_schema_version, so a schema is
-// migrated by one of them, not both. goose's down removes the tables and the function
+// migrated by one of them, not both. goose's down removes the tables and the functions
 // and leaves the schema.
 //
 // # Isolation and retries

@@ -71,10 +71,27 @@ func gooseUp(t *testing.T, cfg *pgx.ConnConfig) *goose.Provider {
 	if err != nil {
 		t.Fatalf("goose up: %v", err)
 	}
-	if len(res) != pgstore.SchemaVersion {
-		t.Fatalf("goose applied %d migrations, want %d", len(res), pgstore.SchemaVersion)
+	if want := len(migrationFiles(t)); len(res) != want {
+		t.Fatalf("goose applied %d migrations, want %d", len(res), want)
+	}
+	if v := res[len(res)-1].Source.Version; v != int64(pgstore.SchemaVersion) {
+		t.Fatalf("goose's last migration is version %d, want SchemaVersion %d", v, pgstore.SchemaVersion)
 	}
 	return p
+}
+
+// migrationFiles returns the names of the files of pgstore.Migrations. Their versions
+// increase but need not be consecutive; the last one is SchemaVersion.
+func migrationFiles(t *testing.T) []string {
+	t.Helper()
+	names, err := fs.Glob(pgstore.Migrations(), "*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("Migrations holds %v (%v)", names, err)
+	}
+	if last := fmt.Sprintf("%04d_", pgstore.SchemaVersion); !strings.HasPrefix(names[len(names)-1], last) {
+		t.Fatalf("Migrations holds %v, want the last one's name to start with %s", names, last)
+	}
+	return names
 }
 
 // openOn opens a Store with default options (DefaultSchema) on the database of cfg,
@@ -121,10 +138,7 @@ func TestMigrationsWithGoose(t *testing.T) {
 // root, each in goose's format, which goose lists as pending on a fresh database, then
 // applies, and whose Down sections remove what the Up sections made.
 func TestMigrationsFiles(t *testing.T) {
-	names, err := fs.Glob(pgstore.Migrations(), "*.sql")
-	if err != nil || len(names) != pgstore.SchemaVersion {
-		t.Fatalf("Migrations holds %v (%v), want %d files", names, err, pgstore.SchemaVersion)
-	}
+	names := migrationFiles(t)
 	for _, n := range names {
 		body, err := fs.ReadFile(pgstore.Migrations(), n)
 		if err != nil {
@@ -149,8 +163,8 @@ func TestMigrationsFiles(t *testing.T) {
 			WHERE n.nspname = $1 AND c.relkind = 'r'`, pgstore.DefaultSchema).Scan(&n))
 		return n
 	}
-	if n := count(); n != 10 {
-		t.Errorf("after goose up: %d tables in schema %s, want 10", n, pgstore.DefaultSchema)
+	if n := count(); n != 11 {
+		t.Errorf("after goose up: %d tables in schema %s, want 11", n, pgstore.DefaultSchema)
 	}
 	if _, err := p.DownTo(ctx, 0); err != nil {
 		t.Fatalf("goose down: %v", err)

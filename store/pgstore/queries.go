@@ -33,6 +33,7 @@ const (
 	qInsertMember
 	qMemberParents
 	qDeleteMember
+	qTouchMember
 
 	qGrant
 	qHolderGrants
@@ -57,10 +58,18 @@ const (
 	qInvitations
 	qInvitationsByEmail
 	qInsertInvitation
+	qUpdateInvitation
 	qDeleteInvitation
+
+	qInviteLink
+	qInviteLinks
+	qInsertInviteLink
+	qUpdateInviteLink
+	qDeleteInviteLink
 
 	qToken
 	qTokens
+	qTokensExpiring
 	qInsertToken
 	qUpdateToken
 	qDeleteToken
@@ -80,8 +89,10 @@ const (
 	ARRAY(SELECT o.subject FROM $schema.oauth_links o WHERE o.user_id = u.id ORDER BY o.pos)`
 	grantCols      = `holder_kind, holder_id, scope_kind, scope_id, level, view_content, tenant_kind, tenant_id`
 	teamCols       = `t.id, t.tenant_kind, t.tenant_id, t.name, t.created`
-	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, hash, created`
-	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to`
+	memberCols     = `tenant_kind, tenant_id, user_id, created, last_active`
+	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, hash, created, expires`
+	inviteLinkCols = `id, tenant_kind, tenant_id, level, scope_kinds, scope_ids, created_by, hash, created, disabled, joined`
+	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used`
 	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
 	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
 	tenantKinds = `(1, 2)`
@@ -199,15 +210,15 @@ var queryText = [numQueries]string{
 	SELECT EXISTS (SELECT 1 FROM $schema.users WHERE id = $1), (SELECT taken FROM chk)`,
 	qDeleteUser: `DELETE FROM $schema.users WHERE id = $1`,
 
-	qMember: `SELECT tenant_kind, tenant_id, user_id, created FROM $schema.members
+	qMember: `SELECT ` + memberCols + ` FROM $schema.members
 		WHERE tenant_kind = $1 AND tenant_id = $2 AND user_id = $3`,
-	qMembers: `SELECT tenant_kind, tenant_id, user_id, created FROM $schema.members
+	qMembers: `SELECT ` + memberCols + ` FROM $schema.members
 		WHERE tenant_kind = $1 AND tenant_id = $2 AND user_id > $3 ORDER BY user_id LIMIT $4`,
 	qCountMembers: `SELECT count(*) FROM $schema.members WHERE tenant_kind = $1 AND tenant_id = $2`,
-	qMemberships: `SELECT tenant_kind, tenant_id, user_id, created FROM $schema.members
+	qMemberships: `SELECT ` + memberCols + ` FROM $schema.members
 		WHERE user_id = $1 ORDER BY tenant_kind, tenant_id`,
-	qInsertMember: `INSERT INTO $schema.members (tenant_kind, tenant_id, user_id, created)
-	SELECT $1, $2, $3, $4
+	qInsertMember: `INSERT INTO $schema.members (tenant_kind, tenant_id, user_id, created, last_active)
+	SELECT $1, $2, $3, $4, $5
 	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)
 		AND EXISTS (SELECT 1 FROM $schema.users WHERE id = $3)
 	ON CONFLICT DO NOTHING`,
@@ -229,6 +240,8 @@ var queryText = [numQueries]string{
 			AND EXISTS (SELECT 1 FROM m)
 	)
 	SELECT count(*) FROM m`,
+	qTouchMember: `UPDATE $schema.members SET last_active = $4
+		WHERE tenant_kind = $1 AND tenant_id = $2 AND user_id = $3`,
 
 	qGrant: `SELECT ` + grantCols + ` FROM $schema.grants
 		WHERE holder_kind = $1 AND holder_id = $2 AND scope_kind = $3 AND scope_id = $4`,
@@ -280,21 +293,35 @@ var queryText = [numQueries]string{
 		WHERE tenant_kind = $1 AND tenant_id = $2 ORDER BY id`,
 	qInvitationsByEmail: `SELECT ` + invitationCols + ` FROM $schema.invitations WHERE email_fold = $1 ORDER BY id`,
 	qInsertInvitation: `INSERT INTO $schema.invitations
-		(id, tenant_kind, tenant_id, email, email_fold, invited_by_kind, invited_by_id, teams, hash, created)
-	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+		(id, tenant_kind, tenant_id, email, email_fold, invited_by_kind, invited_by_id, teams, hash, created, expires)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
 	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
 	ON CONFLICT DO NOTHING`,
+	qUpdateInvitation: `UPDATE $schema.invitations SET hash = $2, expires = $3 WHERE id = $1`,
 	qDeleteInvitation: `DELETE FROM $schema.invitations WHERE id = $1`,
+
+	qInviteLink: `SELECT ` + inviteLinkCols + ` FROM $schema.invite_links WHERE id = $1`,
+	qInviteLinks: `SELECT ` + inviteLinkCols + ` FROM $schema.invite_links
+		WHERE tenant_kind = $1 AND tenant_id = $2 ORDER BY id`,
+	qInsertInviteLink: `INSERT INTO $schema.invite_links (` + inviteLinkCols + `)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
+	ON CONFLICT DO NOTHING`,
+	qUpdateInviteLink: `UPDATE $schema.invite_links SET hash = $2, disabled = $3, joined = $4 WHERE id = $1`,
+	qDeleteInviteLink: `DELETE FROM $schema.invite_links WHERE id = $1`,
 
 	qToken:  `SELECT ` + tokenCols + ` FROM $schema.tokens WHERE id = $1`,
 	qTokens: `SELECT ` + tokenCols + ` FROM $schema.tokens WHERE tenant_kind = $1 AND tenant_id = $2 ORDER BY id`,
+	// qTokensExpiring reads the partial index tokens_expires.
+	qTokensExpiring: `SELECT ` + tokenCols + ` FROM $schema.tokens
+		WHERE expires IS NOT NULL AND expires >= $1 AND expires < $2 ORDER BY expires, id`,
 	qInsertToken: `INSERT INTO $schema.tokens
-		(id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to)
-	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10
+		(id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
 	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
 	ON CONFLICT DO NOTHING`,
 	qUpdateToken: `UPDATE $schema.tokens SET name = $2, hash = $3, last4 = $4, expires = $5, reset_to = $6,
-		created_by = $7 WHERE id = $1`,
+		created_by = $7, last_used = $8 WHERE id = $1`,
 	qDeleteToken: `DELETE FROM $schema.tokens WHERE id = $1`,
 
 	qTenantExists: `SELECT EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)`,

@@ -127,6 +127,14 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
+// fromNull decodes a time that may be NULL, the zero time.
+func fromNull(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return dbTime(*t)
+}
+
 func nullString(s string) *string { return &s }
 
 func nonEmpty(s []string) []string {
@@ -284,7 +292,8 @@ func (w *rw) UpdateAccount(ctx context.Context, a store.Account) error {
 }
 
 // DeleteAccount implements store.Writer. Foreign keys cascade to the sub-accounts,
-// resources, grants on them, memberships, teams, invitations and tokens; triggers
+// resources, grants on them, memberships, teams, invitations, invite links and
+// tokens; triggers
 // delete the grants of the teams, invitations and tokens.
 func (w *rw) DeleteAccount(ctx context.Context, ref rbac.Ref) error {
 	n, err := w.exec(ctx, "delete account", qDeleteAccount, int16(ref.Kind), ref.ID)
@@ -402,7 +411,8 @@ func (w *rw) UpdateUser(ctx context.Context, u store.User) error {
 }
 
 // DeleteUser implements store.Writer. Foreign keys cascade to the memberships, team
-// places and OAuth links; a trigger deletes the user's grants.
+// places and OAuth links; triggers delete the user's grants and the invite links it
+// created.
 func (w *rw) DeleteUser(ctx context.Context, id string) error {
 	n, err := w.exec(ctx, "delete user", qDeleteUser, id)
 	if err == nil && n == 0 {
@@ -416,9 +426,10 @@ func (w *rw) DeleteUser(ctx context.Context, id string) error {
 func scanMember(r scanner) (store.Member, error) {
 	var m store.Member
 	var kind int16
-	err := r.Scan(&kind, &m.Tenant.ID, &m.User, &m.Created)
+	var active *time.Time
+	err := r.Scan(&kind, &m.Tenant.ID, &m.User, &m.Created, &active)
 	m.Tenant.Kind = rbac.Kind(kind)
-	m.Created = dbTime(m.Created)
+	m.Created, m.LastActive = dbTime(m.Created), fromNull(active)
 	return m, err
 }
 
@@ -452,7 +463,7 @@ func (w *rw) Memberships(ctx context.Context, user string) iter.Seq2[store.Membe
 // InsertMember implements store.Writer.
 func (w *rw) InsertMember(ctx context.Context, m store.Member) error {
 	const op = "insert member"
-	n, err := w.exec(ctx, op, qInsertMember, int16(m.Tenant.Kind), m.Tenant.ID, m.User, m.Created)
+	n, err := w.exec(ctx, op, qInsertMember, int16(m.Tenant.Kind), m.Tenant.ID, m.User, m.Created, nullTime(m.LastActive))
 	if err != nil || n == 1 {
 		return err
 	}
@@ -477,6 +488,15 @@ func (w *rw) DeleteMember(ctx context.Context, tenant rbac.Ref, user string) err
 		return notFound(op + " " + user + " in " + tenant.String())
 	}
 	return nil
+}
+
+// TouchMember implements store.Writer.
+func (w *rw) TouchMember(ctx context.Context, tenant rbac.Ref, user string, at time.Time) error {
+	n, err := w.exec(ctx, "touch member", qTouchMember, int16(tenant.Kind), tenant.ID, user, nullTime(at))
+	if err == nil && n == 0 {
+		err = notFound("touch member " + user + " in " + tenant.String())
+	}
+	return err
 }
 
 // --- Grants -------------------------------------------------------------------
@@ -654,13 +674,14 @@ func nonNil(b []byte) []byte {
 func scanInvitation(r scanner) (store.Invitation, error) {
 	var inv store.Invitation
 	var tkind, hkind int16
-	err := r.Scan(&inv.ID, &tkind, &inv.Tenant.ID, &inv.Email, &hkind, &inv.InvitedBy.ID, &inv.Teams, &inv.Hash, &inv.Created)
+	var expires *time.Time
+	err := r.Scan(&inv.ID, &tkind, &inv.Tenant.ID, &inv.Email, &hkind, &inv.InvitedBy.ID, &inv.Teams, &inv.Hash, &inv.Created, &expires)
 	inv.Tenant.Kind, inv.InvitedBy.Kind = rbac.Kind(tkind), rbac.HolderKind(hkind)
 	inv.Teams = nonEmpty(inv.Teams)
 	if len(inv.Hash) == 0 {
 		inv.Hash = nil
 	}
-	inv.Created = dbTime(inv.Created)
+	inv.Created, inv.Expires = dbTime(inv.Created), fromNull(expires)
 	return inv, err
 }
 
@@ -684,11 +705,20 @@ func (w *rw) InvitationsByEmail(ctx context.Context, email string) iter.Seq2[sto
 func (w *rw) InsertInvitation(ctx context.Context, inv store.Invitation) error {
 	const op = "insert invitation"
 	n, err := w.exec(ctx, op, qInsertInvitation, inv.ID, int16(inv.Tenant.Kind), inv.Tenant.ID, inv.Email, store.FoldKey(inv.Email),
-		int16(inv.InvitedBy.Kind), inv.InvitedBy.ID, nonEmpty(inv.Teams), nonNil(inv.Hash), inv.Created)
+		int16(inv.InvitedBy.Kind), inv.InvitedBy.ID, nonEmpty(inv.Teams), nonNil(inv.Hash), inv.Created, nullTime(inv.Expires))
 	if err != nil || n == 1 {
 		return err
 	}
 	return w.tenantOrExists(ctx, op, inv.Tenant, "invitation "+inv.ID+" or of "+inv.Email)
+}
+
+// UpdateInvitation implements store.Writer.
+func (w *rw) UpdateInvitation(ctx context.Context, inv store.Invitation) error {
+	n, err := w.exec(ctx, "update invitation", qUpdateInvitation, inv.ID, nonNil(inv.Hash), nullTime(inv.Expires))
+	if err == nil && n == 0 {
+		err = notFound("update invitation " + inv.ID)
+	}
+	return err
 }
 
 // DeleteInvitation implements store.Writer. A trigger deletes its grants.
@@ -700,18 +730,89 @@ func (w *rw) DeleteInvitation(ctx context.Context, id string) error {
 	return err
 }
 
+// --- Invite links -------------------------------------------------------------
+
+func scanInviteLink(r scanner) (store.InviteLink, error) {
+	var l store.InviteLink
+	var tkind, lvl int16
+	var kinds []int16
+	var ids []string
+	var joined int64
+	err := r.Scan(&l.ID, &tkind, &l.Tenant.ID, &lvl, &kinds, &ids, &l.CreatedBy, &l.Hash, &l.Created, &l.Disabled, &joined)
+	l.Tenant.Kind, l.Level, l.Joined = rbac.Kind(tkind), rbac.Level(lvl), int(joined)
+	if len(kinds) > 0 && len(kinds) == len(ids) {
+		l.Scopes = make([]rbac.Ref, len(kinds))
+		for i, k := range kinds {
+			l.Scopes[i] = rbac.Ref{Kind: rbac.Kind(k), ID: ids[i]}
+		}
+	}
+	if len(l.Hash) == 0 {
+		l.Hash = nil
+	}
+	l.Created = dbTime(l.Created)
+	return l, err
+}
+
+// refArrays returns the kinds and IDs of refs, in order: two arrays of one length,
+// never NULL.
+func refArrays(refs []rbac.Ref) (kinds []int16, ids []string) {
+	kinds, ids = make([]int16, len(refs)), make([]string, len(refs))
+	for i, r := range refs {
+		kinds[i], ids[i] = int16(r.Kind), r.ID
+	}
+	return kinds, ids
+}
+
+// InviteLink implements store.Reader.
+func (w *rw) InviteLink(ctx context.Context, id string) (store.InviteLink, error) {
+	return get(ctx, w, "invite link", scanInviteLink, qInviteLink, id)
+}
+
+// InviteLinks implements store.Reader.
+func (w *rw) InviteLinks(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.InviteLink, error] {
+	return list(ctx, w, "invite links", scanInviteLink, qInviteLinks, int16(tenant.Kind), tenant.ID)
+}
+
+// InsertInviteLink implements store.Writer. ErrNotFound when the tenant does not
+// exist.
+func (w *rw) InsertInviteLink(ctx context.Context, l store.InviteLink) error {
+	const op = "insert invite link"
+	kinds, ids := refArrays(l.Scopes)
+	n, err := w.exec(ctx, op, qInsertInviteLink, l.ID, int16(l.Tenant.Kind), l.Tenant.ID, int16(l.Level), kinds, ids,
+		l.CreatedBy, nonNil(l.Hash), l.Created, l.Disabled, int64(l.Joined))
+	if err != nil || n == 1 {
+		return err
+	}
+	return w.tenantOrExists(ctx, op, l.Tenant, "invite link "+l.ID)
+}
+
+// UpdateInviteLink implements store.Writer.
+func (w *rw) UpdateInviteLink(ctx context.Context, l store.InviteLink) error {
+	n, err := w.exec(ctx, "update invite link", qUpdateInviteLink, l.ID, nonNil(l.Hash), l.Disabled, int64(l.Joined))
+	if err == nil && n == 0 {
+		err = notFound("update invite link " + l.ID)
+	}
+	return err
+}
+
+// DeleteInviteLink implements store.Writer.
+func (w *rw) DeleteInviteLink(ctx context.Context, id string) error {
+	n, err := w.exec(ctx, "delete invite link", qDeleteInviteLink, id)
+	if err == nil && n == 0 {
+		err = notFound("delete invite link " + id)
+	}
+	return err
+}
+
 // --- Tokens -------------------------------------------------------------------
 
 func scanToken(r scanner) (store.Token, error) {
 	var t store.Token
 	var kind int16
-	var expires *time.Time
-	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Hash, &t.Last4, &t.CreatedBy, &t.Created, &expires, &t.ResetTo)
+	var expires, used *time.Time
+	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Hash, &t.Last4, &t.CreatedBy, &t.Created, &expires, &t.ResetTo, &used)
 	t.Tenant.Kind = rbac.Kind(kind)
-	t.Created = dbTime(t.Created)
-	if expires != nil {
-		t.Expires = dbTime(*expires)
-	}
+	t.Created, t.Expires, t.LastUsed = dbTime(t.Created), fromNull(expires), fromNull(used)
 	return t, err
 }
 
@@ -725,11 +826,16 @@ func (w *rw) Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Token,
 	return list(ctx, w, "tokens", scanToken, qTokens, int16(tenant.Kind), tenant.ID)
 }
 
+// TokensExpiring implements store.Reader with the partial index tokens_expires.
+func (w *rw) TokensExpiring(ctx context.Context, from, to time.Time) iter.Seq2[store.Token, error] {
+	return list(ctx, w, "tokens expiring", scanToken, qTokensExpiring, from, to)
+}
+
 // InsertToken implements store.Writer. ErrNotFound when the tenant does not exist.
 func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 	const op = "insert token"
 	n, err := w.exec(ctx, op, qInsertToken, t.ID, int16(t.Tenant.Kind), t.Tenant.ID, t.Name, t.Hash, t.Last4, t.CreatedBy,
-		t.Created, nullTime(t.Expires), t.ResetTo)
+		t.Created, nullTime(t.Expires), t.ResetTo, nullTime(t.LastUsed))
 	if err != nil || n == 1 {
 		return err
 	}
@@ -738,7 +844,7 @@ func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 
 // UpdateToken implements store.Writer.
 func (w *rw) UpdateToken(ctx context.Context, t store.Token) error {
-	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy)
+	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy, nullTime(t.LastUsed))
 	if err == nil && n == 0 {
 		err = notFound("update token " + t.ID)
 	}
