@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
@@ -24,6 +25,12 @@ type Access struct {
 	CanUpdate  bool             // the actor may change these grants
 	CanDestroy bool             // the actor may remove the holder from the account
 	CanLeave   bool             // this is the actor, who may leave
+	// LastActive is when the user last acted in the account ([rbac.RuleActivity]);
+	// zero when never recorded.
+	LastActive time.Time
+	// Expired reports an invitation that can no longer be accepted and holds no
+	// seat ([rbac.RuleInviteExpiry]).
+	Expired bool
 }
 
 // Email returns the user's or the invitation's email address.
@@ -272,9 +279,13 @@ func (tx *work) access(ctx context.Context, aud *audience, h rbac.Holder) (Acces
 	var err error
 	switch h.Kind {
 	case rbac.HolderUser:
-		if m, err := tx.isMember(ctx, h, tenant); err != nil || !m {
+		m, err := tx.r.Member(ctx, tenant, h.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return Access{}, false, nil
+		} else if err != nil {
 			return Access{}, false, err
 		}
+		acc.LastActive = m.LastActive
 		if acc.User, err = tx.r.User(ctx, h.ID); err != nil {
 			return Access{}, false, err
 		}
@@ -295,6 +306,8 @@ func (tx *work) access(ctx context.Context, aud *audience, h rbac.Holder) (Acces
 		if acc.Invitation.Tenant != tenant {
 			return Access{}, false, nil // made in the organization: listed there
 		}
+		acc.Invitation.Hash = nil
+		acc.Expired = acc.Invitation.Expired(tx.Env.Now())
 	default:
 		return Access{}, false, nil
 	}

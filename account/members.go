@@ -3,9 +3,11 @@ package account
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
@@ -26,12 +28,16 @@ type NewInvitation struct {
 // (ErrExists) and must fit in the seats ([rbac.RuleSeats], [rbac.RuleInviteSeats]); every
 // grant and team place obeys the rules on changing access ([rbac.RuleAdminChanges],
 // [rbac.RuleNoEscalation]). Grants may be on the tenant and, when it is an organization,
-// on its sub-accounts and what they hold.
+// on its sub-accounts and what they hold. The invitation expires after ExpiresIn
+// ([rbac.RuleInviteExpiry]).
 type Invite struct {
 	Tenant rbac.Ref
 	Email  string
 	Grants []GrantSpec
 	Teams  []rbac.Holder // teams of the tenant (rbac.Team)
+	// ExpiresIn is how long the invitation can be accepted: between MinInvitationTTL
+	// and the service's MaxInvitationTTL; the service's InvitationTTL when zero.
+	ExpiresIn time.Duration
 }
 
 // Op returns "member.invite", its log name and audit action.
@@ -39,8 +45,29 @@ func (Invite) Op() string { return "member.invite" }
 
 // Apply runs the operation; call it through Do or Run.
 func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewInvitation, error) {
-	tx := open(t)
+	return o.apply(ctx, open(t), actor, o)
+}
+
+// expiry returns when an invitation made now for ttl expires.
+func (tx *work) inviteExpiry(ttl time.Duration) (time.Time, error) {
+	switch {
+	case ttl == 0:
+		ttl = tx.s.inviteTTL
+	case ttl < MinInvitationTTL:
+		return time.Time{}, invalid("expires_in", "shorter than %v (D36)", MinInvitationTTL)
+	case ttl > tx.s.maxInviteTTL:
+		return time.Time{}, invalid("expires_in", "longer than %v (D36)", tx.s.maxInviteTTL)
+	}
+	return tx.Env.Now().Add(ttl), nil
+}
+
+// apply invites, writing its audit events with op's action.
+func (o Invite) apply(ctx context.Context, tx *work, actor rbac.Holder, op interface{ Op() string }) (NewInvitation, error) {
 	if err := validTenant("tenant", o.Tenant); err != nil {
+		return NewInvitation{}, err
+	}
+	expires, err := tx.inviteExpiry(o.ExpiresIn)
+	if err != nil {
 		return NewInvitation{}, err
 	}
 	email, err := NormalizeEmail(o.Email)
@@ -89,11 +116,13 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewInv
 	}
 	if limit := tx.s.plans[a.Plan].Invitations; limit > 0 {
 		n := 0
-		for _, err := range tx.r.Invitations(ctx, o.Tenant) {
+		for inv, err := range tx.r.Invitations(ctx, o.Tenant) {
 			if err != nil {
 				return NewInvitation{}, err
 			}
-			n++
+			if !inv.Expired(tx.Env.Now()) {
+				n++
+			}
 		}
 		if err := withinLimit("pending invitations", n, limit, o.Tenant, a.Plan); err != nil {
 			return NewInvitation{}, err
@@ -112,7 +141,7 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewInv
 			return NewInvitation{}, seatError(len(pool.emails), pool.limit)
 		}
 	}
-	inv := store.Invitation{ID: tx.Env.NewID("inv"), Tenant: o.Tenant, Email: email, InvitedBy: actor, Teams: teams, Created: tx.Env.Now()}
+	inv := store.Invitation{ID: tx.Env.NewID("inv"), Tenant: o.Tenant, Email: email, InvitedBy: actor, Teams: teams, Created: tx.Env.Now(), Expires: expires}
 	secret, hash, err := tx.secret(inv.ID)
 	if err != nil {
 		return NewInvitation{}, err
@@ -120,7 +149,7 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewInv
 	inv.Hash = hash
 	if err := tx.w.InsertInvitation(ctx, inv); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return NewInvitation{}, errorsExists("an invitation of this address is pending in %v", o.Tenant)
+			return NewInvitation{}, errorsExists("an invitation of this address is pending or expired in %v: resend it (D36)", o.Tenant)
 		}
 		return NewInvitation{}, err
 	}
@@ -153,7 +182,8 @@ func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewInv
 		}
 		after = append(after, rbac.Team(team).String())
 	}
-	return NewInvitation{Invitation: inv, Secret: secret}, tx.auditIn(ctx, o, tenants, actor, rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
+	inv.Hash = nil
+	return NewInvitation{Invitation: inv, Secret: secret}, tx.auditIn(ctx, op, tenants, actor, rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
 }
 
 // AcceptInvitation turns an invitation into memberships of the acting user, whose email
@@ -173,32 +203,15 @@ func (AcceptInvitation) Op() string { return "invitation.accept" }
 // Apply runs the operation; call it through Do or Run.
 func (o AcceptInvitation) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
 	tx := open(t)
-	if o.Invitation.Kind != rbac.HolderInvite {
-		return struct{}{}, invalid("invitation", "not an invitation")
-	}
-	if err := ValidID("invitation", o.Invitation.ID); err != nil {
-		return struct{}{}, err
-	}
-	if err := tx.checkActor(ctx, actor); err != nil {
-		return struct{}{}, err
-	}
-	if actor.Kind != rbac.HolderUser {
-		return struct{}{}, notFound(o.Invitation)
-	}
-	id := o.Invitation.ID
-	u, err := tx.r.User(ctx, actor.ID)
+	inv, err := tx.addressed(ctx, actor, o.Invitation, o.Secret)
 	if err != nil {
 		return struct{}{}, err
 	}
-	inv, err := tx.r.Invitation(ctx, id)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return struct{}{}, err
+	if inv.Expired(tx.Env.Now()) {
+		return struct{}{}, fmt.Errorf("%w: %v expired at %s; ask for it to be resent (%s)", ErrExpired, o.Invitation, inv.Expires.Format(time.RFC3339), rbac.RuleInviteExpiry)
 	}
-	// The secret is compared in constant time whether or not the invitation exists.
-	match := secretMatches(o.Secret, inv.Hash)
-	if err != nil || !match || store.FoldKey(inv.Email) != store.FoldKey(u.Email) {
-		return struct{}{}, notFound(o.Invitation)
-	}
+	id := inv.ID
+	u := store.User{ID: actor.ID}
 	var grants []store.Grant
 	tenants := []rbac.Ref{inv.Tenant}
 	for g, err := range tx.r.HolderGrants(ctx, o.Invitation, inv.Tenant) {
@@ -273,40 +286,15 @@ func (RevokeInvitation) Op() string { return "invitation.revoke" }
 // Apply runs the operation; call it through Do or Run.
 func (o RevokeInvitation) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (struct{}, error) {
 	tx := open(t)
-	if err := validTenant("tenant", o.Tenant); err != nil {
-		return struct{}{}, err
-	}
-	if o.Invitation.Kind != rbac.HolderInvite {
-		return struct{}{}, invalid("invitation", "not an invitation")
-	}
-	if err := ValidID("invitation", o.Invitation.ID); err != nil {
-		return struct{}{}, err
-	}
-	a, err := tx.tenantOf(ctx, actor, o.Tenant)
+	inv, _, err := tx.managedInvitation(ctx, actor, o.Tenant, o.Invitation)
 	if err != nil {
 		return struct{}{}, err
 	}
-	if _, err := tx.subject(ctx, actor, a, o.Invitation); err != nil {
-		return struct{}{}, err
-	}
-	if _, _, err := tx.authorize(ctx, actor, rbac.AccountMembersInvite, o.Tenant); err != nil {
-		return struct{}{}, err
-	}
-	tenants, err := tx.withSubAccounts(ctx, o.Tenant)
+	changed, err := tx.invitationTenants(ctx, inv)
 	if err != nil {
 		return struct{}{}, err
 	}
-	changed := []rbac.Ref{o.Tenant}
-	for _, t := range tenants[1:] {
-		for _, err := range tx.r.HolderGrants(ctx, o.Invitation, t) {
-			if err != nil {
-				return struct{}{}, err
-			}
-			changed = append(changed, t)
-			break
-		}
-	}
-	if err := tx.w.DeleteInvitation(ctx, o.Invitation.ID); err != nil {
+	if err := tx.w.DeleteInvitation(ctx, inv.ID); err != nil {
 		return struct{}{}, err
 	}
 	return struct{}{}, tx.auditIn(ctx, o, changed, actor, o.Invitation.String(), "invited", "")
@@ -321,7 +309,8 @@ type seats struct {
 }
 
 // seatPool counts the users of a's pool: every member of the account (or of the
-// organization and all its sub-accounts, once each) and every pending invitation.
+// organization and all its sub-accounts, once each) and every invitation that has not
+// expired.
 func (tx *work) seatPool(ctx context.Context, a store.Account) (seats, error) {
 	root, err := tx.seatRoot(ctx, a)
 	if err != nil {
@@ -360,7 +349,9 @@ func (tx *work) seatPool(ctx context.Context, a store.Account) (seats, error) {
 			if err != nil {
 				return seats{}, err
 			}
-			pool.emails[store.FoldKey(inv.Email)] = struct{}{}
+			if !inv.Expired(tx.Env.Now()) {
+				pool.emails[store.FoldKey(inv.Email)] = struct{}{}
+			}
 		}
 	}
 	return pool, nil
@@ -420,7 +411,9 @@ func (q Seats) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (SeatCo
 }
 
 // MyInvitations lists the pending invitations of the acting user's email address,
-// across all accounts, by ID: what the signed-in user may accept.
+// across all accounts, by ID: what the signed-in user may accept or decline. Expired
+// invitations are not listed ([rbac.RuleInviteExpiry]); secrets' hashes are never
+// shown.
 type MyInvitations struct {
 	Page PageRequest
 }
@@ -456,9 +449,10 @@ func (q MyInvitations) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder)
 		if err != nil {
 			return Page[store.Invitation]{}, err
 		}
-		if inv.ID <= after {
+		if inv.ID <= after || inv.Expired(tx.Env.Now()) {
 			continue
 		}
+		inv.Hash = nil
 		out = append(out, inv)
 		if len(out) > limit {
 			break

@@ -254,15 +254,20 @@ func TestTokens(t *testing.T) {
 			t.Errorf("Authenticate(%q) = %v", bad, err)
 		}
 	}
-	// D23: reset issues a new secret with the same grants; the old one stops working
-	// and cannot be reset again.
+	// D23, D38: reset issues a new secret with the same grants; the old one keeps
+	// working for the 12-hour grace period, then stops, and cannot be reset again.
 	fresh := do(f.env, f.owner, account.ResetToken{Tenant: f.acct, Token: rbac.Token(info.ID)})
 	secret2 := fresh.Secret
 	if len(fresh.Grants) != 1 || fresh.Grants[0].Scope != f.proj {
 		t.Fatalf("reset lost the grants: %+v", fresh.Grants)
 	}
+	f.now = f.now.Add(account.DefaultTokenResetGrace - time.Second)
+	if h, err := f.svc.Authenticate(f.ctx, secret); err != nil || h != rbac.Token(info.ID) {
+		t.Fatalf("within the grace period the old secret gives %v, %v", h, err)
+	}
+	f.now = f.now.Add(time.Second)
 	if _, err := f.svc.Authenticate(f.ctx, secret); !errors.Is(err, account.ErrUnauthenticated) {
-		t.Fatal("the old secret still works after reset")
+		t.Fatal("the old secret still works after the grace period")
 	}
 	if _, err := f.svc.Authenticate(f.ctx, secret2); err != nil {
 		t.Fatal(err)

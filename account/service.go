@@ -36,6 +36,7 @@
 package account
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -76,6 +77,13 @@ var (
 	ErrInvalid = errors.New("account: invalid input")
 	// ErrReadOnly: a change was run in a read-only transaction (Service.View).
 	ErrReadOnly = txn.ErrReadOnly
+	// ErrExpired: the invitation has expired ([rbac.RuleInviteExpiry]); resending it
+	// renews it.
+	ErrExpired = errors.New("account: expired")
+	// ErrFailedOp: Update's function returned nil after an operation run on its
+	// transaction had failed; the transaction is rolled back, since the failed
+	// operation may have written part of its change.
+	ErrFailedOp = errors.New("account: an operation in the transaction failed")
 )
 
 // InvalidError reports an input that was refused before anything was read or changed.
@@ -136,7 +144,28 @@ type Options struct {
 	// Plans are the plans accounts may be on; DefaultPlans when empty. The first plan
 	// is the one new accounts get.
 	Plans []Plan
+	// InvitationTTL is how long an invitation can be accepted when its inviter names
+	// no time ([rbac.RuleInviteExpiry]); DefaultInvitationTTL when zero.
+	InvitationTTL time.Duration
+	// MaxInvitationTTL is the longest time an inviter may choose;
+	// DefaultMaxInvitationTTL when zero.
+	MaxInvitationTTL time.Duration
+	// TokenResetGrace is how long the old secret of a reset token keeps working
+	// ([rbac.RuleTokenExpiry]); DefaultTokenResetGrace when zero, none when negative.
+	TokenResetGrace time.Duration
+	// TokenRetention is how long after its expiry SweepTokens keeps a token;
+	// DefaultTokenRetention when zero.
+	TokenRetention time.Duration
 }
+
+// The defaults of Options.
+const (
+	DefaultInvitationTTL    = 7 * 24 * time.Hour
+	DefaultMaxInvitationTTL = 30 * 24 * time.Hour
+	MinInvitationTTL        = time.Hour // the shortest time an inviter may choose
+	DefaultTokenResetGrace  = 12 * time.Hour
+	DefaultTokenRetention   = 90 * 24 * time.Hour
+)
 
 // Service runs operations on a store. It is safe for concurrent use.
 type Service struct {
@@ -145,6 +174,8 @@ type Service struct {
 	log   *slog.Logger
 	plans map[string]Plan
 	check store.Checker
+
+	inviteTTL, maxInviteTTL, resetGrace, tokenRetention time.Duration
 }
 
 // New returns a Service over st.
@@ -178,6 +209,10 @@ func New(st store.Store, opts Options) *Service {
 		s.plans[p.Name] = p
 	}
 	s.env.FirstPlan = plans[0].Name
+	s.inviteTTL = cmp.Or(opts.InvitationTTL, DefaultInvitationTTL)
+	s.maxInviteTTL = cmp.Or(opts.MaxInvitationTTL, DefaultMaxInvitationTTL)
+	s.resetGrace = max(cmp.Or(opts.TokenResetGrace, DefaultTokenResetGrace), 0)
+	s.tokenRetention = cmp.Or(opts.TokenRetention, DefaultTokenRetention)
 	s.check, _ = store.CheckerOf(st)
 	return s
 }
@@ -191,15 +226,29 @@ func (s *Service) Plan(name string) (Plan, bool) {
 // Tx is one store transaction in which operations run: get one from Service.Update,
 // Service.View or Service.Join, and pass it to Run and Read. It is valid only while
 // its transaction is open.
-type Tx struct{ t txn.Tx }
+type Tx struct {
+	t      txn.Tx
+	failed error // the first error of an operation Run on the transaction
+}
 
 // Update runs fn in one store transaction: the operations fn runs on tx (with Run)
 // commit together when fn returns nil, and none of them does when it returns an
 // error. As with store.Store.Update, fn may run again after a conflict, so it must
 // have no effects outside the transaction.
+//
+// When an operation run on tx fails and fn still returns nil, Update rolls back and
+// returns an error matching ErrFailedOp and the operation's error: an operation that
+// fails may have written part of its change, which must not be committed.
 func (s *Service) Update(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	return s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
-		return fn(ctx, &Tx{txn.Tx{R: w, W: w, Env: &s.env}})
+		tx := &Tx{t: txn.Tx{R: w, W: w, Env: &s.env}}
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		if tx.failed != nil {
+			return fmt.Errorf("%w: %w", ErrFailedOp, tx.failed)
+		}
+		return nil
 	})
 }
 
@@ -207,14 +256,17 @@ func (s *Service) Update(ctx context.Context, fn func(ctx context.Context, tx *T
 // refuses every change with ErrReadOnly.
 func (s *Service) View(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	return s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
-		return fn(ctx, &Tx{txn.Tx{R: r, Env: &s.env}})
+		return fn(ctx, &Tx{t: txn.Tx{R: r, Env: &s.env}})
 	})
 }
 
 // Join returns a Tx over the writer of a transaction that the host manages, such as
 // the one pgstore.Store.UpdateTx hands over, so that operations commit or roll back
 // together with the host's own tables. The host commits, rolls back and retries.
-func (s *Service) Join(w store.Writer) *Tx { return &Tx{txn.Tx{R: w, W: w, Env: &s.env}} }
+//
+// An operation that fails may have written part of its change: the host must then
+// roll its transaction back.
+func (s *Service) Join(w store.Writer) *Tx { return &Tx{t: txn.Tx{R: w, W: w, Env: &s.env}} }
 
 // Op is a change: a request type of this package or of package profile. Op returns
 // its name, which is both its log name and its audit action ("member.invite"). Apply
@@ -249,9 +301,10 @@ func Do[R any](ctx context.Context, s *Service, actor rbac.Holder, op Op[R]) (R,
 	return out, nil
 }
 
-// Run runs op as actor inside tx. When op fails, the caller must return an error from
-// its Update closure (or roll back its own transaction): Run does not undo what op
-// wrote before failing.
+// Run runs op as actor inside tx. When op fails, what it wrote before failing is not
+// undone by Run: Service.Update then rolls the whole transaction back even if its
+// function returns nil (ErrFailedOp), and a host running operations in its own
+// transaction (Service.Join) must roll it back.
 func Run[R any](ctx context.Context, tx *Tx, actor rbac.Holder, op Op[R]) (R, error) {
 	if tx.t.W == nil {
 		var zero R
@@ -259,6 +312,9 @@ func Run[R any](ctx context.Context, tx *Tx, actor rbac.Holder, op Op[R]) (R, er
 	}
 	out, err := op.Apply(ctx, &tx.t, actor)
 	tx.t.Env.Svc.(*Service).logged(ctx, op.Op(), actor, err)
+	if err != nil && tx.failed == nil {
+		tx.failed = err
+	}
 	return out, err
 }
 

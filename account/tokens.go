@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -44,10 +45,19 @@ type CreateToken struct {
 	Name   string
 	Grants []GrantSpec
 	// Expires is when the token stops working: at most five years ahead, not in the
-	// past. Zero means one year from now, unless NeverExpires.
-	Expires      time.Time
+	// past. Zero means one year from now, unless ExpiresIn or NeverExpires.
+	Expires time.Time
+	// ExpiresIn is one of TokenLifetimes, the platform's choices
+	// ([rbac.RuleTokenExpiry]), instead of a date.
+	ExpiresIn    time.Duration
 	NeverExpires bool
 }
+
+// TokenLifetimes are the lifetimes a token may be given as ExpiresIn: 1, 7, 30, 90,
+// 180 and 365 days ([rbac.RuleTokenExpiry]).
+var TokenLifetimes = []time.Duration{day, 7 * day, 30 * day, 90 * day, 180 * day, 365 * day}
+
+const day = 24 * time.Hour
 
 // Op returns "token.create", its log name and audit action.
 func (CreateToken) Op() string { return "token.create" }
@@ -67,7 +77,7 @@ func (o CreateToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (N
 		return NewToken{}, err
 	}
 	now := tx.Env.Now()
-	expires, err := tokenExpiry(now, o.Expires, o.NeverExpires, now.Add(DefaultTokenLifetime))
+	expires, err := tokenExpiry(now, o.Expires, o.ExpiresIn, o.NeverExpires, now.Add(DefaultTokenLifetime))
 	if err != nil {
 		return NewToken{}, err
 	}
@@ -276,12 +286,23 @@ func (q Tokens) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page[
 // tokenExpiry returns when a token asked to expire at expires, or never, stops working
 // (zero: never); def when neither is asked. A date in the past or more than five years
 // ahead is refused ([rbac.RuleTokenSecret]).
-func tokenExpiry(now, expires time.Time, never bool, def time.Time) (time.Time, error) {
+func tokenExpiry(now, expires time.Time, in time.Duration, never bool, def time.Time) (time.Time, error) {
+	set := 0
+	for _, b := range []bool{!expires.IsZero(), in != 0, never} {
+		if b {
+			set++
+		}
+	}
 	switch {
-	case never && !expires.IsZero():
-		return time.Time{}, invalid("expires", "both a date and never")
+	case set > 1:
+		return time.Time{}, invalid("expires", "more than one of a date, a lifetime and never")
 	case never:
 		return time.Time{}, nil
+	case in != 0:
+		if !slices.Contains(TokenLifetimes, in) {
+			return time.Time{}, invalid("expires_in", "not one of 1, 7, 30, 90, 180 or 365 days (D38)")
+		}
+		return now.Add(in), nil
 	case expires.IsZero():
 		return def, nil
 	case !expires.After(now):
@@ -292,14 +313,17 @@ func tokenExpiry(now, expires time.Time, never bool, def time.Time) (time.Time, 
 	return expires, nil
 }
 
-// ResetToken expires a token's secret and issues a new token with the same grants, whose
-// secret is returned once ([rbac.RuleTokenSecret]). An expired or already reset token
-// cannot be reset. The new token keeps the old one's expiry, unless Expires or
+// ResetToken issues a new token with the same grants, whose secret is returned once
+// ([rbac.RuleTokenSecret]), and keeps the old secret working for the service's
+// TokenResetGrace (12 hours by default, never past its own expiry), after which it
+// fails as expired ([rbac.RuleTokenExpiry]). An expired or already reset token cannot
+// be reset. The new token keeps the old one's expiry, unless Expires, ExpiresIn or
 // NeverExpires asks for another, within the limits of CreateToken.
 type ResetToken struct {
 	Tenant       rbac.Ref
 	Token        rbac.Holder
 	Expires      time.Time
+	ExpiresIn    time.Duration
 	NeverExpires bool
 }
 
@@ -310,7 +334,7 @@ func (ResetToken) Op() string { return "token.reset" }
 func (o ResetToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewToken, error) {
 	tx := open(t)
 	now := tx.Env.Now()
-	if _, err := tokenExpiry(now, o.Expires, o.NeverExpires, time.Time{}); err != nil {
+	if _, err := tokenExpiry(now, o.Expires, o.ExpiresIn, o.NeverExpires, time.Time{}); err != nil {
 		return NewToken{}, err
 	}
 	old, err := tx.managedToken(ctx, actor, o.Tenant, o.Token)
@@ -324,7 +348,7 @@ func (o ResetToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Ne
 	if err != nil {
 		return NewToken{}, err
 	}
-	expires, _ := tokenExpiry(now, o.Expires, o.NeverExpires, old.Expires)
+	expires, _ := tokenExpiry(now, o.Expires, o.ExpiresIn, o.NeverExpires, old.Expires)
 	tok := store.Token{ID: tx.Env.NewID("tok"), Tenant: old.Tenant, Name: old.Name, CreatedBy: old.CreatedBy, Created: now, Expires: expires}
 	secret, err := tx.issue(&tok)
 	if err != nil {
@@ -339,7 +363,11 @@ func (o ResetToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Ne
 			return NewToken{}, err
 		}
 	}
-	old.Expires, old.ResetTo = now, tok.ID
+	graceEnd := now.Add(tx.s.resetGrace)
+	if old.Expires.IsZero() || graceEnd.Before(old.Expires) {
+		old.Expires = graceEnd
+	}
+	old.ResetTo = tok.ID
 	if err := tx.w.UpdateToken(ctx, old); err != nil {
 		return NewToken{}, err
 	}
@@ -402,10 +430,26 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (rbac.Holder,
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return rbac.Holder{}, err
 	}
-	if err != nil || !match || !store.TokenLive(t, s.env.Now()) {
+	now := s.env.Now()
+	if err != nil || !match || !store.TokenLive(t, now) {
 		return rbac.Holder{}, ErrUnauthenticated
 	}
+	if txn.Due(t.LastUsed, now) {
+		s.used(ctx, t.ID, now)
+	}
 	return rbac.Token(t.ID), nil
+}
+
+// used records that token id authenticated at now ([rbac.RuleActivity]). Failing to
+// record it does not fail the authentication; it is logged.
+func (s *Service) used(ctx context.Context, id string, now time.Time) {
+	err := s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
+		t := txn.Tx{R: w, W: w, Env: &s.env}
+		return t.Touch(ctx, rbac.Ref{}, rbac.Token(id), now)
+	})
+	if err != nil {
+		s.log.WarnContext(ctx, "recording a token's last use", "token", id, "err", err)
+	}
 }
 
 // ReassignToken makes the acting user the creator of a token of the account or

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("StateMachine", func(t *testing.T) { StateMachine(t, newStore) })
 	t.Run("Concurrent", func(t *testing.T) { Concurrent(t, newStore) })
 	t.Run("Existence", func(t *testing.T) { Existence(t, newStore) })
+	t.Run("LastSeats", func(t *testing.T) { LastSeats(t, newStore) })
 }
 
 // StateMachine runs the account/profile state machine on fresh stores: random

@@ -1,6 +1,7 @@
 package accounttest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -41,10 +42,19 @@ type machine struct {
 	// secrets are the invitations' secrets, as Invite returned them: what their
 	// addressees received.
 	secrets map[string]string
+	// tokenSecrets are the tokens' secrets, as CreateToken and ResetToken returned them.
+	tokenSecrets map[string]string
+	// linkSecrets are the invite links' secrets.
+	linkSecrets map[string]string
+	// acted are the (tenant, actor) pairs of the events written since the last
+	// check, whose activity the model records then (D39).
+	acted []store.Event
 }
 
 func newMachine(ctx context.Context, st store.Store) *machine {
-	w := &machine{ctx: ctx, st: st, m: newModel(), now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), cursor: map[rbac.Ref]uint64{}, secrets: map[string]string{}}
+	w := &machine{ctx: ctx, st: st, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), cursor: map[rbac.Ref]uint64{}, secrets: map[string]string{}}
+	w.m = newModel(&w.now)
+	w.tokenSecrets, w.linkSecrets = map[string]string{}, map[string]string{}
 	w.svc = account.New(st, account.Options{
 		Now:   func() time.Time { return w.now },
 		NewID: func(kind string) string { w.ids++; return kind + "-" + strconv.Itoa(w.ids) },
@@ -84,9 +94,18 @@ func (w *machine) actions() map[string]func(*rapid.T) {
 		"ChangeEmail":        w.changeEmail,
 		"Check":              w.checkDecision,
 		"ListMembers":        w.listMembers,
+		"Advance":            w.advance,
+		"Resend":             w.resend,
+		"Decline":            w.decline,
+		"InviteMany":         w.inviteMany,
+		"CreateLink":         w.createLink,
+		"ManageLink":         w.manageLink,
+		"JoinLink":           w.joinLink,
+		"Sweep":              w.sweep,
+		"Inactive":           w.inactive,
 	}
 	// Weights: the operations that build state run more often.
-	for _, name := range []string{"Onboard", "SetPermissions", "CreateResource", "Invite", "TeamMember", "Check", "ListMembers"} {
+	for _, name := range []string{"Onboard", "SetPermissions", "CreateResource", "Invite", "TeamMember", "Check", "ListMembers", "Advance"} {
 		acts[name+" again"] = acts[name]
 	}
 	return acts
@@ -282,7 +301,7 @@ func (w *machine) drawToken(t *rapid.T) string {
 
 // typedErrs are the errors a refusal may match; anything else is a defect.
 var typedErrs = []error{rbac.ErrDenied, account.ErrNotFound, account.ErrExists, account.ErrInvalid,
-	account.ErrSeatLimit, account.ErrPlan, account.ErrUnauthenticated, account.ErrLimit}
+	account.ErrSeatLimit, account.ErrPlan, account.ErrUnauthenticated, account.ErrLimit, account.ErrExpired}
 
 // guard is a holder whose access within some tenants (all, when tenants is nil) an
 // operation must not change.
@@ -306,6 +325,18 @@ func (w *machine) do(t *rapid.T, name string, want bool, tenant rbac.Ref, guards
 // doIn is do for an operation whose success writes one event in each of tenants
 // (invariant 9: every change is in the log of every account it changes).
 func (w *machine) doIn(t *rapid.T, name string, want bool, tenants []rbac.Ref, guards []guard, op func() error) bool {
+	return w.doWith(t, name, want, tenants, guards, op, sameSet)
+}
+
+// doEach is doIn for an operation whose success writes exactly the events listed in
+// tenants, one per entry: a tenant listed twice gets two.
+func (w *machine) doEach(t *rapid.T, name string, want bool, tenants []rbac.Ref, op func() error) bool {
+	return w.doWith(t, name, want, tenants, nil, op, func(got, want []rbac.Ref) bool {
+		return slices.Equal(slices.SortedFunc(slices.Values(got), rbac.Ref.Compare), slices.SortedFunc(slices.Values(want), rbac.Ref.Compare))
+	})
+}
+
+func (w *machine) doWith(t *rapid.T, name string, want bool, tenants []rbac.Ref, guards []guard, op func() error, same func(got, want []rbac.Ref) bool) bool {
 	tenant := tenants[0]
 	before := make([]string, len(guards))
 	for i, g := range guards {
@@ -320,7 +351,7 @@ func (w *machine) doIn(t *rapid.T, name string, want bool, tenants []rbac.Ref, g
 	}
 	n := w.newEvents(t, tenant)
 	switch {
-	case err == nil && !sameSet(n, tenants):
+	case err == nil && !same(n, tenants):
 		t.Fatalf("%s: succeeded and wrote events in %v, want exactly one in each of %v (D31)", name, n, tenants)
 	case err != nil && len(n) != 0:
 		t.Fatalf("%s: refused (%v) but wrote events in %v (D31)", name, err, n)
@@ -435,6 +466,7 @@ func (w *machine) newEvents(t *rapid.T, also rbac.Ref) []rbac.Ref {
 				}
 				out = append(out, tn)
 				w.cursor[tn] = e.Seq
+				w.acted = append(w.acted, e)
 			}
 		}
 		return nil
@@ -538,7 +570,7 @@ func (w *machine) seatPool(tenant rbac.Ref) (map[string]bool, int) {
 			pool[w.m.users[u]] = true
 		}
 		for _, inv := range w.m.invites {
-			if inv.tenant == ref {
+			if inv.tenant == ref && !w.m.expired(inv) {
 				pool[inv.email] = true
 			}
 		}
@@ -720,14 +752,36 @@ func (w *machine) invite(t *rapid.T) {
 	w.inviteWith(t, actor, tenant, email, changes, teams)
 }
 
+// drawInviteTTL draws an invitation's ExpiresIn: mostly the default, sometimes a
+// chosen time, sometimes one out of bounds (D36).
+func drawInviteTTL(t *rapid.T) time.Duration {
+	return rapid.SampledFrom([]time.Duration{0, 0, 0, time.Hour, 2 * 24 * time.Hour, 30 * time.Minute, 31 * 24 * time.Hour}).Draw(t, "expiresIn")
+}
+
+// inviteTTLValid reports whether d is a valid ExpiresIn, and the lifetime it gives.
+func inviteTTLValid(d time.Duration) (time.Duration, bool) {
+	switch {
+	case d == 0:
+		return account.DefaultInvitationTTL, true
+	case d < account.MinInvitationTTL || d > account.DefaultMaxInvitationTTL:
+		return 0, false
+	}
+	return d, true
+}
+
 // inviteWith runs Invite and returns the new invitation's ID when it succeeded.
 func (w *machine) inviteWith(t *rapid.T, actor rbac.Holder, tenant rbac.Ref, email string, changes []account.PermissionChange, teams []string) (string, bool) {
+	ttl := time.Duration(0)
+	if rapid.IntRange(0, 3).Draw(t, "chooseExpiry?") == 0 {
+		ttl = drawInviteTTL(t)
+	}
+	life, ttlOK := inviteTTLValid(ttl)
 	var grants []account.GrantSpec
 	for _, c := range changes {
 		grants = append(grants, account.GrantSpec{Scope: c.Scope, Level: c.Level, ViewContent: c.ViewContent})
 	}
 	tn := w.m.tenants[tenant]
-	want := w.m.live(actor) && tn != nil && changesValid(changes)
+	want := w.m.live(actor) && tn != nil && changesValid(changes) && ttlOK
 	if want {
 		want = w.m.level(actor, tenant) >= rbac.Admin && planOf(w.rootPlan(tenant)).UserManagement
 	}
@@ -743,7 +797,7 @@ func (w *machine) inviteWith(t *rapid.T, actor rbac.Holder, tenant rbac.Ref, ema
 		if !w.m.within(tenant, func(p account.Plan) int { return p.Invitations }, func() int {
 			n := 0
 			for _, inv := range w.m.invites {
-				if inv.tenant == tenant {
+				if inv.tenant == tenant && !w.m.expired(inv) {
 					n++
 				}
 			}
@@ -781,7 +835,7 @@ func (w *machine) inviteWith(t *rapid.T, actor rbac.Holder, tenant rbac.Ref, ema
 		for _, id := range teams {
 			teamHolders = append(teamHolders, rbac.Team(id))
 		}
-		inv, err = account.Do(w.ctx, w.svc, actor, account.Invite{Tenant: tenant, Email: email, Grants: grants, Teams: teamHolders})
+		inv, err = account.Do(w.ctx, w.svc, actor, account.Invite{Tenant: tenant, Email: email, Grants: grants, Teams: teamHolders, ExpiresIn: ttl})
 		return err
 	}) {
 		return "", false
@@ -789,7 +843,7 @@ func (w *machine) inviteWith(t *rapid.T, actor rbac.Holder, tenant rbac.Ref, ema
 	if inv.ID != next {
 		t.Fatalf("Invite: id %s, want %s", inv.ID, next)
 	}
-	w.m.invites[inv.ID] = &mInvite{tenant: tenant, email: email, teams: teams}
+	w.m.invites[inv.ID] = &mInvite{tenant: tenant, email: email, teams: teams, expires: w.now.Add(life)}
 	w.secrets[inv.ID] = inv.Secret
 	w.m.everInvites = append(w.m.everInvites, inv.ID)
 	w.applyChanges(actor, rbac.Invite(inv.ID), changes)
@@ -844,7 +898,7 @@ func (w *machine) acceptAs(t *rapid.T, actor rbac.Holder, id string) {
 		}
 	}
 	want := actor.Kind == rbac.HolderUser && w.m.live(actor) && inv != nil && w.m.users[actor.ID] == inv.email &&
-		secret == w.secrets[id] && secret != ""
+		secret == w.secrets[id] && secret != "" && !w.m.expired(inv)
 	accepted := []rbac.Ref{{}}
 	if inv != nil {
 		accepted = append([]rbac.Ref{inv.tenant}, w.m.grantTenants(rbac.Invite(id))...)
@@ -1168,7 +1222,7 @@ func (w *machine) createToken(t *rapid.T) {
 		w.m.within(tenant, func(p account.Plan) int { return p.Tokens }, func() int {
 			n := 0
 			for _, tok := range w.m.tokens {
-				if tok.tenant == tenant && tok.live {
+				if tok.tenant == tenant && !tok.reset && w.m.alive(tok) {
 					n++
 				}
 			}
@@ -1177,10 +1231,20 @@ func (w *machine) createToken(t *rapid.T) {
 	for _, c := range changes {
 		want = want && tokenScopeKinds.Has(c.Scope.Kind) && w.changeAllowed(actor, tenant, rbac.Token("new"), c)
 	}
+	in := rapid.SampledFrom(append([]time.Duration{0, 0, -1, 2 * time.Hour, 24 * time.Hour, 24 * time.Hour}, account.TokenLifetimes...)).Draw(t, "expiresIn")
+	req := account.CreateToken{Tenant: tenant, Name: "ci", Grants: grants}
+	expires := w.now.Add(account.DefaultTokenLifetime)
+	switch {
+	case in == -1:
+		req.NeverExpires, expires = true, time.Time{}
+	case in > 0:
+		req.ExpiresIn, expires = in, w.now.Add(in)
+		want = want && slices.Contains(account.TokenLifetimes, in)
+	}
 	var info account.NewToken
 	if w.do(t, "CreateToken", want, tenant, nil, func() error {
 		var err error
-		info, err = account.Do(w.ctx, w.svc, actor, account.CreateToken{Tenant: tenant, Name: "ci", Grants: grants})
+		info, err = account.Do(w.ctx, w.svc, actor, req)
 		return err
 	}) {
 		secret := info.Secret
@@ -1188,12 +1252,14 @@ func (w *machine) createToken(t *rapid.T) {
 		if actor.Kind == rbac.HolderToken {
 			creator = w.m.tokens[actor.ID].creator
 		}
-		w.m.tokens[info.ID] = &mToken{tenant: tenant, creator: creator, live: true}
+		w.m.tokens[info.ID] = &mToken{tenant: tenant, creator: creator, expires: expires}
 		w.m.everTokens = append(w.m.everTokens, info.ID)
+		w.tokenSecrets[info.ID] = secret
 		w.applyChanges(actor, rbac.Token(info.ID), changes)
 		if h, err := w.svc.Authenticate(w.ctx, secret); err != nil || h != rbac.Token(info.ID) {
 			t.Fatalf("Authenticate(new secret) = %v, %v (D23)", h, err)
 		}
+		w.m.touch(rbac.Token(info.ID), rbac.Ref{})
 	}
 }
 
@@ -1205,7 +1271,7 @@ func (w *machine) resetToken(t *rapid.T) {
 		tenant0 = tok.tenant
 	}
 	actor := w.drawActorIn(t, tenant0)
-	want := w.m.live(actor) && tok != nil && w.m.level(actor, tok.tenant) >= rbac.Admin && tok.live
+	want := w.m.live(actor) && tok != nil && w.m.level(actor, tok.tenant) >= rbac.Admin && !tok.reset && w.m.alive(tok)
 	var tenant rbac.Ref
 	if tok != nil {
 		tenant = tok.tenant
@@ -1216,8 +1282,12 @@ func (w *machine) resetToken(t *rapid.T) {
 		info, err = account.Do(w.ctx, w.svc, actor, account.ResetToken{Tenant: tenant0, Token: rbac.Token(id)})
 		return err
 	}) {
-		tok.live = false
-		w.m.tokens[info.ID] = &mToken{tenant: tok.tenant, creator: tok.creator, live: true}
+		tok.reset = true
+		w.m.tokens[info.ID] = &mToken{tenant: tok.tenant, creator: tok.creator, expires: tok.expires}
+		if end := w.now.Add(account.DefaultTokenResetGrace); tok.expires.IsZero() || end.Before(tok.expires) {
+			tok.expires = end // D38: the old secret works for the grace period
+		}
+		w.tokenSecrets[info.ID] = info.Secret
 		w.m.everTokens = append(w.m.everTokens, info.ID)
 		for k, g := range w.m.grants {
 			if k.h == rbac.Token(id) {
@@ -1237,7 +1307,7 @@ func (w *machine) reassignToken(t *rapid.T) {
 		tenant = tok.tenant
 	}
 	actor := w.drawActorIn(t, tenant)
-	want := actor.Kind == rbac.HolderUser && w.m.live(actor) && tok != nil && tok.live &&
+	want := actor.Kind == rbac.HolderUser && w.m.live(actor) && tok != nil && !tok.reset && w.m.alive(tok) &&
 		w.m.level(actor, tenant) >= rbac.Admin
 	if want {
 		for k, g := range w.m.grants {
@@ -1269,8 +1339,7 @@ func (w *machine) deleteToken(t *rapid.T) {
 	if w.do(t, "DeleteToken", want, tenant, nil, func() error {
 		return errOf(account.Do(w.ctx, w.svc, actor, account.DeleteToken{Tenant: tenant0, Token: rbac.Token(id)}))
 	}) {
-		w.m.dropGrantsOf(rbac.Token(id))
-		delete(w.m.tokens, id)
+		w.m.deleteToken(id)
 	}
 }
 
@@ -1434,6 +1503,11 @@ func keys(m map[rbac.Holder]bool) []string {
 // ---- the check after every step ----
 
 func (w *machine) check(t *rapid.T) {
+	slices.SortFunc(w.acted, func(a, b store.Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	for _, e := range w.acted {
+		w.m.touch(e.Actor, e.Tenant)
+	}
+	w.acted = w.acted[:0]
 	err := w.st.View(w.ctx, func(ctx context.Context, r store.Reader) error {
 		return w.compare(ctx, r)
 	})
@@ -1465,7 +1539,7 @@ func (w *machine) tokensWithinCreators(t *rapid.T) {
 		if !d.Allowed {
 			continue
 		}
-		if tok == nil || !tok.live {
+		if !w.m.alive(tok) {
 			t.Fatalf("the dead %v may %v on %v (D23)", rbac.Token(id), a, s)
 		}
 		c, err := w.svc.Check(w.ctx, rbac.User(tok.creator), a, s)
@@ -1513,6 +1587,10 @@ func (w *machine) compare(ctx context.Context, r store.Reader) error {
 		gotSet := map[string]bool{}
 		for _, mb := range got {
 			gotSet[mb.User] = true
+			// Invariant 11: a member's last activity is the model's (D39).
+			if want := m.active[mkey{ref, mb.User}]; !mb.LastActive.Equal(want) {
+				return fmt.Errorf("%v: member %s last active %v, want %v (D39)", ref, mb.User, mb.LastActive, want)
+			}
 		}
 		if !maps.Equal(gotSet, m.members[ref]) {
 			return fmt.Errorf("%v: members %v, want %v", ref, gotSet, m.members[ref])
@@ -1585,8 +1663,8 @@ func (w *machine) compare(ctx context.Context, r store.Reader) error {
 		if (err == nil) != (mi != nil) {
 			return fmt.Errorf("invitation %s: store err %v, model exists %v", id, err, mi != nil)
 		}
-		if mi != nil && (inv.Email != mi.email || inv.Tenant != mi.tenant) {
-			return fmt.Errorf("invitation %s: %s in %v, want %s in %v", id, inv.Email, inv.Tenant, mi.email, mi.tenant)
+		if mi != nil && (inv.Email != mi.email || inv.Tenant != mi.tenant || !inv.Expires.Equal(mi.expires)) {
+			return fmt.Errorf("invitation %s: %s in %v expiring %v, want %s in %v expiring %v", id, inv.Email, inv.Tenant, inv.Expires, mi.email, mi.tenant, mi.expires)
 		}
 	}
 	for _, id := range m.everTokens {
@@ -1595,14 +1673,17 @@ func (w *machine) compare(ctx context.Context, r store.Reader) error {
 		if (err == nil) != (mt != nil) {
 			return fmt.Errorf("token %s: store err %v, model exists %v", id, err, mt != nil)
 		}
-		if mt != nil && (tok.ResetTo == "") != mt.live {
-			return fmt.Errorf("token %s: reset to %q, model live %v", id, tok.ResetTo, mt.live)
+		if mt != nil && ((tok.ResetTo != "") != mt.reset || !tok.Expires.Equal(mt.expires)) {
+			return fmt.Errorf("token %s: reset to %q, expires %v; model reset %v, expires %v (D38)", id, tok.ResetTo, tok.Expires, mt.reset, mt.expires)
+		}
+		if mt != nil && !tok.LastUsed.Equal(m.used[id]) {
+			return fmt.Errorf("token %s: last used %v, want %v (D39)", id, tok.LastUsed, m.used[id])
 		}
 		if mt != nil && len(tok.Hash) == 0 {
 			return fmt.Errorf("token %s has no hash (D23)", id)
 		}
 	}
-	return nil
+	return w.compareLinks(ctx, r)
 }
 
 // errOf returns the error of an operation's result.

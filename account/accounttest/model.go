@@ -1,9 +1,11 @@
 package accounttest
 
 import (
-	"github.com/tenantry/tenantry/account"
 	"maps"
 	"slices"
+	"time"
+
+	"github.com/tenantry/tenantry/account"
 
 	"github.com/tenantry/tenantry/rbac"
 )
@@ -22,6 +24,13 @@ type model struct {
 	teams   map[string]*mTeam
 	invites map[string]*mInvite
 	tokens  map[string]*mToken
+	links   map[string]*mLink
+	// now is the service's clock.
+	now *time.Time
+	// active is each member's last recorded activity, used each token's last use
+	// (D39).
+	active map[mkey]time.Time
+	used   map[string]time.Time
 
 	// Every ID ever created, to check that deleted records are gone.
 	everUsers   []string
@@ -30,6 +39,13 @@ type model struct {
 	everTeams   []string
 	everInvites []string
 	everTokens  []string
+	everLinks   []string
+}
+
+// mkey is a membership: a user in a tenant.
+type mkey struct {
+	tenant rbac.Ref
+	user   string
 }
 
 type mTenant struct {
@@ -55,22 +71,60 @@ type mTeam struct {
 }
 
 type mInvite struct {
-	tenant rbac.Ref
-	email  string
-	teams  []string
+	tenant  rbac.Ref
+	email   string
+	teams   []string
+	expires time.Time
 }
 
 type mToken struct {
 	tenant  rbac.Ref
-	creator string // the user the token acts for
-	live    bool
+	creator string    // the user the token acts for
+	reset   bool      // reset: its successor took over; it lives out its grace period
+	expires time.Time // zero: never
 }
 
-func newModel() *model {
+type mLink struct {
+	tenant   rbac.Ref
+	level    rbac.Level
+	scopes   []rbac.Ref
+	creator  string
+	disabled bool
+	joined   int
+	secret   string
+}
+
+// expired reports whether the invitation has expired (D36).
+func (m *model) expired(inv *mInvite) bool { return !m.now.Before(inv.expires) }
+
+// alive reports whether token t is live: not deleted and not expired (D23, D38).
+func (m *model) alive(t *mToken) bool {
+	return t != nil && (t.expires.IsZero() || m.now.Before(t.expires))
+}
+
+// touch records actor's activity in tenant now, unless recorded less than a minute
+// ago (D39): a member's in the tenant, a token's use.
+func (m *model) touch(actor rbac.Holder, tenant rbac.Ref) {
+	due := func(last time.Time) bool { return last.IsZero() || m.now.Sub(last) >= account.ActivityEvery }
+	switch actor.Kind {
+	case rbac.HolderUser:
+		k := mkey{tenant, actor.ID}
+		if !tenant.IsZero() && m.isMember(tenant, actor.ID) && due(m.active[k]) {
+			m.active[k] = *m.now
+		}
+	case rbac.HolderToken:
+		if _, ok := m.tokens[actor.ID]; ok && due(m.used[actor.ID]) {
+			m.used[actor.ID] = *m.now
+		}
+	}
+}
+
+func newModel(now *time.Time) *model {
 	return &model{
 		users: map[string]string{}, tenants: map[rbac.Ref]*mTenant{}, parent: map[rbac.Ref]rbac.Ref{},
 		members: map[rbac.Ref]map[string]bool{}, grants: map[gkey]mGrant{}, teams: map[string]*mTeam{},
-		invites: map[string]*mInvite{}, tokens: map[string]*mToken{},
+		invites: map[string]*mInvite{}, tokens: map[string]*mToken{}, links: map[string]*mLink{},
+		now: now, active: map[mkey]time.Time{}, used: map[string]time.Time{},
 	}
 }
 
@@ -142,7 +196,7 @@ func (m *model) level(h rbac.Holder, s rbac.Ref) rbac.Level {
 	lvl := rbac.EffectiveLevel(m.path(s), m.reach(h, s))
 	if h.Kind == rbac.HolderToken {
 		t := m.tokens[h.ID]
-		if t == nil || !t.live {
+		if !m.alive(t) {
 			return rbac.None
 		}
 		lvl = min(lvl, rbac.EffectiveLevel(m.path(s), m.reach(rbac.User(t.creator), s)))
@@ -158,10 +212,10 @@ func (m *model) decide(h rbac.Holder, a rbac.Action, s rbac.Ref) rbac.Decision {
 	}
 	t := m.tokens[h.ID]
 	var creator []rbac.Grant
-	if t != nil && t.live {
+	if m.alive(t) {
 		creator = m.reach(rbac.User(t.creator), s)
 	}
-	return rbac.DecideToken(a, m.path(s), m.reach(h, s), creator, t != nil && t.live)
+	return rbac.DecideToken(a, m.path(s), m.reach(h, s), creator, m.alive(t))
 }
 
 // live reports whether h may act: an existing user, or a token neither reset nor
@@ -173,7 +227,7 @@ func (m *model) live(h rbac.Holder) bool {
 		return ok
 	case rbac.HolderToken:
 		t, ok := m.tokens[h.ID]
-		return ok && t.live
+		return ok && m.alive(t)
 	}
 	return false
 }
@@ -310,8 +364,17 @@ func (m *model) deleteTenant(ref rbac.Ref) {
 	}
 	for id, t := range m.tokens {
 		if t.tenant == ref {
-			m.dropGrantsOf(rbac.Token(id))
-			delete(m.tokens, id)
+			m.deleteToken(id)
+		}
+	}
+	for id, l := range m.links {
+		if l.tenant == ref {
+			delete(m.links, id)
+		}
+	}
+	for k := range m.active {
+		if k.tenant == ref {
+			delete(m.active, k)
 		}
 	}
 	delete(m.members, ref)
@@ -330,8 +393,16 @@ func (m *model) deleteResource(ref rbac.Ref) {
 	}
 }
 
+// deleteToken removes token id with its grants and last use.
+func (m *model) deleteToken(id string) {
+	m.dropGrantsOf(rbac.Token(id))
+	delete(m.tokens, id)
+	delete(m.used, id)
+}
+
 func (m *model) deleteMember(tenant rbac.Ref, user string) {
 	delete(m.members[tenant], user)
+	delete(m.active, mkey{tenant, user})
 	for k := range m.grants {
 		if k.h == rbac.User(user) && m.tenantOf(k.s) == tenant {
 			delete(m.grants, k)
@@ -347,6 +418,16 @@ func (m *model) deleteMember(tenant rbac.Ref, user string) {
 func (m *model) deleteUser(id string) {
 	for _, ms := range m.members {
 		delete(ms, id)
+	}
+	for k := range m.active {
+		if k.user == id {
+			delete(m.active, k)
+		}
+	}
+	for lid, l := range m.links {
+		if l.creator == id {
+			delete(m.links, lid)
+		}
 	}
 	for _, t := range m.teams {
 		delete(t.members, id)

@@ -39,13 +39,54 @@ type Tx struct {
 	Env *Env
 }
 
-// Audit appends one audit event (D31), stamped with the service clock's time.
+// Audit appends one audit event (D31), stamped with the service clock's time, and
+// records the actor's activity in tenant (D39).
 func (t *Tx) Audit(ctx context.Context, tenant rbac.Ref, actor rbac.Holder, action, target, before, after string) error {
+	now := t.Env.Now()
 	_, err := t.W.AppendEvent(ctx, store.Event{
-		Time: t.Env.Now(), Tenant: tenant, Actor: actor, Action: action,
+		Time: now, Tenant: tenant, Actor: actor, Action: action,
 		Target: target, Before: before, After: after,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return t.Touch(ctx, tenant, actor, now)
+}
+
+// ActivityEvery is the least time between two recordings of a holder's activity in
+// one tenant (D39): a more recent recording is kept as it is.
+const ActivityEvery = time.Minute
+
+// Due reports whether activity at now is to be recorded over the last recording.
+func Due(last, now time.Time) bool { return last.IsZero() || now.Sub(last) >= ActivityEvery }
+
+// Touch records that actor was active in tenant at now (D39): a user's LastActive as a
+// member of tenant (nothing when it is not one), a token's LastUsed (tenant aside),
+// each at most once per ActivityEvery.
+func (t *Tx) Touch(ctx context.Context, tenant rbac.Ref, actor rbac.Holder, now time.Time) error {
+	switch actor.Kind {
+	case rbac.HolderUser:
+		if tenant.IsZero() {
+			return nil
+		}
+		m, err := t.R.Member(ctx, tenant, actor.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil || !Due(m.LastActive, now) {
+			return err
+		}
+		return t.W.TouchMember(ctx, tenant, actor.ID, now)
+	case rbac.HolderToken:
+		tok, err := t.R.Token(ctx, actor.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		} else if err != nil || !Due(tok.LastUsed, now) {
+			return err
+		}
+		tok.LastUsed = now
+		return t.W.UpdateToken(ctx, tok)
+	}
+	return nil
 }
 
 // Singletons are the scopes every account has one of, created with it. Their ID is
