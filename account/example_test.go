@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/profile"
@@ -160,4 +161,56 @@ func ExampleService_Authorize() {
 	// <nil>
 	// true
 	// true account: not found
+}
+
+// An admin shares a reusable invite link for viewers of one project; a newcomer joins
+// through it, and the seat is counted at that moment (D37).
+func ExampleJoinByLink() {
+	ctx := context.Background()
+	svc := account.New(memstore.New(), account.Options{})
+	ann := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test", Name: "Acme"}))
+	owner, acct := rbac.User(ann.User.ID), ann.Account.Ref
+	must(account.Do(ctx, svc, owner, account.SetPlan{Account: acct, Plan: "team"}))
+	web := must(account.Do(ctx, svc, owner, account.CreateResource{Parent: acct, Kind: rbac.KindProject, Name: "Web"}))
+
+	link := must(account.Do(ctx, svc, owner, account.CreateInviteLink{Tenant: acct, Level: rbac.Viewer, Scopes: []rbac.Ref{web.Ref}}))
+	cy := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "cy@acme.test", Name: "Cy"}))
+	must(account.Do(ctx, svc, rbac.User(cy.User.ID), account.JoinByLink{Link: link.ID, Secret: link.Secret}))
+
+	d := must(svc.Check(ctx, rbac.User(cy.User.ID), rbac.ProjectView, web.Ref))
+	fmt.Println("cy may view Web:", d.Allowed)
+	seats := must(account.Get(ctx, svc, owner, account.Seats{Tenant: acct}))
+	fmt.Println("seats used:", seats.Used, "of", seats.Limit)
+
+	must(account.Do(ctx, svc, owner, account.DisableInviteLink{Tenant: acct, Link: link.ID}))
+	dee := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "dee@acme.test", Name: "Dee"}))
+	_, err := account.Do(ctx, svc, rbac.User(dee.User.ID), account.JoinByLink{Link: link.ID, Secret: link.Secret})
+	fmt.Println("after disabling:", errors.Is(err, account.ErrNotFound))
+	// Output:
+	// cy may view Web: true
+	// seats used: 2 of 20
+	// after disabling: true
+}
+
+// The host's daily job: warn the creators of tokens that expire within 30 days, then
+// delete the tokens expired for more than 90 days (D38).
+func ExampleSweepTokens() {
+	ctx := context.Background()
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	svc := account.New(memstore.New(), account.Options{Now: func() time.Time { return now }})
+	ann := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test", Name: "Acme"}))
+	owner, acct := rbac.User(ann.User.ID), ann.Account.Ref
+	must(account.Do(ctx, svc, owner, account.CreateToken{Tenant: acct, Name: "deploy", ExpiresIn: 7 * 24 * time.Hour}))
+	must(account.Do(ctx, svc, owner, account.CreateToken{Tenant: acct, Name: "backup", ExpiresIn: 365 * 24 * time.Hour}))
+
+	for tok, err := range svc.ExpiringTokens(ctx, now, now.Add(30*24*time.Hour)) {
+		check(err)
+		fmt.Printf("warn the creator of %q: expires %s\n", tok.Name, tok.Expires.Format(time.DateOnly))
+	}
+	now = now.Add(100 * 24 * time.Hour)
+	n := must(account.Do(ctx, svc, rbac.Holder{}, account.SweepTokens{}))
+	fmt.Println("swept:", n)
+	// Output:
+	// warn the creator of "deploy": expires 2026-05-08
+	// swept: 1
 }
