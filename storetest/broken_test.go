@@ -92,6 +92,15 @@ var brokenCases = []brokenCase{
 	{"delete-member-keeps-grants", []string{"Members/DeleteMemberCascades"}, func() store.Store {
 		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return keepGrants{w} }}
 	}},
+	{"tokens-expiring-from-time-zero", []string{"Tokens/ExpiringByTimeThenID"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return zeroExpiry{w, b} }}
+	}},
+	{"delete-user-keeps-links", []string{"InviteLinks/DeleteUserDeletesCreatedLinks"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return keepLinks{w, b} }}
+	}},
+	{"touch-member-joins", []string{"Members/TouchSetsLastActive", "Errors/NotFoundIsWrapped"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return touchJoins{w} }}
+	}},
 	{"events-survive-rollback", []string{"Audit/RolledBackEventsInvisible"}, func() store.Store {
 		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return sideLog{w, b} }}
 	}},
@@ -163,6 +172,8 @@ type broken struct {
 	mu      sync.Mutex
 	oauth   map[string][]store.OAuthLink // aliasing: the caller's slices
 	orphans map[string]store.Token       // orphanTokens: tokens DeleteAccount forgot
+	tokens  map[string]bool              // zeroExpiry: the IDs of every token inserted
+	links   map[string]bool              // keepLinks: the IDs of every invite link inserted
 	events  []store.Event                // sideLog: every appended event
 }
 
@@ -338,6 +349,96 @@ func (o orphanTokens) Token(ctx context.Context, id string) (store.Token, error)
 		return ot, nil
 	}
 	return t, err
+}
+
+// zeroExpiry takes a token that never expires for one that expires at time zero:
+// TokensExpiring from time zero lists the never-expiring tokens first.
+type zeroExpiry struct {
+	store.Writer
+	b *broken
+}
+
+func (z zeroExpiry) InsertToken(ctx context.Context, t store.Token) error {
+	z.b.mu.Lock()
+	if z.b.tokens == nil {
+		z.b.tokens = map[string]bool{}
+	}
+	z.b.tokens[t.ID] = true
+	z.b.mu.Unlock()
+	return z.Writer.InsertToken(ctx, t)
+}
+
+func (z zeroExpiry) TokensExpiring(ctx context.Context, from, to time.Time) iter.Seq2[store.Token, error] {
+	return func(yield func(store.Token, error) bool) {
+		if !from.After(time.Time{}) && to.After(time.Time{}) {
+			z.b.mu.Lock()
+			ids := slices.Sorted(maps.Keys(z.b.tokens))
+			z.b.mu.Unlock()
+			for _, id := range ids {
+				t, err := z.Writer.Token(ctx, id)
+				if errors.Is(err, store.ErrNotFound) || err == nil && !t.Expires.IsZero() {
+					continue
+				}
+				if !yield(t, err) || err != nil {
+					return
+				}
+			}
+		}
+		for t, err := range z.Writer.TokensExpiring(ctx, from, to) {
+			if !yield(t, err) {
+				return
+			}
+		}
+	}
+}
+
+// keepLinks' DeleteUser leaves the invite links the user created.
+type keepLinks struct {
+	store.Writer
+	b *broken
+}
+
+func (k keepLinks) InsertInviteLink(ctx context.Context, l store.InviteLink) error {
+	k.b.mu.Lock()
+	if k.b.links == nil {
+		k.b.links = map[string]bool{}
+	}
+	k.b.links[l.ID] = true
+	k.b.mu.Unlock()
+	return k.Writer.InsertInviteLink(ctx, l)
+}
+
+func (k keepLinks) DeleteUser(ctx context.Context, id string) error {
+	k.b.mu.Lock()
+	ids := slices.Sorted(maps.Keys(k.b.links))
+	k.b.mu.Unlock()
+	var keep []store.InviteLink
+	for _, lid := range ids {
+		l, err := k.Writer.InviteLink(ctx, lid)
+		if err == nil && l.CreatedBy == id {
+			keep = append(keep, l)
+		}
+	}
+	if err := k.Writer.DeleteUser(ctx, id); err != nil {
+		return err
+	}
+	for _, l := range keep {
+		if err := k.Writer.InsertInviteLink(ctx, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// touchJoins' TouchMember makes the membership when there is none.
+type touchJoins struct{ store.Writer }
+
+func (t touchJoins) TouchMember(ctx context.Context, tenant rbac.Ref, user string, at time.Time) error {
+	err := t.Writer.TouchMember(ctx, tenant, user, at)
+	if errors.Is(err, store.ErrNotFound) {
+		return t.Writer.InsertMember(ctx, store.Member{Tenant: tenant, User: user, Created: at, LastActive: at})
+	}
+	return err
 }
 
 // leafFirst returns paths leaf first.

@@ -71,6 +71,7 @@ func errNotFound(e *env) {
 		{"Reader.Team", func(ctx context.Context, w store.Writer) error { _, err := w.Team(ctx, "nope"); return err }},
 		{"Reader.Invitation", func(ctx context.Context, w store.Writer) error { _, err := w.Invitation(ctx, "nope"); return err }},
 		{"Reader.Token", func(ctx context.Context, w store.Writer) error { _, err := w.Token(ctx, "nope"); return err }},
+		{"Reader.InviteLink", func(ctx context.Context, w store.Writer) error { _, err := w.InviteLink(ctx, "nope"); return err }},
 		{"Writer.InsertAccount with a missing organization", func(ctx context.Context, w store.Writer) error {
 			return w.InsertAccount(ctx, newAccount(rbac.Account("a9"), "nope", uAnn))
 		}},
@@ -96,6 +97,7 @@ func errNotFound(e *env) {
 			return w.InsertMember(ctx, store.Member{Tenant: a1, User: "nope", Created: t0})
 		}},
 		{"Writer.DeleteMember", func(ctx context.Context, w store.Writer) error { return w.DeleteMember(ctx, a1, uBob) }},
+		{"Writer.TouchMember", func(ctx context.Context, w store.Writer) error { return w.TouchMember(ctx, a1, uBob, t0) }},
 		{"Writer.PutGrant on a missing scope", func(ctx context.Context, w store.Writer) error {
 			return w.PutGrant(ctx, grant(rbac.User(uAnn), rbac.Project("nope"), a1, rbac.Admin))
 		}},
@@ -107,7 +109,17 @@ func errNotFound(e *env) {
 		{"Writer.InsertTeamMember with a missing team", func(ctx context.Context, w store.Writer) error { return w.InsertTeamMember(ctx, "nope", uAnn) }},
 		{"Writer.InsertTeamMember with a missing user", func(ctx context.Context, w store.Writer) error { return w.InsertTeamMember(ctx, "t1", "nope") }},
 		{"Writer.DeleteTeamMember", func(ctx context.Context, w store.Writer) error { return w.DeleteTeamMember(ctx, "t1", uAnn) }},
+		{"Writer.UpdateInvitation", func(ctx context.Context, w store.Writer) error {
+			return w.UpdateInvitation(ctx, store.Invitation{ID: "nope", Tenant: a1})
+		}},
 		{"Writer.DeleteInvitation", func(ctx context.Context, w store.Writer) error { return w.DeleteInvitation(ctx, "nope") }},
+		{"Writer.InsertInviteLink with a missing tenant", func(ctx context.Context, w store.Writer) error {
+			return w.InsertInviteLink(ctx, store.InviteLink{ID: "l9", Tenant: rbac.Account("nope"), CreatedBy: uAnn, Created: t0})
+		}},
+		{"Writer.UpdateInviteLink", func(ctx context.Context, w store.Writer) error {
+			return w.UpdateInviteLink(ctx, store.InviteLink{ID: "nope", Tenant: a1})
+		}},
+		{"Writer.DeleteInviteLink", func(ctx context.Context, w store.Writer) error { return w.DeleteInviteLink(ctx, "nope") }},
 		{"Writer.UpdateToken", func(ctx context.Context, w store.Writer) error {
 			return w.UpdateToken(ctx, store.Token{ID: "nope", Tenant: a1})
 		}},
@@ -118,7 +130,7 @@ func errNotFound(e *env) {
 
 func errExists(e *env) {
 	e.world()
-	e.do("add a team, an invitation and a token", func(ctx context.Context, w store.Writer) error {
+	e.do("add a team, an invitation, an invite link and a token", func(ctx context.Context, w store.Writer) error {
 		if err := w.InsertTeam(ctx, store.Team{ID: "t1", Tenant: a1, Name: "Ops", Created: t0}); err != nil {
 			return err
 		}
@@ -126,6 +138,9 @@ func errExists(e *env) {
 			return err
 		}
 		if err := w.InsertInvitation(ctx, store.Invitation{ID: "v1", Tenant: a1, Email: "new@example.test", InvitedBy: rbac.User(uAnn), Created: t0}); err != nil {
+			return err
+		}
+		if err := w.InsertInviteLink(ctx, store.InviteLink{ID: "l1", Tenant: a1, CreatedBy: uAnn, Created: t0}); err != nil {
 			return err
 		}
 		return w.InsertToken(ctx, store.Token{ID: "k1", Tenant: a1, Name: "ci", CreatedBy: uAnn, Created: t0})
@@ -148,6 +163,9 @@ func errExists(e *env) {
 		{"Writer.InsertTeamMember of a team member", func(ctx context.Context, w store.Writer) error { return w.InsertTeamMember(ctx, "t1", uCy) }},
 		{"Writer.InsertInvitation with a taken ID", func(ctx context.Context, w store.Writer) error {
 			return w.InsertInvitation(ctx, store.Invitation{ID: "v1", Tenant: a2, Email: "other@example.test", Created: t0})
+		}},
+		{"Writer.InsertInviteLink with a taken ID", func(ctx context.Context, w store.Writer) error {
+			return w.InsertInviteLink(ctx, store.InviteLink{ID: "l1", Tenant: a2, CreatedBy: uBob, Created: t0})
 		}},
 		{"Writer.InsertToken with a taken ID", func(ctx context.Context, w store.Writer) error {
 			return w.InsertToken(ctx, store.Token{ID: "k1", Tenant: a2, Name: "other", Created: t0})

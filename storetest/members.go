@@ -21,6 +21,7 @@ var membersClauses = []clause{
 	{name: "CountMembers", fn: membersCount},
 	{name: "MembershipsByTenant", fn: membersMemberships},
 	{name: "DeleteMemberCascades", fn: membersDeleteCascades},
+	{name: "TouchSetsLastActive", fn: membersTouch},
 }
 
 func membersInsertAndGet(e *env) {
@@ -376,6 +377,7 @@ var invitationsClauses = []clause{
 	{name: "OnePerEmailPerTenantIgnoringCase", fn: invitesUnique},
 	{name: "CopiesInAndOut", fn: invitesCopies},
 	{name: "DeleteInvitationCascades", fn: invitesDelete},
+	{name: "ExpiresAndUpdateInvitation", fn: invitesExpiresAndUpdate},
 }
 
 func newInvite(id string, tenant rbac.Ref, email string) store.Invitation {
@@ -499,6 +501,7 @@ var tokensClauses = []clause{
 	{name: "UpdateReplacesFields", fn: tokensUpdate},
 	{name: "CopiesInAndOut", fn: tokensCopies},
 	{name: "DeleteTokenCascades", fn: tokensDelete},
+	{name: "ExpiringByTimeThenID", fn: tokensExpiring},
 }
 
 func newToken(id string, tenant rbac.Ref) store.Token {
@@ -509,6 +512,7 @@ func tokensInsertAndList(e *env) {
 	e.world()
 	toks := []store.Token{newToken("k2", a1), newToken("k1", a1), newToken("k3", a2)}
 	toks[0].Expires = t0.AddDate(1, 0, 0)
+	toks[1].LastUsed = t0.Add(time.Hour)
 	e.do("tokens", func(ctx context.Context, w store.Writer) error {
 		for _, t := range toks {
 			if err := w.InsertToken(ctx, t); err != nil {
@@ -535,13 +539,22 @@ func tokensUpdate(e *env) {
 	e.world()
 	e.do("token", func(ctx context.Context, w store.Writer) error { return w.InsertToken(ctx, newToken("k1", a1)) })
 	u := store.Token{ID: "k1", Tenant: a2, Name: "renamed", Hash: []byte("new hash"), Last4: "wxyz", CreatedBy: uBob,
-		Created: t0.AddDate(1, 0, 0), Expires: t0.AddDate(2, 0, 0), ResetTo: "k2"}
+		Created: t0.AddDate(1, 0, 0), Expires: t0.AddDate(2, 0, 0), ResetTo: "k2", LastUsed: t0.Add(time.Minute)}
 	e.do("update", func(ctx context.Context, w store.Writer) error { return w.UpdateToken(ctx, u) })
 	want := newToken("k1", a1)
-	want.Name, want.Hash, want.Last4, want.CreatedBy, want.Expires, want.ResetTo = u.Name, u.Hash, u.Last4, u.CreatedBy, u.Expires, u.ResetTo
+	want.Name, want.Hash, want.Last4, want.CreatedBy, want.Expires, want.ResetTo, want.LastUsed = u.Name, u.Hash, u.Last4, u.CreatedBy, u.Expires, u.ResetTo, u.LastUsed
 	e.read("get", func(ctx context.Context, r store.Reader) error {
 		if got, err := r.Token(ctx, "k1"); err != nil || !eqToken(got, want) {
-			e.Errorf("store.go: Writer.UpdateToken must replace Name, Hash, Last4, CreatedBy, Expires and ResetTo only: got %+v, %v; want %+v", got, err, want)
+			e.Errorf("store.go: Writer.UpdateToken must replace Name, Hash, Last4, CreatedBy, Expires, ResetTo and LastUsed only: got %+v, %v; want %+v", got, err, want)
+		}
+		return nil
+	})
+	// A zero LastUsed and Expires clear them.
+	want.LastUsed, want.Expires = time.Time{}, time.Time{}
+	e.do("clear", func(ctx context.Context, w store.Writer) error { return w.UpdateToken(ctx, want) })
+	e.read("get again", func(ctx context.Context, r store.Reader) error {
+		if got, err := r.Token(ctx, "k1"); err != nil || !eqToken(got, want) {
+			e.Errorf("store.go: Writer.UpdateToken with a zero LastUsed and Expires must clear them: got %+v, %v; want %+v", got, err, want)
 		}
 		return nil
 	})

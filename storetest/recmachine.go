@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -55,6 +56,12 @@ var (
 	recTeamNms = []string{"Ops", "ops", "Dev", "QA"}
 	recInvites = []string{"v1", "v2", "v3"}
 	recTokens  = []string{"k1", "k2"}
+	recLinkIDs = []string{"l1", "l2", "l3"}
+	// recTimes are the times of LastActive, Expires and LastUsed: zero (none), and a
+	// few instants, one of them written in another zone.
+	recTimes = []time.Time{{}, t0.Add(time.Hour), t0.Add(2 * time.Hour), t0.Add(2 * time.Hour).In(time.FixedZone("UTC-5", -5*60*60)), t0.Add(3 * time.Hour)}
+	// recWindows are the [from, to) windows the Model group asks TokensExpiring for.
+	recWindows = [][2]time.Time{{{}, t0.AddDate(10, 0, 0)}, {t0.Add(time.Hour), t0.Add(3 * time.Hour)}, {t0.Add(2 * time.Hour), t0.Add(2 * time.Hour)}, {t0.Add(2 * time.Hour), t0.AddDate(1, 0, 0)}}
 	recTenants = slices.Concat(recOrgs, recAccts)
 	recScopes  = slices.Concat(recOrgs, recAccts, recProjs, recInboxes, recDomains)
 )
@@ -98,6 +105,7 @@ func (w *recMachine) actions() map[string]func(*rapid.T) {
 		"DeleteResource":   w.deleteResource,
 		"InsertMember":     w.insertMember,
 		"DeleteMember":     w.deleteMember,
+		"TouchMember":      w.touchMember,
 		"PutGrant":         w.putGrant,
 		"DeleteGrant":      w.deleteGrant,
 		"InsertTeam":       w.insertTeam,
@@ -106,7 +114,11 @@ func (w *recMachine) actions() map[string]func(*rapid.T) {
 		"InsertTeamMember": w.insertTeamMember,
 		"DeleteTeamMember": w.deleteTeamMember,
 		"InsertInvitation": w.insertInvitation,
+		"UpdateInvitation": w.updateInvitation,
 		"DeleteInvitation": w.deleteInvitation,
+		"InsertInviteLink": w.insertInviteLink,
+		"UpdateInviteLink": w.updateInviteLink,
+		"DeleteInviteLink": w.deleteInviteLink,
 		"InsertToken":      w.insertToken,
 		"UpdateToken":      w.updateToken,
 		"DeleteToken":      w.deleteToken,
@@ -171,6 +183,14 @@ func (w *recMachine) drawHolder(t *rapid.T) rbac.Holder {
 		live = append(live, rbac.Invite(id))
 	}
 	return pick(t, "holder", live, recHolders())
+}
+
+func drawTime(t *rapid.T, label string) time.Time {
+	return rapid.SampledFrom(recTimes).Draw(t, label)
+}
+
+func drawHash(t *rapid.T) []byte {
+	return rapid.SliceOfN(rapid.Byte(), 1, 4).Draw(t, "hash")
 }
 
 func drawEmail(t *rapid.T) string {
@@ -345,7 +365,7 @@ func (w *recMachine) deleteResource(t *rapid.T) {
 }
 
 func (w *recMachine) insertMember(t *rapid.T) {
-	m := store.Member{Tenant: w.drawTenant(t), User: w.drawUser(t), Created: t0}
+	m := store.Member{Tenant: w.drawTenant(t), User: w.drawUser(t), Created: t0, LastActive: drawTime(t, "last active")}
 	_, tenant := w.m.accts[m.Tenant]
 	_, user := w.m.users[m.User]
 	want := outcome(!tenant, store.ErrNotFound, !user, store.ErrNotFound, w.m.isMember(m.Tenant, m.User), store.ErrExists)
@@ -363,6 +383,17 @@ func (w *recMachine) deleteMember(t *rapid.T) {
 		return wr.DeleteMember(ctx, tenant, user)
 	}) {
 		w.m.deleteMember(tenant, user)
+	}
+}
+
+func (w *recMachine) touchMember(t *rapid.T) {
+	tenant, user, at := w.drawTenant(t), w.drawUser(t), drawTime(t, "at")
+	if w.write(t, "Writer.TouchMember", outcome(!w.m.isMember(tenant, user), store.ErrNotFound), func(ctx context.Context, wr store.Writer) error {
+		return wr.TouchMember(ctx, tenant, user, at)
+	}) {
+		m := w.m.members[tenant][user]
+		m.LastActive = at
+		w.m.members[tenant][user] = m
 	}
 }
 
@@ -453,7 +484,7 @@ func (w *recMachine) insertInvitation(t *rapid.T) {
 	inv := store.Invitation{ID: rapid.SampledFrom(recInvites).Draw(t, "id"), Tenant: w.drawLiveTenant(t), Email: drawEmail(t),
 		InvitedBy: rbac.User(rapid.SampledFrom(recUsers).Draw(t, "by")),
 		Teams:     rapid.SliceOfNDistinct(rapid.SampledFrom(recTeams), 0, 2, rapid.ID).Draw(t, "teams"), Created: t0,
-		Hash: rapid.SliceOfN(rapid.Byte(), 0, 4).Draw(t, "hash")}
+		Hash: rapid.SliceOfN(rapid.Byte(), 0, 4).Draw(t, "hash"), Expires: drawTime(t, "expires")}
 	if len(inv.Hash) == 0 {
 		inv.Hash = nil // a store need not tell an empty hash from none
 	}
@@ -461,6 +492,55 @@ func (w *recMachine) insertInvitation(t *rapid.T) {
 	want := outcome(had, store.ErrExists, w.m.inviteTaken(inv.Tenant, inv.Email), store.ErrExists)
 	if w.write(t, "Writer.InsertInvitation", want, func(ctx context.Context, wr store.Writer) error { return wr.InsertInvitation(ctx, inv) }) {
 		w.m.invites[inv.ID] = inv
+	}
+}
+
+func (w *recMachine) updateInvitation(t *rapid.T) {
+	id := pick(t, "invitation", sortedIDs(w.m.invites), recInvites)
+	u := store.Invitation{ID: id, Tenant: w.drawTenant(t), Email: drawEmail(t), Hash: drawHash(t), Created: t0.AddDate(0, 0, 1),
+		Expires: drawTime(t, "expires")}
+	old, had := w.m.invites[id]
+	if w.write(t, "Writer.UpdateInvitation", outcome(!had, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error { return wr.UpdateInvitation(ctx, u) }) {
+		old.Hash, old.Expires = u.Hash, u.Expires
+		w.m.invites[id] = old
+	}
+}
+
+func (w *recMachine) insertInviteLink(t *rapid.T) {
+	idx := rapid.SliceOfNDistinct(rapid.IntRange(0, len(recScopes)-1), 0, 3, rapid.ID).Draw(t, "scopes")
+	var scopes []rbac.Ref
+	for _, i := range idx {
+		scopes = append(scopes, recScopes[i])
+	}
+	l := store.InviteLink{ID: rapid.SampledFrom(recLinkIDs).Draw(t, "id"), Tenant: w.drawTenant(t),
+		Level: rapid.SampledFrom([]rbac.Level{rbac.Viewer, rbac.Admin}).Draw(t, "level"), Scopes: scopes,
+		CreatedBy: w.drawUser(t), Hash: drawHash(t), Created: t0,
+		Disabled: rapid.Bool().Draw(t, "disabled"), Joined: rapid.IntRange(0, 3).Draw(t, "joined")}
+	_, had := w.m.links[l.ID]
+	_, tenant := w.m.accts[l.Tenant]
+	want := outcome(had, store.ErrExists, !tenant, store.ErrNotFound)
+	if w.write(t, "Writer.InsertInviteLink", want, func(ctx context.Context, wr store.Writer) error { return wr.InsertInviteLink(ctx, l) }) {
+		w.m.links[l.ID] = l
+	}
+}
+
+func (w *recMachine) updateInviteLink(t *rapid.T) {
+	id := pick(t, "invite link", sortedIDs(w.m.links), recLinkIDs)
+	u := store.InviteLink{ID: id, Tenant: w.drawTenant(t), Level: rbac.Admin, Scopes: []rbac.Ref{recScopes[0]},
+		CreatedBy: rapid.SampledFrom(recUsers).Draw(t, "created by"), Hash: drawHash(t), Created: t0.AddDate(0, 0, 1),
+		Disabled: rapid.Bool().Draw(t, "disabled"), Joined: rapid.IntRange(0, 3).Draw(t, "joined")}
+	old, had := w.m.links[id]
+	if w.write(t, "Writer.UpdateInviteLink", outcome(!had, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error { return wr.UpdateInviteLink(ctx, u) }) {
+		old.Hash, old.Disabled, old.Joined = u.Hash, u.Disabled, u.Joined
+		w.m.links[id] = old
+	}
+}
+
+func (w *recMachine) deleteInviteLink(t *rapid.T) {
+	id := pick(t, "invite link", sortedIDs(w.m.links), recLinkIDs)
+	_, had := w.m.links[id]
+	if w.write(t, "Writer.DeleteInviteLink", outcome(!had, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error { return wr.DeleteInviteLink(ctx, id) }) {
+		delete(w.m.links, id)
 	}
 }
 
@@ -475,7 +555,8 @@ func (w *recMachine) deleteInvitation(t *rapid.T) {
 
 func (w *recMachine) insertToken(t *rapid.T) {
 	tok := store.Token{ID: rapid.SampledFrom(recTokens).Draw(t, "id"), Tenant: w.drawLiveTenant(t), Name: "n",
-		Hash: rapid.SliceOfN(rapid.Byte(), 1, 4).Draw(t, "hash"), Last4: "1234", CreatedBy: "u1", Created: t0}
+		Hash: rapid.SliceOfN(rapid.Byte(), 1, 4).Draw(t, "hash"), Last4: "1234", CreatedBy: "u1", Created: t0,
+		Expires: drawTime(t, "expires"), LastUsed: drawTime(t, "last used")}
 	_, had := w.m.tokens[tok.ID]
 	if w.write(t, "Writer.InsertToken", outcome(had, store.ErrExists), func(ctx context.Context, wr store.Writer) error { return wr.InsertToken(ctx, tok) }) {
 		w.m.tokens[tok.ID] = tok
@@ -485,11 +566,11 @@ func (w *recMachine) insertToken(t *rapid.T) {
 func (w *recMachine) updateToken(t *rapid.T) {
 	id := pick(t, "token", sortedIDs(w.m.tokens), recTokens)
 	u := store.Token{ID: id, Name: "m", Hash: rapid.SliceOfN(rapid.Byte(), 1, 4).Draw(t, "hash"), Last4: "5678",
-		Expires: t0.AddDate(1, 0, 0), ResetTo: rapid.SampledFrom([]string{"", "k9"}).Draw(t, "reset to"),
-		CreatedBy: rapid.SampledFrom([]string{"u1", "u2"}).Draw(t, "created by")}
+		Expires: drawTime(t, "expires"), ResetTo: rapid.SampledFrom([]string{"", "k9"}).Draw(t, "reset to"),
+		CreatedBy: rapid.SampledFrom([]string{"u1", "u2"}).Draw(t, "created by"), LastUsed: drawTime(t, "last used")}
 	old, had := w.m.tokens[id]
 	if w.write(t, "Writer.UpdateToken", outcome(!had, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error { return wr.UpdateToken(ctx, u) }) {
-		old.Name, old.Hash, old.Last4, old.CreatedBy, old.Expires, old.ResetTo = u.Name, u.Hash, u.Last4, u.CreatedBy, u.Expires, u.ResetTo
+		old.Name, old.Hash, old.Last4, old.CreatedBy, old.Expires, old.ResetTo, old.LastUsed = u.Name, u.Hash, u.Last4, u.CreatedBy, u.Expires, u.ResetTo, u.LastUsed
 		w.m.tokens[id] = old
 	}
 }
@@ -528,8 +609,18 @@ func (w *recMachine) appendEvent(t *rapid.T) {
 func (w *recMachine) rolledBack(t *rapid.T) {
 	tenant, user, res := w.drawTenant(t), w.drawUser(t), w.drawResource(t)
 	holder, scope := w.drawHolder(t), w.drawScope(t)
+	inv := pick(t, "invitation", sortedIDs(w.m.invites), recInvites)
+	link := pick(t, "invite link", sortedIDs(w.m.links), recLinkIDs)
+	tok := pick(t, "token", sortedIDs(w.m.tokens), recTokens)
+	at := drawTime(t, "at")
 	err := w.s.Update(w.ctx, func(ctx context.Context, wr store.Writer) error {
 		// Each write may fail; the closure fails anyway.
+		_ = wr.TouchMember(ctx, tenant, user, at)
+		_ = wr.UpdateInvitation(ctx, store.Invitation{ID: inv, Hash: []byte("rolled back"), Expires: at})
+		_ = wr.UpdateInviteLink(ctx, store.InviteLink{ID: link, Hash: []byte("rolled back"), Disabled: true, Joined: 99})
+		_ = wr.InsertInviteLink(ctx, store.InviteLink{ID: "l-rolled-back", Tenant: tenant, CreatedBy: user, Hash: []byte("x"), Created: t0})
+		_ = wr.UpdateToken(ctx, store.Token{ID: tok, Name: "rolled back", Expires: at, LastUsed: at})
+		_ = wr.DeleteInviteLink(ctx, link)
 		_ = wr.PutGrant(ctx, store.Grant{Grant: rbac.Grant{Holder: holder, Scope: scope, Level: rbac.Admin}, Tenant: w.m.tenantOf(scope)})
 		_, _ = wr.AppendEvent(ctx, store.Event{Time: t0, Tenant: tenant, Action: "rolled back"})
 		_ = wr.DeleteResource(ctx, res)
@@ -554,6 +645,7 @@ func (w *recMachine) compare(t *rapid.T) {
 		c.grants()
 		c.teams()
 		c.invitesAndTokens()
+		c.inviteLinks()
 		c.events()
 		return nil
 	})
@@ -743,6 +835,20 @@ func (c *recCompare) invitesAndTokens() {
 	for _, e := range recEmails {
 		want := c.m.inviteList(func(i store.Invitation) bool { return strings.EqualFold(i.Email, e) })
 		recList(c, "Reader.InvitationsByEmail("+e+")", want, eqInvitation, c.r.InvitationsByEmail(c.ctx, strings.ToUpper(e)))
+	}
+}
+
+func (c *recCompare) inviteLinks() {
+	for _, id := range append(slices.Clone(recLinkIDs), "l-rolled-back") {
+		l, ok := c.m.links[id]
+		recGet(c, "Reader.InviteLink("+id+")", ok, l, eqInviteLink, func() (store.InviteLink, error) { return c.r.InviteLink(c.ctx, id) })
+	}
+	for _, tenant := range recTenants {
+		recList(c, "Reader.InviteLinks("+tenant.String()+")", c.m.linkList(tenant), eqInviteLink, c.r.InviteLinks(c.ctx, tenant))
+	}
+	for _, win := range recWindows {
+		recList(c, fmt.Sprintf("Reader.TokensExpiring(%v, %v) (by Expires then ID, none that never expires)", win[0], win[1]),
+			c.m.tokensExpiring(win[0], win[1]), eqToken, c.r.TokensExpiring(c.ctx, win[0], win[1]))
 	}
 }
 

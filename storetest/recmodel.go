@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -21,6 +22,7 @@ type recModel struct {
 	teams   map[string]store.Team
 	teamMem map[string]map[string]bool
 	invites map[string]store.Invitation
+	links   map[string]store.InviteLink
 	tokens  map[string]store.Token
 	events  map[rbac.Ref][]store.Event
 }
@@ -35,7 +37,7 @@ func newRecModel() *recModel {
 		users: map[string]store.User{}, accts: map[rbac.Ref]store.Account{}, res: map[rbac.Ref]store.Resource{},
 		members: map[rbac.Ref]map[string]store.Member{}, grants: map[recGrantKey]store.Grant{},
 		teams: map[string]store.Team{}, teamMem: map[string]map[string]bool{}, invites: map[string]store.Invitation{},
-		tokens: map[string]store.Token{}, events: map[rbac.Ref][]store.Event{},
+		links: map[string]store.InviteLink{}, tokens: map[string]store.Token{}, events: map[rbac.Ref][]store.Event{},
 	}
 }
 
@@ -137,6 +139,7 @@ func (m *recModel) deleteAccount(ref rbac.Ref) {
 			delete(m.tokens, id)
 		}
 	}
+	maps.DeleteFunc(m.links, func(_ string, l store.InviteLink) bool { return l.Tenant == ref })
 	delete(m.members, ref)
 	delete(m.accts, ref)
 }
@@ -168,6 +171,7 @@ func (m *recModel) deleteUser(id string) {
 		delete(ms, id)
 	}
 	m.dropGrants(func(k recGrantKey) bool { return k.h == rbac.User(id) })
+	maps.DeleteFunc(m.links, func(_ string, l store.InviteLink) bool { return l.CreatedBy == id })
 	delete(m.users, id)
 }
 
@@ -350,5 +354,28 @@ func (m *recModel) tokenList(tenant rbac.Ref) []store.Token {
 		}
 	}
 	slices.SortFunc(out, func(a, b store.Token) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+func (m *recModel) linkList(tenant rbac.Ref) []store.InviteLink {
+	var out []store.InviteLink
+	for _, l := range m.links {
+		if l.Tenant == tenant {
+			out = append(out, l)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.InviteLink) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// tokensExpiring is Reader.TokensExpiring as the contract states it.
+func (m *recModel) tokensExpiring(from, to time.Time) []store.Token {
+	var out []store.Token
+	for _, t := range m.tokens {
+		if !t.Expires.IsZero() && !t.Expires.Before(from) && t.Expires.Before(to) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Token) int { return cmp.Or(a.Expires.Compare(b.Expires), strings.Compare(a.ID, b.ID)) })
 	return out
 }

@@ -329,7 +329,7 @@ func accountsUpdate(e *env) {
 
 // richTenant fills tenant with one of everything the cascade of DeleteAccount takes:
 // grants on its scopes by several holders, a team with a member and grants, an
-// invitation with grants (also in other), a token with grants.
+// invitation with grants (also in other), an invite link, a token with grants.
 func (e *env) richTenant(tenant rbac.Ref, scope rbac.Ref, other rbac.Ref, suffix string) {
 	e.do("fill "+tenant.String(), func(ctx context.Context, w store.Writer) error {
 		team, inv, tok := "t-"+suffix, "v-"+suffix, "k-"+suffix
@@ -343,6 +343,9 @@ func (e *env) richTenant(tenant rbac.Ref, scope rbac.Ref, other rbac.Ref, suffix
 			return err
 		}
 		if err := w.InsertToken(ctx, store.Token{ID: tok, Tenant: tenant, Name: "ci", CreatedBy: uAnn, Created: t0}); err != nil {
+			return err
+		}
+		if err := w.InsertInviteLink(ctx, newLink("l-"+suffix, tenant, uAnn, scope)); err != nil {
 			return err
 		}
 		for _, g := range []store.Grant{
@@ -402,6 +405,9 @@ func (e *env) checkTenantGone(clause string, tenant rbac.Ref, scopes []rbac.Ref,
 	if e.hasToken(tok) {
 		e.Errorf("%s must delete the account's tokens: token %s still there", clause, tok)
 	}
+	if e.hasInviteLink("l-" + suffix) {
+		e.Errorf("%s must delete the account's invite links: link l-%s still there", clause, suffix)
+	}
 	for _, u := range []string{uAnn, uCy} {
 		if e.hasMember(tenant, u) {
 			e.Errorf("%s must delete the account's memberships: %s is still a member of %v", clause, u, tenant)
@@ -418,6 +424,7 @@ func (e *env) checkTenantGone(clause string, tenant rbac.Ref, scopes []rbac.Ref,
 			{"Teams", func() (int, error) { l, err := collect(r.Teams(ctx, tenant)); return len(l), err }},
 			{"Invitations", func() (int, error) { l, err := collect(r.Invitations(ctx, tenant)); return len(l), err }},
 			{"Tokens", func() (int, error) { l, err := collect(r.Tokens(ctx, tenant)); return len(l), err }},
+			{"InviteLinks", func() (int, error) { l, err := collect(r.InviteLinks(ctx, tenant)); return len(l), err }},
 			{"InvitationsByEmail", func() (int, error) {
 				l, err := collect(r.InvitationsByEmail(ctx, suffix+"@example.test"))
 				return len(l), err
@@ -446,7 +453,7 @@ func accountsDeleteCascades(e *env) {
 	// Nothing else is touched.
 	for _, ok := range []bool{
 		e.hasAccount(a2), e.hasAccount(o1), e.hasAccount(a3), e.hasResource(p2), e.hasResource(i2), e.hasResource(p3),
-		e.hasTeam("t-a2"), e.hasInvitation("v-a2"), e.hasToken("k-a2"), e.hasGrant(rbac.User(uCy), p2),
+		e.hasTeam("t-a2"), e.hasInvitation("v-a2"), e.hasToken("k-a2"), e.hasInviteLink("l-a2"), e.hasGrant(rbac.User(uCy), p2),
 		e.hasGrant(rbac.Token("k-a2"), a2), e.hasMember(a2, uBob), e.hasMember(o1, uAnn),
 	} {
 		if !ok {

@@ -34,14 +34,14 @@
 // # Groups
 //
 // Tx, Context, Errors, Users, Accounts, Resources, Grants, Reach, Members, Teams,
-// Invitations, Tokens and Audit check the contract clause by clause. Model drives
-// random reads and writes, with pgregory.net/rapid, against a small independent model
-// of the contract and compares the store with it after every step; its number of runs
-// follows rapid's flags (-rapid.checks, default 100). Operations, which only Run runs,
-// is package account/accounttest's proof of packages account and profile on the store:
-// their operations driven by random actors, and from concurrent goroutines, with the
-// policy's invariants checked after every step, and the existence property (what an
-// actor cannot see answers exactly as what does not exist).
+// Invitations, InviteLinks, Tokens and Audit check the contract clause by clause.
+// Model drives random reads and writes, with pgregory.net/rapid, against a small
+// independent model of the contract and compares the store with it after every step;
+// its number of runs follows rapid's flags (-rapid.checks, default 100). Operations,
+// which only Run runs, is package account/accounttest's proof of packages account and
+// profile on the store: their operations driven by random actors, and from concurrent
+// goroutines, with the policy's invariants checked after every step, and the existence
+// property (what an actor cannot see answers exactly as what does not exist).
 //
 // # Optional capabilities and skipped clauses
 //
@@ -185,6 +185,7 @@ var groups = []group{
 	{"Members", membersClauses},
 	{"Teams", teamsClauses},
 	{"Invitations", invitationsClauses},
+	{"InviteLinks", inviteLinksClauses},
 	{"Tokens", tokensClauses},
 	{"Audit", auditClauses},
 	{"Model", modelClauses},
@@ -383,6 +384,10 @@ func (e *env) hasInvitation(id string) bool {
 	return e.exists("Invitation "+id, func(ctx context.Context, r store.Reader) error { _, err := r.Invitation(ctx, id); return err })
 }
 
+func (e *env) hasInviteLink(id string) bool {
+	return e.exists("InviteLink "+id, func(ctx context.Context, r store.Reader) error { _, err := r.InviteLink(ctx, id); return err })
+}
+
 func (e *env) hasToken(id string) bool {
 	return e.exists("Token "+id, func(ctx context.Context, r store.Reader) error { _, err := r.Token(ctx, id); return err })
 }
@@ -428,7 +433,7 @@ func eqResource(a, b store.Resource) bool {
 }
 
 func eqMember(a, b store.Member) bool {
-	return a.Tenant == b.Tenant && a.User == b.User && a.Created.Equal(b.Created)
+	return a.Tenant == b.Tenant && a.User == b.User && a.Created.Equal(b.Created) && a.LastActive.Equal(b.LastActive)
 }
 
 func eqTeam(a, b store.Team) bool {
@@ -437,12 +442,19 @@ func eqTeam(a, b store.Team) bool {
 
 func eqInvitation(a, b store.Invitation) bool {
 	return a.ID == b.ID && a.Tenant == b.Tenant && a.Email == b.Email && a.InvitedBy == b.InvitedBy &&
-		slices.Equal(a.Teams, b.Teams) && slices.Equal(a.Hash, b.Hash) && a.Created.Equal(b.Created)
+		slices.Equal(a.Teams, b.Teams) && slices.Equal(a.Hash, b.Hash) && a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires)
+}
+
+func eqInviteLink(a, b store.InviteLink) bool {
+	return a.ID == b.ID && a.Tenant == b.Tenant && a.Level == b.Level && slices.Equal(a.Scopes, b.Scopes) &&
+		a.CreatedBy == b.CreatedBy && slices.Equal(a.Hash, b.Hash) && a.Created.Equal(b.Created) &&
+		a.Disabled == b.Disabled && a.Joined == b.Joined
 }
 
 func eqToken(a, b store.Token) bool {
 	return a.ID == b.ID && a.Tenant == b.Tenant && a.Name == b.Name && slices.Equal(a.Hash, b.Hash) && a.Last4 == b.Last4 &&
-		a.CreatedBy == b.CreatedBy && a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires) && a.ResetTo == b.ResetTo
+		a.CreatedBy == b.CreatedBy && a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires) && a.ResetTo == b.ResetTo &&
+		a.LastUsed.Equal(b.LastUsed)
 }
 
 func eqEvent(a, b store.Event) bool {

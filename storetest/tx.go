@@ -81,7 +81,37 @@ func txRollbackUndoesUpdates(e *env) {
 		}
 		return w.InsertTeamMember(ctx, "t1", uCy)
 	})
+	inv, link, tok := newInvite("v1", a1, "yan@example.test"), newLink("l1", a1, uCy, p1), newToken("k1", a1)
+	tok.Expires = t0.Add(time.Hour)
+	e.do("add an invitation, an invite link and a token", func(ctx context.Context, w store.Writer) error {
+		if err := w.InsertInvitation(ctx, inv); err != nil {
+			return err
+		}
+		if err := w.InsertInviteLink(ctx, link); err != nil {
+			return err
+		}
+		return w.InsertToken(ctx, tok)
+	})
 	err := e.s.Update(e.ctx, func(ctx context.Context, w store.Writer) error {
+		if err := w.TouchMember(ctx, a1, uCy, t0.Add(time.Hour)); err != nil {
+			return err
+		}
+		if err := w.UpdateInvitation(ctx, store.Invitation{ID: "v1", Hash: []byte("new"), Expires: t0.Add(time.Hour)}); err != nil {
+			return err
+		}
+		l := link
+		l.Hash, l.Disabled, l.Joined = []byte("new"), true, 9
+		if err := w.UpdateInviteLink(ctx, l); err != nil {
+			return err
+		}
+		if err := w.InsertInviteLink(ctx, newLink("l2", a2, uBob, p2)); err != nil {
+			return err
+		}
+		t := tok
+		t.Expires, t.LastUsed = t0.Add(5*time.Hour), t0.Add(time.Minute)
+		if err := w.UpdateToken(ctx, t); err != nil {
+			return err
+		}
 		u := newUser(uCy, "new-cy@example.test")
 		if err := w.UpdateUser(ctx, u); err != nil {
 			return err
@@ -115,6 +145,27 @@ func txRollbackUndoesUpdates(e *env) {
 		a, err := r.Account(ctx, a2)
 		if err != nil || a.Name != "Name of a2" {
 			e.Errorf("store.go: a rolled-back UpdateAccount and DeleteAccount must leave the account as it was: got %+v, %v", a, err)
+		}
+		if m, err := r.Member(ctx, a1, uCy); err != nil || !m.LastActive.IsZero() {
+			e.Errorf("store.go: a rolled-back TouchMember must leave LastActive as it was: got %+v, %v", m, err)
+		}
+		if got, err := r.Invitation(ctx, "v1"); err != nil || !eqInvitation(got, inv) {
+			e.Errorf("store.go: a rolled-back UpdateInvitation and DeleteAccount must leave the invitation as it was: got %+v, %v; want %+v", got, err, inv)
+		}
+		if got, err := r.InviteLink(ctx, "l1"); err != nil || !eqInviteLink(got, link) {
+			e.Errorf("store.go: a rolled-back UpdateInviteLink, DeleteUser and DeleteAccount must leave the link as it was: got %+v, %v; want %+v", got, err, link)
+		}
+		if got, err := r.InviteLink(ctx, "l2"); !errors.Is(err, store.ErrNotFound) {
+			e.Errorf("store.go: a rolled-back InsertInviteLink must leave no link: InviteLink got %+v, %v", got, err)
+		}
+		if got, err := collect(r.InviteLinks(ctx, a2)); err != nil || len(got) != 0 {
+			e.Errorf("store.go: a rolled-back InsertInviteLink must leave no link: InviteLinks got %+v, %v", got, err)
+		}
+		if got, err := r.Token(ctx, "k1"); err != nil || !eqToken(got, tok) {
+			e.Errorf("store.go: a rolled-back UpdateToken must leave the token as it was: got %+v, %v; want %+v", got, err, tok)
+		}
+		if got, err := collect(r.TokensExpiring(ctx, t0, t0.Add(24*time.Hour))); err != nil || !slices.EqualFunc(got, []store.Token{tok}, eqToken) {
+			e.Errorf("store.go: a rolled-back UpdateToken must leave TokensExpiring as it was: got %+v, %v; want [%+v]", got, err, tok)
 		}
 		return nil
 	})

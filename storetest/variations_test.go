@@ -335,6 +335,18 @@ func (w wrapReader) Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[store
 	return wrapSeq(w.r.Tokens(ctx, tenant))
 }
 
+func (w wrapReader) TokensExpiring(ctx context.Context, from, to time.Time) iter.Seq2[store.Token, error] {
+	return wrapSeq(w.r.TokensExpiring(ctx, from, to))
+}
+
+func (w wrapReader) InviteLink(ctx context.Context, id string) (store.InviteLink, error) {
+	return wrap1(w.r.InviteLink(ctx, id))
+}
+
+func (w wrapReader) InviteLinks(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.InviteLink, error] {
+	return wrapSeq(w.r.InviteLinks(ctx, tenant))
+}
+
 func (w wrapReader) Events(ctx context.Context, tenant rbac.Ref, after uint64, limit int) ([]store.Event, error) {
 	return wrap1(w.r.Events(ctx, tenant, after, limit))
 }
@@ -390,6 +402,10 @@ func (w wrapWriter) DeleteMember(ctx context.Context, tenant rbac.Ref, user stri
 	return wrap(w.w.DeleteMember(ctx, tenant, user))
 }
 
+func (w wrapWriter) TouchMember(ctx context.Context, tenant rbac.Ref, user string, at time.Time) error {
+	return wrap(w.w.TouchMember(ctx, tenant, user, at))
+}
+
 func (w wrapWriter) PutGrant(ctx context.Context, g store.Grant) error {
 	return wrap(w.w.PutGrant(ctx, g))
 }
@@ -420,6 +436,22 @@ func (w wrapWriter) DeleteTeamMember(ctx context.Context, team, user string) err
 
 func (w wrapWriter) InsertInvitation(ctx context.Context, inv store.Invitation) error {
 	return wrap(w.w.InsertInvitation(ctx, inv))
+}
+
+func (w wrapWriter) UpdateInvitation(ctx context.Context, inv store.Invitation) error {
+	return wrap(w.w.UpdateInvitation(ctx, inv))
+}
+
+func (w wrapWriter) InsertInviteLink(ctx context.Context, l store.InviteLink) error {
+	return wrap(w.w.InsertInviteLink(ctx, l))
+}
+
+func (w wrapWriter) UpdateInviteLink(ctx context.Context, l store.InviteLink) error {
+	return wrap(w.w.UpdateInviteLink(ctx, l))
+}
+
+func (w wrapWriter) DeleteInviteLink(ctx context.Context, id string) error {
+	return wrap(w.w.DeleteInviteLink(ctx, id))
 }
 
 func (w wrapWriter) DeleteInvitation(ctx context.Context, id string) error {

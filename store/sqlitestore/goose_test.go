@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"flag"
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -36,10 +37,27 @@ func gooseUp(t *testing.T, path string) (*goose.Provider, *sql.DB) {
 	if err != nil {
 		t.Fatalf("goose up: %v", err)
 	}
-	if len(res) != sqlitestore.SchemaVersion {
-		t.Fatalf("goose applied %d migrations, want %d", len(res), sqlitestore.SchemaVersion)
+	if want := len(migrationFiles(t)); len(res) != want {
+		t.Fatalf("goose applied %d migrations, want %d", len(res), want)
+	}
+	if v := res[len(res)-1].Source.Version; v != int64(sqlitestore.SchemaVersion) {
+		t.Fatalf("goose's last migration is version %d, want SchemaVersion %d", v, sqlitestore.SchemaVersion)
 	}
 	return p, db
+}
+
+// migrationFiles returns the names of the files of sqlitestore.Migrations. Their
+// versions increase but need not be consecutive; the last one is SchemaVersion.
+func migrationFiles(t *testing.T) []string {
+	t.Helper()
+	names, err := fs.Glob(sqlitestore.Migrations(), "*.sql")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("Migrations holds %v (%v)", names, err)
+	}
+	if last := fmt.Sprintf("%04d_", sqlitestore.SchemaVersion); !strings.HasPrefix(names[len(names)-1], last) {
+		t.Fatalf("Migrations holds %v, want the last one's name to start with %s", names, last)
+	}
+	return names
 }
 
 // gooseRaceChecks is the number of rapid runs of the suite's state machines in
@@ -100,10 +118,7 @@ func schemaOf(t *testing.T, path string) []string {
 // root, in goose's format), that goose's Down sections remove what the Up sections
 // made, and that goose and Migrate make the same schema.
 func TestMigrationsFiles(t *testing.T) {
-	names, err := fs.Glob(sqlitestore.Migrations(), "*.sql")
-	if err != nil || len(names) != sqlitestore.SchemaVersion {
-		t.Fatalf("Migrations holds %v (%v), want %d files", names, err, sqlitestore.SchemaVersion)
-	}
+	names := migrationFiles(t)
 	for _, n := range names {
 		body, err := fs.ReadFile(sqlitestore.Migrations(), n)
 		if err != nil {

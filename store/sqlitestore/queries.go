@@ -39,6 +39,7 @@ const (
 	qDeleteMember
 	qDeleteMemberGrants
 	qDeleteMemberTeams
+	qTouchMember
 
 	qGrant
 	qHolderGrants
@@ -62,10 +63,18 @@ const (
 	qInvitations
 	qInvitationsByEmail
 	qInsertInvitation
+	qUpdateInvitation
 	qDeleteInvitation
+
+	qInviteLink
+	qInviteLinks
+	qInsertInviteLink
+	qUpdateInviteLink
+	qDeleteInviteLink
 
 	qToken
 	qTokens
+	qTokensExpiring
 	qInsertToken
 	qUpdateToken
 	qDeleteToken
@@ -86,8 +95,10 @@ const (
 	(SELECT json_group_array(json_array(o.provider, o.subject) ORDER BY o.pos) FROM oauth_links o WHERE o.user_id = u.id)`
 	grantCols      = `holder_kind, holder_id, scope_kind, scope_id, level, view_content, tenant_kind, tenant_id`
 	teamCols       = `t.id, t.tenant_kind, t.tenant_id, t.name, t.created`
-	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, hash, created`
-	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to`
+	memberCols     = `tenant_kind, tenant_id, user_id, created, last_active`
+	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, hash, created, expires`
+	inviteLinkCols = `id, tenant_kind, tenant_id, level, scopes, created_by, hash, created, disabled, joined`
+	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used`
 	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
 	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
 	tenantKinds = `(1, 2)`
@@ -168,21 +179,22 @@ var queryText = [numQueries]string{
 	qDeleteLinks: `DELETE FROM oauth_links WHERE user_id = ?1`,
 	qDeleteUser:  `DELETE FROM users WHERE id = ?1`,
 
-	qMember: `SELECT tenant_kind, tenant_id, user_id, created FROM members
+	qMember: `SELECT ` + memberCols + ` FROM members
 		WHERE tenant_kind = ?1 AND tenant_id = ?2 AND user_id = ?3`,
-	qMembers: `SELECT tenant_kind, tenant_id, user_id, created FROM members
+	qMembers: `SELECT ` + memberCols + ` FROM members
 		WHERE tenant_kind = ?1 AND tenant_id = ?2 AND user_id > ?3 ORDER BY user_id LIMIT ?4`,
 	qCountMembers: `SELECT count(*) FROM members WHERE tenant_kind = ?1 AND tenant_id = ?2`,
-	qMemberships: `SELECT tenant_kind, tenant_id, user_id, created FROM members
+	qMemberships: `SELECT ` + memberCols + ` FROM members
 		WHERE user_id = ?1 ORDER BY tenant_kind, tenant_id`,
-	qInsertMember: `INSERT INTO members (tenant_kind, tenant_id, user_id, created)
-	VALUES (?1, ?2, ?3, ?4)
+	qInsertMember: `INSERT INTO members (tenant_kind, tenant_id, user_id, created, last_active)
+	VALUES (?1, ?2, ?3, ?4, ?5)
 	ON CONFLICT DO NOTHING`,
 	qDeleteMember: `DELETE FROM members WHERE tenant_kind = ?1 AND tenant_id = ?2 AND user_id = ?3`,
 	qDeleteMemberGrants: `DELETE FROM grants
 		WHERE holder_kind = 1 AND holder_id = ?3 AND tenant_kind = ?1 AND tenant_id = ?2`,
 	qDeleteMemberTeams: `DELETE FROM team_members
 		WHERE user_id = ?3 AND team_id IN (SELECT id FROM teams WHERE tenant_kind = ?1 AND tenant_id = ?2)`,
+	qTouchMember: `UPDATE members SET last_active = ?4 WHERE tenant_kind = ?1 AND tenant_id = ?2 AND user_id = ?3`,
 
 	qGrant: `SELECT ` + grantCols + ` FROM grants
 		WHERE holder_kind = ?1 AND holder_id = ?2 AND scope_kind = ?3 AND scope_id = ?4`,
@@ -226,19 +238,33 @@ var queryText = [numQueries]string{
 		WHERE tenant_kind = ?1 AND tenant_id = ?2 ORDER BY id`,
 	qInvitationsByEmail: `SELECT ` + invitationCols + ` FROM invitations WHERE email_fold = ?1 ORDER BY id`,
 	qInsertInvitation: `INSERT INTO invitations
-		(id, tenant_kind, tenant_id, email, email_fold, invited_by_kind, invited_by_id, teams, hash, created)
+		(id, tenant_kind, tenant_id, email, email_fold, invited_by_kind, invited_by_id, teams, hash, created, expires)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+	ON CONFLICT DO NOTHING`,
+	qUpdateInvitation: `UPDATE invitations SET hash = ?2, expires = ?3 WHERE id = ?1`,
+	qDeleteInvitation: `DELETE FROM invitations WHERE id = ?1`,
+
+	qInviteLink: `SELECT ` + inviteLinkCols + ` FROM invite_links WHERE id = ?1`,
+	qInviteLinks: `SELECT ` + inviteLinkCols + ` FROM invite_links
+		WHERE tenant_kind = ?1 AND tenant_id = ?2 ORDER BY id`,
+	qInsertInviteLink: `INSERT INTO invite_links (` + inviteLinkCols + `)
 	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
 	ON CONFLICT DO NOTHING`,
-	qDeleteInvitation: `DELETE FROM invitations WHERE id = ?1`,
+	qUpdateInviteLink: `UPDATE invite_links SET hash = ?2, disabled = ?3, joined = ?4 WHERE id = ?1`,
+	qDeleteInviteLink: `DELETE FROM invite_links WHERE id = ?1`,
 
 	qToken:  `SELECT ` + tokenCols + ` FROM tokens WHERE id = ?1`,
 	qTokens: `SELECT ` + tokenCols + ` FROM tokens WHERE tenant_kind = ?1 AND tenant_id = ?2 ORDER BY id`,
+	// qTokensExpiring reads the partial index tokens_expires; ?1 and ?2 are expiry
+	// keys (see expiryKey).
+	qTokensExpiring: `SELECT ` + tokenCols + ` FROM tokens
+		WHERE expires_key IS NOT NULL AND expires_key >= ?1 AND expires_key < ?2 ORDER BY expires_key, id`,
 	qInsertToken: `INSERT INTO tokens
-		(id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+		(id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 	ON CONFLICT DO NOTHING`,
 	qUpdateToken: `UPDATE tokens SET name = ?2, hash = ?3, last4 = ?4, expires = ?5, reset_to = ?6,
-		created_by = ?7 WHERE id = ?1`,
+		created_by = ?7, last_used = ?8 WHERE id = ?1`,
 	qDeleteToken: `DELETE FROM tokens WHERE id = ?1`,
 
 	qTenantExists: `SELECT EXISTS (SELECT 1 FROM scopes WHERE kind = ?1 AND id = ?2 AND kind IN ` + tenantKinds + `)`,

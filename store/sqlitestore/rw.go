@@ -225,6 +225,24 @@ func (d dbTimeScan) Scan(v any) error {
 
 func tm(t *time.Time) dbTimeScan { return dbTimeScan{t} }
 
+// expiryKeyFormat is the format of tokens.expires_key, which the schema derives from
+// expires: timeFormat with all nine fractional digits, so that keys sort as the times
+// do (for years 0000 to 9999, those timeFormat writes with four digits).
+const expiryKeyFormat = "2006-01-02T15:04:05.000000000Z"
+
+// expiryKey returns the expiry key of t, as a bound of a range of keys: times before
+// year 0000 (or after 9999) come before (or after) every key.
+func expiryKey(t time.Time) string {
+	t = t.UTC()
+	switch {
+	case t.Year() < 0:
+		return ""
+	case t.Year() > 9999:
+		return "~" // after every digit
+	}
+	return t.Format(expiryKeyFormat)
+}
+
 func nullString(s string) *string { return &s }
 
 // --- Scopes -------------------------------------------------------------------
@@ -391,8 +409,8 @@ func (w *rw) UpdateAccount(ctx context.Context, a store.Account) error {
 }
 
 // DeleteAccount implements store.Writer. Foreign keys cascade to the sub-accounts,
-// resources, paths, grants on them, memberships, teams, invitations and tokens;
-// triggers delete the grants of the teams, invitations and tokens.
+// resources, paths, grants on them, memberships, teams, invitations, invite links and
+// tokens; triggers delete the grants of the teams, invitations and tokens.
 func (w *rw) DeleteAccount(ctx context.Context, ref rbac.Ref) error {
 	n, err := w.exec(ctx, "delete account", qDeleteAccount, int64(ref.Kind), ref.ID)
 	if err == nil && n == 0 {
@@ -555,7 +573,8 @@ func (w *rw) UpdateUser(ctx context.Context, u store.User) error {
 }
 
 // DeleteUser implements store.Writer. Foreign keys cascade to the memberships, team
-// places and OAuth links; a trigger deletes the user's grants.
+// places and OAuth links; triggers delete the user's grants and the invite links it
+// created.
 func (w *rw) DeleteUser(ctx context.Context, id string) error {
 	n, err := w.exec(ctx, "delete user", qDeleteUser, id)
 	if err == nil && n == 0 {
@@ -569,7 +588,7 @@ func (w *rw) DeleteUser(ctx context.Context, id string) error {
 func scanMember(r scanner) (store.Member, error) {
 	var m store.Member
 	var kind int64
-	err := r.Scan(&kind, &m.Tenant.ID, &m.User, tm(&m.Created))
+	err := r.Scan(&kind, &m.Tenant.ID, &m.User, tm(&m.Created), tm(&m.LastActive))
 	m.Tenant.Kind = rbac.Kind(kind)
 	return m, err
 }
@@ -612,7 +631,7 @@ func (w *rw) InsertMember(ctx context.Context, m store.Member) error {
 	if !ok {
 		return notFound(op + ": tenant " + m.Tenant.String() + " or user " + m.User)
 	}
-	n, err := w.exec(ctx, op, qInsertMember, int64(m.Tenant.Kind), m.Tenant.ID, m.User, dbTime(m.Created))
+	n, err := w.exec(ctx, op, qInsertMember, int64(m.Tenant.Kind), m.Tenant.ID, m.User, dbTime(m.Created), nullTime(m.LastActive))
 	if err == nil && n == 0 {
 		err = exists(op + " " + m.User + " in " + m.Tenant.String())
 	}
@@ -635,6 +654,15 @@ func (w *rw) DeleteMember(ctx context.Context, tenant rbac.Ref, user string) err
 		return err
 	}
 	_, err = w.exec(ctx, op, qDeleteMemberTeams, args...)
+	return err
+}
+
+// TouchMember implements store.Writer.
+func (w *rw) TouchMember(ctx context.Context, tenant rbac.Ref, user string, at time.Time) error {
+	n, err := w.exec(ctx, "touch member", qTouchMember, int64(tenant.Kind), tenant.ID, user, nullTime(at))
+	if err == nil && n == 0 {
+		err = notFound("touch member " + user + " in " + tenant.String())
+	}
 	return err
 }
 
@@ -809,7 +837,7 @@ func scanInvitation(r scanner) (store.Invitation, error) {
 	var inv store.Invitation
 	var tkind, hkind int64
 	var teams sql.NullString
-	err := r.Scan(&inv.ID, &tkind, &inv.Tenant.ID, &inv.Email, &hkind, &inv.InvitedBy.ID, &teams, &inv.Hash, tm(&inv.Created))
+	err := r.Scan(&inv.ID, &tkind, &inv.Tenant.ID, &inv.Email, &hkind, &inv.InvitedBy.ID, &teams, &inv.Hash, tm(&inv.Created), tm(&inv.Expires))
 	if err != nil {
 		return inv, err
 	}
@@ -859,9 +887,18 @@ func (w *rw) InsertInvitation(ctx context.Context, inv store.Invitation) error {
 		teams = string(b)
 	}
 	n, err := w.exec(ctx, op, qInsertInvitation, inv.ID, int64(inv.Tenant.Kind), inv.Tenant.ID, inv.Email, store.FoldKey(inv.Email),
-		int64(inv.InvitedBy.Kind), inv.InvitedBy.ID, teams, append([]byte{}, inv.Hash...), dbTime(inv.Created))
+		int64(inv.InvitedBy.Kind), inv.InvitedBy.ID, teams, append([]byte{}, inv.Hash...), dbTime(inv.Created), nullTime(inv.Expires))
 	if err == nil && n == 0 {
 		err = exists(op + " " + inv.ID + " or of " + inv.Email)
+	}
+	return err
+}
+
+// UpdateInvitation implements store.Writer.
+func (w *rw) UpdateInvitation(ctx context.Context, inv store.Invitation) error {
+	n, err := w.exec(ctx, "update invitation", qUpdateInvitation, inv.ID, append([]byte{}, inv.Hash...), nullTime(inv.Expires))
+	if err == nil && n == 0 {
+		err = notFound("update invitation " + inv.ID)
 	}
 	return err
 }
@@ -875,12 +912,118 @@ func (w *rw) DeleteInvitation(ctx context.Context, id string) error {
 	return err
 }
 
+// --- Invite links -------------------------------------------------------------
+
+func scanInviteLink(r scanner) (store.InviteLink, error) {
+	var l store.InviteLink
+	var tkind, lvl, joined int64
+	var scopes sql.NullString
+	err := r.Scan(&l.ID, &tkind, &l.Tenant.ID, &lvl, &scopes, &l.CreatedBy, &l.Hash, tm(&l.Created), &l.Disabled, &joined)
+	if err != nil {
+		return l, err
+	}
+	l.Tenant.Kind, l.Level, l.Joined = rbac.Kind(tkind), rbac.Level(lvl), int(joined)
+	if len(l.Hash) == 0 {
+		l.Hash = nil
+	}
+	if scopes.Valid {
+		if l.Scopes, err = decodeRefs(scopes.String); err != nil {
+			return l, fmt.Errorf("sqlitestore: scopes of invite link %s: %w", l.ID, err)
+		}
+	}
+	return l, nil
+}
+
+// encodeRefs encodes refs as a JSON array of [kind, id] pairs, in order, or NULL
+// when there is none.
+func encodeRefs(refs []rbac.Ref) (any, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	pairs := make([][2]any, len(refs))
+	for i, r := range refs {
+		pairs[i] = [2]any{int(r.Kind), r.ID}
+	}
+	b, err := json.Marshal(pairs)
+	return string(b), err
+}
+
+// decodeRefs decodes what encodeRefs encoded; nil for an empty array.
+func decodeRefs(s string) ([]rbac.Ref, error) {
+	var pairs [][2]json.RawMessage
+	if err := json.Unmarshal([]byte(s), &pairs); err != nil {
+		return nil, err
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	refs := make([]rbac.Ref, len(pairs))
+	for i, p := range pairs {
+		var kind int
+		if err := json.Unmarshal(p[0], &kind); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal(p[1], &refs[i].ID); err != nil {
+			return nil, err
+		}
+		refs[i].Kind = rbac.Kind(kind)
+	}
+	return refs, nil
+}
+
+// InviteLink implements store.Reader.
+func (w *rw) InviteLink(ctx context.Context, id string) (store.InviteLink, error) {
+	return get(ctx, w, "invite link", scanInviteLink, qInviteLink, id)
+}
+
+// InviteLinks implements store.Reader.
+func (w *rw) InviteLinks(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.InviteLink, error] {
+	return list(ctx, w, "invite links", scanInviteLink, qInviteLinks, int64(tenant.Kind), tenant.ID)
+}
+
+// InsertInviteLink implements store.Writer. ErrNotFound when the tenant does not
+// exist.
+func (w *rw) InsertInviteLink(ctx context.Context, l store.InviteLink) error {
+	const op = "insert invite link"
+	if err := w.tenantExists(ctx, op, l.Tenant); err != nil {
+		return err
+	}
+	scopes, err := encodeRefs(l.Scopes)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	n, err := w.exec(ctx, op, qInsertInviteLink, l.ID, int64(l.Tenant.Kind), l.Tenant.ID, int64(l.Level), scopes,
+		l.CreatedBy, append([]byte{}, l.Hash...), dbTime(l.Created), l.Disabled, int64(l.Joined))
+	if err == nil && n == 0 {
+		err = exists(op + " " + l.ID)
+	}
+	return err
+}
+
+// UpdateInviteLink implements store.Writer.
+func (w *rw) UpdateInviteLink(ctx context.Context, l store.InviteLink) error {
+	n, err := w.exec(ctx, "update invite link", qUpdateInviteLink, l.ID, append([]byte{}, l.Hash...), l.Disabled, int64(l.Joined))
+	if err == nil && n == 0 {
+		err = notFound("update invite link " + l.ID)
+	}
+	return err
+}
+
+// DeleteInviteLink implements store.Writer.
+func (w *rw) DeleteInviteLink(ctx context.Context, id string) error {
+	n, err := w.exec(ctx, "delete invite link", qDeleteInviteLink, id)
+	if err == nil && n == 0 {
+		err = notFound("delete invite link " + id)
+	}
+	return err
+}
+
 // --- Tokens -------------------------------------------------------------------
 
 func scanToken(r scanner) (store.Token, error) {
 	var t store.Token
 	var kind int64
-	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Hash, &t.Last4, &t.CreatedBy, tm(&t.Created), tm(&t.Expires), &t.ResetTo)
+	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Hash, &t.Last4, &t.CreatedBy, tm(&t.Created), tm(&t.Expires), &t.ResetTo, tm(&t.LastUsed))
 	t.Tenant.Kind = rbac.Kind(kind)
 	return t, err
 }
@@ -895,6 +1038,11 @@ func (w *rw) Tokens(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Token,
 	return list(ctx, w, "tokens", scanToken, qTokens, int64(tenant.Kind), tenant.ID)
 }
 
+// TokensExpiring implements store.Reader with the partial index tokens_expires.
+func (w *rw) TokensExpiring(ctx context.Context, from, to time.Time) iter.Seq2[store.Token, error] {
+	return list(ctx, w, "tokens expiring", scanToken, qTokensExpiring, expiryKey(from), expiryKey(to))
+}
+
 // InsertToken implements store.Writer. ErrNotFound when the tenant does not exist.
 func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 	const op = "insert token"
@@ -902,7 +1050,7 @@ func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 		return err
 	}
 	n, err := w.exec(ctx, op, qInsertToken, t.ID, int64(t.Tenant.Kind), t.Tenant.ID, t.Name, t.Hash, t.Last4, t.CreatedBy,
-		dbTime(t.Created), nullTime(t.Expires), t.ResetTo)
+		dbTime(t.Created), nullTime(t.Expires), t.ResetTo, nullTime(t.LastUsed))
 	if err == nil && n == 0 {
 		err = exists(op + " " + t.ID)
 	}
@@ -911,7 +1059,7 @@ func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 
 // UpdateToken implements store.Writer.
 func (w *rw) UpdateToken(ctx context.Context, t store.Token) error {
-	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy)
+	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy, nullTime(t.LastUsed))
 	if err == nil && n == 0 {
 		err = notFound("update token " + t.ID)
 	}
