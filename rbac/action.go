@@ -54,17 +54,18 @@ const (
 	OrgTransfer         // transfer the organization's ownership
 
 	// Account.
-	AccountView          // view everything in the account
-	AccountRename        // rename the account
-	AccountDelete        // delete the account
-	AccountTransfer      // transfer the account's ownership
-	AccountMembersInvite // invite members
-	AccountMembersRemove // remove members from the account
-	AccountTeamsManage   // create, rename, delete teams and change their members
-	AccountTokensManage  // list, create, reset and delete API tokens
-	AccountAuditView     // read the account's audit log
-	ProjectCreate        // create a project in the account
-	DomainCreate         // create a sending domain in the account
+	AccountView           // view everything in the account
+	AccountRename         // rename the account
+	AccountDelete         // delete the account
+	AccountTransfer       // transfer the account's ownership
+	AccountMembersInvite  // invite members
+	AccountMembersRemove  // remove members from the account
+	AccountTeamsManage    // create, rename, delete teams and change their members
+	AccountTokensManage   // list, create, reset and delete API tokens
+	AccountAuditView      // read the account's audit log
+	AccountSecurityManage // manage the account's security policy: required 2FA, IP allowlist
+	ProjectCreate         // create a project in the account
+	DomainCreate          // create a sending domain in the account
 
 	// Any scope that has members.
 	MembersList  // list the members of a scope (subject to D18)
@@ -150,17 +151,18 @@ var policy = [numActions]actionInfo{
 	OrgDelete:           {"org.delete", orgOnly, Owner, []Rule{RuleDeleteAccount}, specialNone, "Delete the organization with every sub-account."},
 	OrgTransfer:         {"org.transfer", orgOnly, Owner, []Rule{RuleTransfer}, specialNone, "Transfer the organization's ownership."},
 
-	AccountView:          {"account.view", acctOnly, Viewer, []Rule{RuleEffective}, specialNone, "View everything in the account: projects, inboxes, domains, billing, templates, campaigns."},
-	AccountRename:        {"account.rename", acctOnly, Admin, []Rule{RuleEffective}, specialNone, "Rename the account."},
-	AccountDelete:        {"account.delete", acctOnly, Owner, []Rule{RuleDeleteAccount}, specialNone, "Delete the account and everything in it."},
-	AccountTransfer:      {"account.transfer", acctOnly, Owner, []Rule{RuleTransfer}, specialNone, "Transfer the account's ownership to a member."},
-	AccountMembersInvite: {"account.members.invite", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleInvite, RuleAdminChanges}, specialNone, "Invite members by email."},
-	AccountMembersRemove: {"account.members.remove", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleRemoveMember}, specialNone, "Remove a member from the account (user management)."},
-	AccountTeamsManage:   {"account.teams.manage", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleAdminChanges}, specialNone, "Create, rename and delete teams and change their members."},
-	AccountTokensManage:  {"account.tokens.manage", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleTokenGrants}, specialNone, "List, create, reset and delete API tokens."},
-	AccountAuditView:     {"account.audit.view", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleAudit}, specialNone, "Read the audit log."},
-	ProjectCreate:        {"project.create", acctOnly, Admin, []Rule{RuleCreateChild}, specialNone, "Create a project in the account."},
-	DomainCreate:         {"domain.create", acctOnly, Admin, []Rule{RuleCreateChild}, specialNone, "Create a sending domain in the account."},
+	AccountView:           {"account.view", acctOnly, Viewer, []Rule{RuleEffective}, specialNone, "View everything in the account: projects, inboxes, domains, billing, templates, campaigns."},
+	AccountRename:         {"account.rename", acctOnly, Admin, []Rule{RuleEffective}, specialNone, "Rename the account."},
+	AccountDelete:         {"account.delete", acctOnly, Owner, []Rule{RuleDeleteAccount}, specialNone, "Delete the account and everything in it."},
+	AccountTransfer:       {"account.transfer", acctOnly, Owner, []Rule{RuleTransfer}, specialNone, "Transfer the account's ownership to a member."},
+	AccountMembersInvite:  {"account.members.invite", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleInvite, RuleAdminChanges}, specialNone, "Invite members by email."},
+	AccountMembersRemove:  {"account.members.remove", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleRemoveMember}, specialNone, "Remove a member from the account (user management)."},
+	AccountTeamsManage:    {"account.teams.manage", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleAdminChanges}, specialNone, "Create, rename and delete teams and change their members."},
+	AccountTokensManage:   {"account.tokens.manage", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleTokenGrants}, specialNone, "List, create, reset and delete API tokens."},
+	AccountAuditView:      {"account.audit.view", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleAudit}, specialNone, "Read the audit log."},
+	AccountSecurityManage: {"account.security.manage", KindsOf(KindOrganization, KindAccount), Admin, []Rule{RuleRequire2FA, RuleIPAllowlist}, specialNone, "Require two-factor authentication and set the IP allowlist of the account (and of its sub-accounts, for an organization)."},
+	ProjectCreate:         {"project.create", acctOnly, Admin, []Rule{RuleCreateChild}, specialNone, "Create a project in the account."},
+	DomainCreate:          {"domain.create", acctOnly, Admin, []Rule{RuleCreateChild}, specialNone, "Create a sending domain in the account."},
 
 	MembersList:  {"members.list", withUsers, Admin, []Rule{RuleVisibility}, specialNone, "List the members who have access to the scope (D18 filters what an admin of a resource sees)."},
 	AccessManage: {"access.manage", anyScope, Admin, []Rule{RuleAdminChanges, RuleNoEscalation}, specialNone, "Give, change or take grants on the scope, or remove a member from it."},

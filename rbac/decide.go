@@ -3,6 +3,7 @@ package rbac
 import (
 	"errors"
 	"strings"
+	"time"
 )
 
 // Decision is the outcome of a policy question, with its reason.
@@ -23,6 +24,11 @@ type Decision struct {
 	Grant Grant
 	// Rule is the rule that allowed or refused.
 	Rule Rule
+	// Notice, on an allowed decision, is a rule the holder must act on by NoticeAt
+	// (RuleRequire2FA: two-factor authentication becomes required then); the host
+	// shows it. Empty when there is none.
+	Notice   Rule
+	NoticeAt time.Time
 }
 
 // Reason explains the decision in one sentence.
@@ -55,6 +61,18 @@ func (d Decision) Reason() string {
 	case !d.Allowed:
 		b.WriteString("; holder has ")
 		b.WriteString(d.Level.String())
+	}
+	if d.Notice != "" {
+		b.WriteString("; from ")
+		b.WriteString(d.NoticeAt.UTC().Format(time.DateOnly))
+		b.WriteString(" ")
+		b.WriteString(d.Notice.Text())
+	}
+	if d.Rule == RuleRequire2FA && !d.Allowed {
+		b.WriteString("; sign in with a second factor (turn two-factor authentication on in your profile) to continue")
+	}
+	if d.Rule == RuleIPAllowlist && !d.Allowed {
+		b.WriteString("; the request comes from an address outside the allowlist")
 	}
 	if t := d.Rule.Text(); t != "" {
 		b.WriteString(" (")

@@ -40,6 +40,8 @@ const (
 	RuleMyAccounts     Rule = "D29" // a user sees every account they belong to with their level
 	RuleDeleteProfile  Rule = "D30" // deleting a profile is irreversible and cascades
 	RuleAudit          Rule = "D31" // every change writes exactly one audit event
+	RuleRequire2FA     Rule = "D32" // an account may require two-factor authentication from a date
+	RuleIPAllowlist    Rule = "D35" // account and token IP allowlists
 	RuleInviteExpiry   Rule = "D36" // invitations expire; resend renews, the invitee may decline
 	RuleInviteLink     Rule = "D37" // reusable invite links
 	RuleTokenExpiry    Rule = "D38" // token expiry choices, the reset grace period, the sweep
@@ -88,6 +90,8 @@ var ruleText = map[Rule]string{
 	RuleMyAccounts:     "A user's settings list every account the user belongs to with their level there.",
 	RuleDeleteProfile:  "Deleting a profile is irreversible: accounts the user owns are deleted, every other membership, team place and invitation is removed, and the audit log keeps only opaque IDs.",
 	RuleAudit:          "Every successful change writes exactly one audit event in the same transaction; a refused or failed operation writes none.",
+	RuleRequire2FA:     "An owner or account admin who uses two-factor authentication may require it of every user of the account (an organization's requirement reaches its sub-accounts) from a date: before it, access is allowed with a notice; from it, a user who has not passed a second factor in the request's sign-in is refused on every scope of the account until they do.",
+	RuleIPAllowlist:    "An account (and an organization, for its sub-accounts) and an API token may each have an IP allowlist of IPv4 and IPv6 CIDR ranges; a request of a user or token of the account from an address outside every list that applies is refused, as is one whose address is unknown. An empty list restricts nothing; an admin cannot save a list that excludes the address they save it from.",
 	RuleInviteExpiry:   "An invitation expires, 7 days after it was sent unless its inviter chose another time within the service's limits: from then on it cannot be accepted, is listed as expired and holds no seat. Resending it (admin, as revoking) renews its expiry with a new secret; its invitee may decline it.",
 	RuleInviteLink:     "An account admin may create a reusable invite link for one level (viewer or admin) on the account or scopes within it, never above what they hold, and disable or rotate it. A signed-in user holding its secret joins as an accepted invitation would, within the plan and the seats counted at the moment of joining, while the link is enabled and its creator may still give that access.",
 	RuleTokenExpiry:    "A token expires after 1, 7, 30, 90, 180 or 365 days, at a chosen date at most five years ahead, or never. A reset keeps the old secret working for a grace period (12 hours unless the service is configured otherwise). Tokens expired for more than 90 days are deleted by the sweep, audited.",
@@ -136,6 +140,8 @@ var ruleNames = map[Rule]string{
 	RuleMyAccounts:     "RuleMyAccounts",
 	RuleDeleteProfile:  "RuleDeleteProfile",
 	RuleAudit:          "RuleAudit",
+	RuleRequire2FA:     "RuleRequire2FA",
+	RuleIPAllowlist:    "RuleIPAllowlist",
 	RuleInviteExpiry:   "RuleInviteExpiry",
 	RuleInviteLink:     "RuleInviteLink",
 	RuleTokenExpiry:    "RuleTokenExpiry",
