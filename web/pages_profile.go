@@ -114,6 +114,9 @@ func (p *pages) profilePage(r *http.Request, c *call) (string, any, error) {
 		}
 	}
 	slices.SortStableFunc(d.Accounts, func(a, b accountRow) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortStableFunc(d.Tokens, func(a, b tokenGroup) int { return cmp.Compare(a.Name, b.Name) })
+	slices.Sort(d.Owned)
+	slices.Sort(d.Left)
 	for inv, err := range account.All(ctx, p.svc, c.me, account.MyInvitations{}) {
 		if err != nil {
 			return "", nil, err
