@@ -346,17 +346,16 @@ func (p *pages) renderErrorFlash(w http.ResponseWriter, r *http.Request, c *call
 
 // pageData is what every template is given: the layout's fields and the page's.
 type pageData struct {
-	Title   string
-	Brand   string
-	Prefix  string
-	CSRF    string
-	Me      string // the signed-in user's address, for the header
-	Flash   *flash
-	Error   *errorView
-	Tenant  *tenantView // the account a page is about
-	Tab     string      // the account page shown: "users", "audit"
-	Page    any         // the page's own data
-	JSFiles []string
+	Title  string
+	Brand  string
+	Prefix string
+	CSRF   string
+	Me     string // the signed-in user's address, for the header
+	Flash  *flash
+	Error  *errorView
+	Tenant *tenantView // the account a page is about
+	Tab    string      // the account page shown: "users", "audit"
+	Page   any         // the page's own data
 }
 
 // renderFor renders a page for the signed-in user of c (nil: nobody).
