@@ -43,7 +43,9 @@
 //     (imports store, rbac, account, profile, accounttest and rapid).
 //   - [github.com/tenantry/tenantry/web]: the HTTP layer a service mounts (net/http):
 //     authentication, the actor in the request context, route authorization, the error
-//     to status mapping and rate limits (imports account, profile, rbac and store).
+//     to status mapping and rate limits; and the User Management, My Profile and audit
+//     log pages (Pages: html/template and embedded assets, no build step). Imports
+//     account, profile, rbac and store, and nothing outside the standard library.
 //
 // No library package imports memstore or storetest; deps_test.go checks every import
 // against this list.

@@ -3,7 +3,7 @@
 // plugged in as a function), puts the actor and how it authenticated in the request
 // context, limits each token's rate, authorizes a route by an action on a scope taken
 // from the path, and writes every error of the library with one mapping to a status
-// and a {"errors": …} body. It uses net/http only.
+// and a {"errors": …} body. It uses the standard library only.
 //
 // Mounting it takes two lines:
 //
@@ -26,6 +26,18 @@
 //		}
 //		return web.WriteJSON(w, http.StatusCreated, p)
 //	}
+//
+// # Pages
+//
+// Pages serves the product's User Management, My Profile and audit log pages,
+// rendered on the server, for the signed-in user that Handler put in the context:
+//
+//	mux.Handle("/app/", web.Pages(svc, web.PagesOptions{Prefix: "/app", CSRFKey: key, SignInURL: "/sign-in"}))
+//	err := http.ListenAndServe(addr, web.New(svc, web.Options{Sessions: sessions}).Handler(mux))
+//
+// Every form is protected against cross-site requests, every response carries a
+// strict Content-Security-Policy (PagesCSP), and every refusal is shown with its
+// reason and rule.
 //
 // # Existence
 //

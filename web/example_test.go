@@ -101,3 +101,36 @@ func ExampleSessionFunc() {
 	// 401 {"errors":"unauthorized"}
 	// 401 {"errors":"unauthorized"}
 }
+
+// The pages mount behind the server's middleware, which signs the user in with the
+// host's sessions; they act as that user.
+func ExamplePages() {
+	ctx := context.Background()
+	svc := account.New(memstore.New(), account.Options{})
+	reg, _ := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test"})
+
+	sessions := web.SessionFunc(func(r *http.Request) (web.Auth, error) {
+		if c, err := r.Cookie("session"); err == nil && c.Value == "s3cr3t" { // the host's own look-up
+			return web.Auth{Actor: rbac.User(reg.User.ID), Method: web.MethodSession, Session: "session-1"}, nil
+		}
+		return web.Auth{}, web.ErrNoCredentials
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/app/", web.Pages(svc, web.PagesOptions{
+		Prefix:    "/app",
+		CSRFKey:   []byte("a secret of at least 32 random bytes"), // shared by every instance
+		SignInURL: "/sign-in",
+	}))
+	h := web.New(svc, web.Options{Sessions: sessions}).Handler(mux) // pass h to http.ListenAndServe
+
+	for _, cookie := range []string{"session=s3cr3t", ""} {
+		r := httptest.NewRequest("GET", "/app/profile", nil)
+		r.Header.Set("Cookie", cookie)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		fmt.Println(w.Code, w.Header().Get("Location"), strings.Contains(w.Body.String(), "ann@acme.test"))
+	}
+	// Output:
+	// 200  true
+	// 303 /sign-in?next=%2Fapp%2Fprofile false
+}

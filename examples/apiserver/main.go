@@ -2,6 +2,7 @@
 // Tenantry, on the in-memory store or on PostgreSQL.
 //
 //	go run ./examples/apiserver -demo -demo-out demo.json
+//	go run ./examples/apiserver -demo -demo-user olivia@demo.test   # then open http://127.0.0.1:8080/app/
 //	curl -H "Authorization: Bearer $(jq -r '.tokens[0].secret' demo.json)" localhost:8080/api/accounts
 //
 // Flags:
@@ -10,6 +11,8 @@
 //	-postgres DSN     use PostgreSQL (migrated at start-up) instead of the in-memory store
 //	-demo             create a demo organization with sub-accounts, resources, users and tokens
 //	-demo-out FILE    write the demo's IDs, token secrets and sessions to FILE as JSON
+//	-demo-user EMAIL  with -demo: GET /demo/sign-in signs the browser in as this demo user,
+//	                  and the pages at /app/ send a browser without a session there
 //	-rate-limit N     requests per token (or signed-in user) per -rate-window; 0: no limit (default 150)
 //	-rate-window D    the window of the rate limit (default 10s)
 //
@@ -43,6 +46,7 @@ func main() {
 	dsn := flag.String("postgres", "", "PostgreSQL DSN (default: the in-memory store)")
 	demo := flag.Bool("demo", false, "create a demo organization with sub-accounts, users and tokens")
 	demoOut := flag.String("demo-out", "", "write the demo fixture (IDs, token secrets) to this file as JSON")
+	demoUser := flag.String("demo-user", "", "with -demo: sign the browser in as this demo user at /demo/sign-in (the pages at /app/ go there)")
 	rate := flag.Int("rate-limit", web.DefaultRateLimit, "requests per token or user per -rate-window; 0: no limit")
 	window := flag.Duration("rate-window", web.DefaultRateWindow, "the window of the rate limit")
 	flag.Parse()
@@ -50,7 +54,7 @@ func main() {
 	logger := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, logger, config{addr: *addr, dsn: *dsn, demo: *demo, demoOut: *demoOut, rate: web.RateLimit{Requests: *rate, Window: *window}, noRate: *rate <= 0}); err != nil {
+	if err := serve(ctx, logger, config{addr: *addr, dsn: *dsn, demo: *demo, demoOut: *demoOut, demoUser: *demoUser, rate: web.RateLimit{Requests: *rate, Window: *window}, noRate: *rate <= 0}); err != nil {
 		logger.Error("apiserver", "err", err)
 		os.Exit(1)
 	}
@@ -61,6 +65,7 @@ type config struct {
 	addr, dsn string
 	demo      bool
 	demoOut   string
+	demoUser  string
 	rate      web.RateLimit
 	noRate    bool
 }
@@ -103,15 +108,20 @@ func serve(ctx context.Context, logger *slog.Logger, c config) error {
 			}
 			logger.Info("demo fixture written", "file", demoOut)
 		}
-	} else if demoOut != "" {
-		return errors.New("-demo-out needs -demo")
+	} else if demoOut != "" || c.demoUser != "" {
+		return errors.New("-demo-out and -demo-user need -demo")
 	}
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	h := api.NewHandler(svc, api.Options{Logger: logger, Sessions: sessions, Web: web.Options{RateLimit: c.rate, NoRateLimit: c.noRate}})
+	h := newHandler(svc, handlerConfig{logger: logger, sessions: sessions, web: web.Options{RateLimit: c.rate, NoRateLimit: c.noRate}, demoUser: c.demoUser})
+	if c.demoUser != "" {
+		logger.Info("pages", "url", "http://"+ln.Addr().String()+pagesPrefix+"/", "signed in as", c.demoUser)
+	} else {
+		logger.Info("pages", "url", "http://"+ln.Addr().String()+pagesPrefix+"/", "sign in with", "the cookie session (-demo-out's sessions)")
+	}
 	return run(ctx, logger, ln, h)
 }
 
