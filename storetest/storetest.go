@@ -64,8 +64,9 @@
 // store.Checker when the store has it). Each Update does at most one failing write and
 // returns its error, so that stores whose transactions abort on the first error (SQL
 // databases) pass too; no closure has an effect outside its transaction, so that stores
-// which run a closure again after a conflict pass too. Times are whole seconds in UTC
-// and compared with time.Equal.
+// which run a closure again after a conflict pass too. Times are whole seconds, most
+// of them in UTC and a few in another zone, and compared with time.Equal; the zero
+// time (none: never active, never expires, never used) must read back as zero.
 package storetest
 
 import (

@@ -68,8 +68,8 @@ func TestMigrateConcurrently(t *testing.T) {
 	defer db.Close()
 	var n, v int
 	must(t, db.QueryRow(`SELECT count(*), max(version) FROM tenantry_schema_version`).Scan(&n, &v))
-	if n != sqlitestore.SchemaVersion || v != sqlitestore.SchemaVersion {
-		t.Errorf("%d versions recorded, latest %d; want %d", n, v, sqlitestore.SchemaVersion)
+	if want := len(migrationFiles(t)); n != want || v != sqlitestore.SchemaVersion {
+		t.Errorf("%d versions recorded, latest %d; want %d, latest %d", n, v, want, sqlitestore.SchemaVersion)
 	}
 	update(t, s, func(ctx context.Context, w store.Writer) error {
 		return w.InsertUser(ctx, store.User{ID: "u1", Email: "ann@example.test"})
