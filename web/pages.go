@@ -85,11 +85,10 @@ type PagesOptions struct {
 // POST answers with a redirect to a page that shows its outcome once (a flash
 // message in an encrypted cookie): a success, a secret shown only then (an
 // invitation's, an invite link's, a new API token's), or a refusal with its reason
-// and rule; an outcome too long for a cookie (the links of many invitations) is shown
-// by the page itself, answering the POST. A page
-// that fails shows the error with the status of Status: a refusal of the policy
-// (403) with its reason, and what the user cannot see exactly as what does not exist
-// (404).
+// and rule. An outcome too long for a cookie (the links of many invitations) is shown
+// instead by that page answering the POST itself. A page that fails shows the error
+// with the status of Status: a refusal of the policy (403) with its reason, and what
+// the user cannot see exactly as what does not exist (404).
 func Pages(svc *account.Service, opts PagesOptions) http.Handler {
 	p := &pages{svc: svc, opts: opts, prefix: strings.TrimSuffix(opts.Prefix, "/"), log: opts.Logger}
 	if p.log == nil {

@@ -213,6 +213,7 @@ func (p *pages) createToken(r *http.Request, c *call, t rbac.Ref) (string, flash
 	if err != nil {
 		return back, flash{}, err
 	}
+	_ = p.setLocation(r.Context(), c) // for the date in the message; UTC without it
 	expiry := "It never expires."
 	if !tk.Expires.IsZero() {
 		expiry = "It expires on " + c.date(tk.Expires) + "."

@@ -769,6 +769,7 @@ func (p *pages) resendInvitation(r *http.Request, c *call, t rbac.Ref) (string, 
 	if err != nil {
 		return back, flash{}, err
 	}
+	_ = p.setLocation(r.Context(), c) // for the date in the message; UTC without it
 	return back, flash{
 		Text:   fmt.Sprintf("Invitation of %s renewed until %s; its earlier link no longer works. Send them this one: it is shown only now.", n.Email, c.date(n.Expires)),
 		Secret: n.Secret, SecretLabel: "Invitation code", Link: p.invitationLink(n),
