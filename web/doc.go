@@ -57,7 +57,8 @@
 //	409 account.ErrConflict: the store gave up retrying; try again
 //	413 a body over Options.MaxBodyBytes
 //	422 *account.InvalidError and *Error: {"errors": {"field": ["reason"]}};
-//	    account.ErrExists, ErrSeatLimit, ErrPlan, ErrLimit: {"errors": "message"}
+//	    account.ErrExists, ErrSeatLimit, ErrPlan, ErrLimit,
+//	    ErrExpired: {"errors": "message"}
 //	429 *RateLimitError, with Retry-After in seconds
 //	500 anything else, logged; the body says only "internal server error"
 //

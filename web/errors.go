@@ -93,7 +93,7 @@ func Status(err error) (int, ErrorBody) {
 	case errors.As(err, &invalid):
 		return http.StatusUnprocessableEntity, ErrorBody{Errors: map[string][]string{invalid.Field: {invalid.Reason}}}
 	case errors.Is(err, account.ErrExists), errors.Is(err, account.ErrSeatLimit), errors.Is(err, account.ErrPlan),
-		errors.Is(err, account.ErrLimit):
+		errors.Is(err, account.ErrLimit), errors.Is(err, account.ErrExpired):
 		msg := err.Error()
 		for _, p := range []string{"store: ", "account: "} {
 			msg = strings.TrimPrefix(msg, p)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"embed"
 	"errors"
@@ -10,7 +11,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/profile"
@@ -43,6 +46,10 @@ type PagesOptions struct {
 	// the inviter with the invitation's secret. When nil, the link is the pages' own
 	// acceptance page, Prefix+"/invitations/{id}?code={secret}".
 	InvitationURL func(inv account.NewInvitation) string
+	// InviteLinkURL returns the invite link shown once to the admin who creates or
+	// rotates it. When nil, it is the pages' own join page,
+	// Prefix+"/join/{id}?code={secret}".
+	InviteLinkURL func(l account.NewInviteLink) string
 	// ProfileDeleted is called after a user deleted their profile, before the
 	// redirect to Prefix+"/deleted", so that the host ends the user's sessions (and
 	// clears its cookie through w); nil does nothing.
@@ -57,10 +64,11 @@ type PagesOptions struct {
 // log pages, served under opts.Prefix:
 //
 //	GET  {prefix}/profile                              My Profile
-//	GET  {prefix}/accounts/{id}/users                  User Management (?project=&inbox=&domain=)
+//	GET  {prefix}/accounts/{id}/users                  User Management (?project=&inbox=&domain=, or ?inactive=DAYS)
 //	GET  {prefix}/accounts/{id}/members/{holder}       a member's permissions (holder "user:ID" or "invite:ID")
 //	GET  {prefix}/accounts/{id}/audit                  the account's audit log (?cursor=)
-//	GET  {prefix}/invitations/{id}                     accept an invitation (?code=)
+//	GET  {prefix}/invitations/{id}                     accept or decline an invitation (?code=)
+//	GET  {prefix}/join/{id}                            join through an invite link (?code=)
 //
 // (organizations under {prefix}/organizations/{id}/… alike), and the forms they post.
 // The host mounts it behind Server.Handler with its sessions, which puts the
@@ -76,10 +84,11 @@ type PagesOptions struct {
 // opts.CSRFKey and the session, or it is refused with 403 and changes nothing. Every
 // POST answers with a redirect to a page that shows its outcome once (a flash
 // message in an encrypted cookie): a success, a secret shown only then (an
-// invitation's, a new API token's), or a refusal with its reason and rule. A page
-// that fails shows the error with the status of Status: a refusal of the policy
-// (403) with its reason, and what the user cannot see exactly as what does not exist
-// (404).
+// invitation's, an invite link's, a new API token's), or a refusal with its reason
+// and rule. An outcome too long for a cookie (the links of many invitations) is shown
+// instead by that page answering the POST itself. A page that fails shows the error
+// with the status of Status: a refusal of the policy (403) with its reason, and what
+// the user cannot see exactly as what does not exist (404).
 func Pages(svc *account.Service, opts PagesOptions) http.Handler {
 	p := &pages{svc: svc, opts: opts, prefix: strings.TrimSuffix(opts.Prefix, "/"), log: opts.Logger}
 	if p.log == nil {
@@ -137,6 +146,78 @@ type call struct {
 	auth Auth
 	me   rbac.Holder
 	csrf string
+	loc  *time.Location // the user's time zone, once setLocation has read it; UTC before
+}
+
+// now is the time of the request: when the host authenticated it.
+func (c *call) now() time.Time {
+	if c.auth.At.IsZero() {
+		return time.Now()
+	}
+	return c.auth.At
+}
+
+// date is t's day in the user's time zone.
+func (c *call) date(t time.Time) string { return t.In(c.loc).Format("2 Jan 2006") }
+
+// setLocation reads the user's time zone into c.loc.
+func (p *pages) setLocation(ctx context.Context, c *call) error {
+	u, err := account.Get(ctx, p.svc, c.me, profile.Get{})
+	if err != nil {
+		return err
+	}
+	c.setZone(u.TimeZone)
+	return nil
+}
+
+// setZone sets c.loc to the IANA time zone tz, when it is one; UTC otherwise.
+func (c *call) setZone(tz string) {
+	if l, err := time.LoadLocation(tz); err == nil {
+		c.loc = l
+	}
+}
+
+// plural is n with the unit, in the plural unless n is 1: "1 day", "3 days".
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
+}
+
+// ago says how long before now t was: "just now", "5 minutes ago", "yesterday",
+// "12 days ago", then its date; "never" for the zero time.
+func ago(now, t time.Time, loc *time.Location) string {
+	d := now.Sub(t)
+	switch {
+	case t.IsZero():
+		return "never"
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute") + " ago"
+	case d < 24*time.Hour:
+		return plural(int(d/time.Hour), "hour") + " ago"
+	case d < 48*time.Hour:
+		return "yesterday"
+	case d < 30*24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day") + " ago"
+	}
+	return t.In(loc).Format("2 Jan 2006")
+}
+
+// until says how long after now t is: "in 40 minutes", "in 5 hours", "in 6 days".
+func until(now, t time.Time) string {
+	d := t.Sub(now)
+	switch {
+	case d <= 0:
+		return "now"
+	case d < time.Hour:
+		return "in " + plural(max(int(d/time.Minute), 1), "minute")
+	case d < 48*time.Hour:
+		return "in " + plural(int(d/time.Hour), "hour")
+	}
+	return "in " + plural(int(d/(24*time.Hour)), "day")
 }
 
 // getFunc answers a page: the template to render and its data.
@@ -168,6 +249,9 @@ func (p *pages) routes() {
 	p.post("/accounts", p.createAccount)
 	p.get("/invitations/{invitation}", p.invitationPage)
 	p.post("/invitations/{invitation}/accept", p.acceptInvitation)
+	p.post("/invitations/{invitation}/decline", p.declineInvitation)
+	p.get("/join/{link}", p.joinPage)
+	p.post("/join/{link}", p.join)
 	for _, t := range tenantRoutes {
 		base := "/" + t.seg + "/{tenant}"
 		kind := t.kind
@@ -177,6 +261,11 @@ func (p *pages) routes() {
 		for path, fn := range map[string]func(*http.Request, *call, rbac.Ref) (string, flash, error){
 			"/invitations":                     p.invite,
 			"/invitations/{invitation}/revoke": p.revokeInvitation,
+			"/invitations/{invitation}/resend": p.resendInvitation,
+			"/links":                           p.createLink,
+			"/links/{link}/disable":            p.disableLink,
+			"/links/{link}/rotate":             p.rotateLink,
+			"/links/{link}/delete":             p.deleteLink,
 			"/members/{holder}/permissions":    p.setPermissions,
 			"/members/{holder}/remove":         p.removeMember,
 			"/members/{holder}/remove-from":    p.removeFromResource,
@@ -223,7 +312,7 @@ func (p *pages) signedIn(w http.ResponseWriter, r *http.Request) (*call, bool) {
 		p.renderError(w, r, nil, errTokenActor)
 		return nil, false
 	}
-	return &call{auth: a, me: a.Actor, csrf: p.keys.csrfToken(a)}, true
+	return &call{auth: a, me: a.Actor, csrf: p.keys.csrfToken(a), loc: time.UTC}, true
 }
 
 // get registers a page.
@@ -274,11 +363,27 @@ func (p *pages) post(path string, fn postFunc) {
 		if err != nil {
 			f = p.errorFlash(r, err)
 		}
-		if f.Text != "" || f.Secret != "" {
-			p.setFlash(w, r, c, f)
+		if (f.Text != "" || f.Secret != "") && !p.setFlash(w, r, c, f) {
+			p.showInPlace(w, r, back, f)
+			return
 		}
 		http.Redirect(w, r, back, http.StatusSeeOther)
 	})
+}
+
+// showInPlace answers a form whose outcome is too long for the flash cookie (the
+// links of many invitations) with the page at back, showing the outcome, instead of a
+// redirect to it.
+func (p *pages) showInPlace(w http.ResponseWriter, r *http.Request, back string, f flash) {
+	path, _, _ := strings.Cut(back, "#")
+	u, err := url.Parse(path)
+	if err != nil {
+		p.renderError(w, r, nil, err)
+		return
+	}
+	r2 := r.Clone(withFlash(r.Context(), f))
+	r2.Method, r2.URL, r2.RequestURI, r2.Body, r2.Form, r2.PostForm = http.MethodGet, u, u.RequestURI(), http.NoBody, nil, nil
+	p.mux.ServeHTTP(w, r2)
 }
 
 // errorFlash is the flash message of a refused or failed form.
@@ -403,7 +508,7 @@ func (p *pages) static() http.Handler {
 // parsePageTemplates parses each page with the layout.
 func parsePageTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"profile", "users", "member", "audit", "invitation", "error", "deleted"} {
+	for _, name := range []string{"profile", "users", "member", "audit", "invitation", "join", "error", "deleted"} {
 		t := template.New(name).Funcs(pageFuncs)
 		out[name] = template.Must(t.ParseFS(pagesFS, "pages/layout.html", "pages/"+name+".html"))
 	}

@@ -2,10 +2,13 @@ package web
 
 import (
 	"cmp"
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/tenantry/tenantry/account"
@@ -31,6 +34,7 @@ type tokenRow struct {
 	Access          []grantView
 	Created         string
 	Expires         string
+	LastUsed        string // "3 hours ago", "never"
 }
 
 // tokenGroup is the tokens of one account the user manages.
@@ -42,7 +46,7 @@ type tokenGroup struct {
 
 // invitationRow is a pending invitation of the user's address.
 type invitationRow struct {
-	ID, Tenant, Created, Path string
+	ID, Tenant, Created, Expires, Path string
 }
 
 // profileData is My Profile.
@@ -51,6 +55,7 @@ type profileData struct {
 	Accounts    []accountRow
 	Invitations []invitationRow
 	Tokens      []tokenGroup
+	Lifetimes   []option // a new token's lifetime choices
 	Owned       []string // what deleting the profile erases
 	Left        []string // the accounts deleting the profile leaves
 }
@@ -62,11 +67,13 @@ func (p *pages) profilePage(r *http.Request, c *call) (string, any, error) {
 		return "", nil, err
 	}
 	d := &profileData{User: u}
-	loc := time.UTC
-	if l, err := time.LoadLocation(u.TimeZone); err == nil {
-		loc = l
+	c.setZone(u.TimeZone)
+	day := c.date
+	for _, l := range account.TokenLifetimes {
+		days := int(l / (24 * time.Hour))
+		d.Lifetimes = append(d.Lifetimes, option{Value: strconv.Itoa(days), Label: plural(days, "day"), Selected: l == account.DefaultTokenLifetime})
 	}
-	day := func(t time.Time) string { return t.In(loc).Format("2 Jan 2006") }
+	d.Lifetimes = append(d.Lifetimes, option{Value: "never", Label: "never expires"})
 	for a, err := range account.All(ctx, p.svc, c.me, account.MyAccounts{}) {
 		if err != nil {
 			return "", nil, err
@@ -101,7 +108,7 @@ func (p *pages) profilePage(r *http.Request, c *call) (string, any, error) {
 				if tk.ResetTo != "" {
 					continue
 				}
-				tr := tokenRow{ID: tk.ID, Name: tk.Name, Last4: tk.Last4, Created: day(tk.Created), Expires: "never"}
+				tr := tokenRow{ID: tk.ID, Name: tk.Name, Last4: tk.Last4, Created: day(tk.Created), Expires: "never", LastUsed: ago(c.now(), tk.LastUsed, c.loc)}
 				if !tk.Expires.IsZero() {
 					tr.Expires = day(tk.Expires)
 				}
@@ -121,7 +128,11 @@ func (p *pages) profilePage(r *http.Request, c *call) (string, any, error) {
 		if err != nil {
 			return "", nil, err
 		}
-		d.Invitations = append(d.Invitations, invitationRow{ID: inv.ID, Tenant: inv.Tenant.String(), Created: day(inv.Created), Path: p.prefix + "/invitations/" + url.PathEscape(inv.ID)})
+		row := invitationRow{ID: inv.ID, Tenant: inv.Tenant.String(), Created: day(inv.Created), Expires: "never", Path: p.prefix + "/invitations/" + url.PathEscape(inv.ID)}
+		if !inv.Expires.IsZero() {
+			row.Expires = day(inv.Expires)
+		}
+		d.Invitations = append(d.Invitations, row)
 	}
 	return "profile", &pageData{Title: "My profile", Tab: "profile", Page: d}, nil
 }
@@ -188,13 +199,26 @@ func (p *pages) createToken(r *http.Request, c *call, t rbac.Ref) (string, flash
 	if err != nil {
 		return back, flash{}, Invalid("level", "not a level")
 	}
-	tk, err := account.Do(r.Context(), p.svc, c.me, account.CreateToken{
-		Tenant: t, Name: r.PostForm.Get("name"), Grants: []account.GrantSpec{{Scope: t, Level: l}},
-	})
+	op := account.CreateToken{Tenant: t, Name: r.PostForm.Get("name"), Grants: []account.GrantSpec{{Scope: t, Level: l}}}
+	switch e := r.PostForm.Get("expires_in"); e {
+	case "never":
+		op.NeverExpires = true
+	case "":
+	default:
+		if op.ExpiresIn, err = expiresIn(r.PostForm, "expires_in"); err != nil {
+			return back, flash{}, err
+		}
+	}
+	tk, err := account.Do(r.Context(), p.svc, c.me, op)
 	if err != nil {
 		return back, flash{}, err
 	}
-	return back, flash{Text: "Token " + tk.Name + " created. Copy its secret now: it is shown only once.", Secret: tk.Secret, SecretLabel: "Token secret"}, nil
+	_ = p.setLocation(r.Context(), c) // for the date in the message; UTC without it
+	expiry := "It never expires."
+	if !tk.Expires.IsZero() {
+		expiry = "It expires on " + c.date(tk.Expires) + "."
+	}
+	return back, flash{Text: "Token " + tk.Name + " created. " + expiry + " Copy its secret now: it is shown only once.", Secret: tk.Secret, SecretLabel: "Token secret"}, nil
 }
 
 func (p *pages) deleteToken(r *http.Request, c *call, t rbac.Ref) (string, flash, error) {
@@ -220,30 +244,68 @@ func (p *pages) deleteProfile(r *http.Request, c *call) (string, flash, error) {
 	return p.prefix + "/deleted", flash{}, nil
 }
 
-// invitationData is the page that accepts an invitation.
+// invitationData is the page that accepts or declines an invitation.
 type invitationData struct {
 	ID, Code, Tenant string
+	Expires          string // when a pending invitation expires
+	Expired          bool   // the invitation expired: it may only be declined
+	ExpiredRule      rbac.Rule
+	ExpiredText      string
 }
 
 func (p *pages) invitationPage(r *http.Request, c *call) (string, any, error) {
+	ctx := r.Context()
 	id := r.PathValue("invitation")
 	if account.ValidID("invitation", id) != nil {
 		return "", nil, account.ErrNotFound
 	}
+	if err := p.setLocation(ctx, c); err != nil {
+		return "", nil, err
+	}
 	d := &invitationData{ID: id, Code: r.URL.Query().Get("code")}
 	found := false
-	for inv, err := range account.All(r.Context(), p.svc, c.me, account.MyInvitations{}) {
+	for inv, err := range account.All(ctx, p.svc, c.me, account.MyInvitations{}) {
 		if err != nil {
 			return "", nil, err
 		}
 		if inv.ID == id {
 			d.Tenant, found = inv.Tenant.String(), true
+			if !inv.Expires.IsZero() {
+				d.Expires = until(c.now(), inv.Expires) + " (" + c.date(inv.Expires) + ")"
+			}
 		}
+	}
+	if !found && d.Code != "" {
+		expired, err := p.invitationExpired(ctx, c, id, d.Code)
+		if err != nil {
+			return "", nil, err
+		}
+		found, d.Expired = expired, expired
+		d.ExpiredRule, d.ExpiredText = rbac.RuleInviteExpiry, rbac.RuleInviteExpiry.Text()
 	}
 	if !found {
 		return "", nil, account.ErrNotFound
 	}
 	return "invitation", &pageData{Title: "Accept an invitation", Page: d}, nil
+}
+
+// errRollBack ends the transaction of invitationExpired.
+var errRollBack = errors.New("web: rolled back")
+
+// invitationExpired reports whether the invitation id, of which the user holds the
+// secret code, has expired. MyInvitations lists pending invitations only, and the
+// library tells an invitation's expiry to its addressee when accepting it: the page
+// asks so in a transaction that it always rolls back, so that nothing changes.
+func (p *pages) invitationExpired(ctx context.Context, c *call, id, code string) (bool, error) {
+	var opErr error
+	err := p.svc.Update(ctx, func(ctx context.Context, tx *account.Tx) error {
+		_, opErr = account.Run(ctx, tx, c.me, account.AcceptInvitation{Invitation: rbac.Invite(id), Secret: code})
+		return errRollBack
+	})
+	if err != nil && !errors.Is(err, errRollBack) {
+		return false, err
+	}
+	return errors.Is(opErr, account.ErrExpired), nil
 }
 
 func (p *pages) acceptInvitation(r *http.Request, c *call) (string, flash, error) {
@@ -257,4 +319,17 @@ func (p *pages) acceptInvitation(r *http.Request, c *call) (string, flash, error
 		return back, flash{}, err
 	}
 	return back, flash{Text: "Invitation accepted: the account is in your list."}, nil
+}
+
+func (p *pages) declineInvitation(r *http.Request, c *call) (string, flash, error) {
+	id := r.PathValue("invitation")
+	back := p.profileBack("accounts")
+	if account.ValidID("invitation", id) != nil {
+		return back, flash{}, account.ErrNotFound
+	}
+	op := account.DeclineInvitation{Invitation: rbac.Invite(id), Secret: r.PostForm.Get("code")}
+	if _, err := account.Do(r.Context(), p.svc, c.me, op); err != nil {
+		return back, flash{}, err
+	}
+	return back, flash{Text: "Invitation declined: it is gone."}, nil
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hmac"
@@ -63,29 +64,59 @@ type flash struct {
 	Secret      string `json:"x,omitempty"`
 	SecretLabel string `json:"xl,omitempty"`
 	Link        string `json:"l,omitempty"`
+	// Links are several invitations' links, each shown once with its address.
+	Links []flashLink `json:"ls,omitempty"`
 }
+
+// flashLink is one invitation's link in a flash message.
+type flashLink struct {
+	Email string `json:"e"`
+	Link  string `json:"l"`
+}
+
+// maxFlashCookie is the longest flash cookie value set: with its name and
+// attributes, the cookie stays within the 4096 bytes every browser keeps.
+const maxFlashCookie = 3800
 
 // flashCookie is the name of the cookie that carries a flash message.
 const flashCookie = "tenantry_flash"
 
 // setFlash sets the flash cookie: encrypted and authenticated, bound to the user,
-// so that only they read it (it may hold a secret).
-func (p *pages) setFlash(w http.ResponseWriter, r *http.Request, c *call, f flash) {
+// so that only they read it (it may hold a secret). It reports false, setting
+// nothing, when the message is too long for a cookie.
+func (p *pages) setFlash(w http.ResponseWriter, r *http.Request, c *call, f flash) bool {
 	b, err := json.Marshal(f)
 	if err != nil {
-		return
+		return false
 	}
 	nonce := make([]byte, p.keys.flash.NonceSize())
 	_, _ = rand.Read(nonce)
 	sealed := p.keys.flash.Seal(nonce, nonce, b, []byte(c.me.String()))
+	value := base64.RawURLEncoding.EncodeToString(sealed)
+	if len(value) > maxFlashCookie {
+		return false
+	}
 	http.SetCookie(w, &http.Cookie{
-		Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(sealed),
+		Name: flashCookie, Value: value,
 		Path: p.cookiePath(), MaxAge: 120, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode,
 	})
+	return true
+}
+
+// flashKey is the context key of a flash message handed to a page directly.
+type flashKey struct{}
+
+// withFlash returns ctx carrying f, the flash message of the page rendered in the
+// answer to a form whose outcome does not fit in a cookie.
+func withFlash(ctx context.Context, f flash) context.Context {
+	return context.WithValue(ctx, flashKey{}, &f)
 }
 
 // takeFlash returns the request's flash message, if any, and clears the cookie.
 func (p *pages) takeFlash(w http.ResponseWriter, r *http.Request, c *call) *flash {
+	if f, ok := r.Context().Value(flashKey{}).(*flash); ok {
+		return f
+	}
 	ck, err := r.Cookie(flashCookie)
 	if err != nil {
 		return nil

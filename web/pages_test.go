@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/profile"
@@ -35,12 +36,18 @@ type pagesWorld struct {
 	prefix            string
 	lastFlash         *http.Cookie
 	lastFlashFor      string
+	clock             time.Time // the time of the service and of the server
 }
+
+// now is the world's clock; advance moves it on.
+func (w *pagesWorld) now() time.Time          { return w.clock }
+func (w *pagesWorld) advance(d time.Duration) { w.clock = w.clock.Add(d) }
 
 func newPagesWorld(t *testing.T, opts web.PagesOptions) *pagesWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &pagesWorld{t: t, svc: account.New(memstore.New(), account.Options{}), users: map[string]string{}, prefix: "/app"}
+	w := &pagesWorld{t: t, users: map[string]string{}, prefix: "/app", clock: time.Now().UTC().Truncate(time.Second)}
+	w.svc = account.New(memstore.New(), account.Options{Now: w.now})
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -92,7 +99,7 @@ func newPagesWorld(t *testing.T, opts web.PagesOptions) *pagesWorld {
 	opts.ProfileDeleted = func(_ http.ResponseWriter, _ *http.Request, id string) { w.deletedCalls = append(w.deletedCalls, id) }
 	mux := http.NewServeMux()
 	mux.Handle(opts.Prefix+"/", web.Pages(w.svc, opts))
-	w.h = web.New(w.svc, web.Options{Sessions: testSessions, NoRateLimit: true}).Handler(mux)
+	w.h = web.New(w.svc, web.Options{Sessions: testSessions, NoRateLimit: true, Now: w.now}).Handler(mux)
 	return w
 }
 
@@ -255,6 +262,8 @@ func TestPagesContentSecurityPolicy(t *testing.T) {
 		{"ann", w.memberPath("ines"), 200},
 		{"ann", "/app/accounts/" + w.acct.ID + "/audit", 200},
 		{"ines", w.usersPath(w.acct), 200},
+		{"ann", w.usersPath(w.acct) + "?inactive=30", 200},
+		{"ann", "/app/join/some-link?code=x", 200},
 		{"vic", w.usersPath(w.acct), 403},
 		{"ann", "/app/accounts/nope/users", 404},
 		{"", "/app/profile", 401},

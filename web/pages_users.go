@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -138,6 +139,10 @@ type personView struct {
 	CanLeave   bool
 	IsMe       bool
 	Path       string // the member's permissions page
+	LastActive string // a user's last activity in the tenant: "3 days ago", "never"
+	ID         string // an invitation's ID
+	Expires    string // an invitation's expiry: "in 6 days (5 Dec 2026)"
+	Expired    bool   // the invitation can no longer be accepted
 }
 
 func (p *pages) person(t *tenantView, c *call, a account.Access, names scopeNames, teams map[string]string) personView {
@@ -146,6 +151,19 @@ func (p *pages) person(t *tenantView, c *call, a account.Access, names scopeName
 		Invitation: a.Holder.Kind == rbac.HolderInvite,
 		CanUpdate:  a.CanUpdate, CanDestroy: a.CanDestroy, CanLeave: a.CanLeave, IsMe: a.Holder == c.me,
 		Path: t.Path + "/members/" + url.PathEscape(a.Holder.String()),
+	}
+	if v.Invitation {
+		v.ID, v.Expired = a.Invitation.ID, a.Expired
+		switch {
+		case a.Invitation.Expires.IsZero():
+			v.Expires = "never"
+		case a.Expired:
+			v.Expires = "expired " + c.date(a.Invitation.Expires)
+		default:
+			v.Expires = until(c.now(), a.Invitation.Expires) + " (" + c.date(a.Invitation.Expires) + ")"
+		}
+	} else {
+		v.LastActive = ago(c.now(), a.LastActive, c.loc)
 	}
 	var acctLevel rbac.Level
 	for _, g := range a.Grants {
@@ -216,7 +234,36 @@ type usersData struct {
 	Teams       []store.Team
 	CanInvite   bool
 	InviteNote  string
+	InviteTTLs  []option // the invitation's expiry choices
+	// Inactive is the number of days of the inactive members' view (?inactive=),
+	// 0 for the people list; Idle are its members.
+	Inactive     int
+	InactiveDays []option
+	Idle         []idleView
+	// Links are the invite links, for who may manage them (Links non-nil).
+	Links      *linksView
+	LinkLevels []option
 }
+
+// idleView is a member of the inactive members' view.
+type idleView struct {
+	Email, Name string
+	Owner, IsMe bool
+	Joined      string
+	LastActive  string
+	Path        string
+	CanDestroy  bool
+}
+
+// inviteTTLs are the expiry choices of the invitation form, in days (0: the
+// service's default).
+var inviteTTLs = []int{0, 1, 3, 14, 30}
+
+// inactiveDays are the choices of the inactive members' view, in days.
+var inactiveDays = []int{30, 60, 90, 180, 365}
+
+// maxInactiveDays is the longest period the inactive members' view takes.
+const maxInactiveDays = 3650
 
 // filterKinds are the people list's filters, by query parameter.
 var filterKinds = []struct {
@@ -232,6 +279,9 @@ func (p *pages) usersPage(r *http.Request, c *call, kind rbac.Kind) (string, any
 	}
 	t, err := p.tenant(ctx, c, ref)
 	if err != nil {
+		return "", nil, err
+	}
+	if err := p.setLocation(ctx, c); err != nil {
 		return "", nil, err
 	}
 	flat, names, err := p.tree(ctx, c, t)
@@ -260,8 +310,29 @@ func (p *pages) usersPage(r *http.Request, c *call, kind rbac.Kind) (string, any
 		d.Filters = append(d.Filters, fv)
 	}
 	d.Filtered = len(scopes) > 0
-	page, err := account.Get(ctx, p.svc, c.me, account.Members{Tenant: t.Ref, Scopes: scopes, Page: account.PageRequest{After: q.Get("cursor")}})
-	if err != nil {
+	if s := q.Get("inactive"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > maxInactiveDays {
+			return "", nil, Invalid("inactive", "not a number of days from 1 to %d", maxInactiveDays)
+		}
+		d.Inactive = n
+	}
+	for _, n := range inactiveDays {
+		d.InactiveDays = append(d.InactiveDays, option{Value: strconv.Itoa(n), Label: plural(n, "day"), Selected: n == d.Inactive})
+	}
+	for _, n := range inviteTTLs {
+		o := option{Value: strconv.Itoa(n), Label: plural(n, "day")}
+		if n == 0 {
+			o = option{Value: "", Label: "default", Selected: true}
+		}
+		d.InviteTTLs = append(d.InviteTTLs, o)
+	}
+	var page account.Page[account.Access]
+	if d.Inactive > 0 {
+		if err := p.idle(ctx, c, t, d, q.Get("cursor")); err != nil {
+			return "", nil, err
+		}
+	} else if page, err = account.Get(ctx, p.svc, c.me, account.Members{Tenant: t.Ref, Scopes: scopes, Page: account.PageRequest{After: q.Get("cursor")}}); err != nil {
 		return "", nil, err
 	}
 	// Seats are shown to who may list every member: not to a resource's admin.
@@ -292,7 +363,49 @@ func (p *pages) usersPage(r *http.Request, c *call, kind rbac.Kind) (string, any
 	if !dec.Allowed {
 		d.InviteNote = dec.Reason()
 	}
+	if d.Links, err = p.links(ctx, c, t, names); err != nil {
+		return "", nil, err
+	}
+	for _, l := range []rbac.Level{rbac.Viewer, rbac.Admin} {
+		d.LinkLevels = append(d.LinkLevels, option{Value: l.String(), Label: l.String()})
+	}
 	return "users", &pageData{Title: "Users · " + t.Name, Tenant: t, Tab: "users", Page: d}, nil
+}
+
+// idle fills the inactive members' view: the members not active in the tenant for
+// d.Inactive days (account.Inactive), one page after cursor.
+func (p *pages) idle(ctx context.Context, c *call, t *tenantView, d *usersData, cursor string) error {
+	since := c.now().Add(-time.Duration(d.Inactive) * 24 * time.Hour)
+	page, err := account.Get(ctx, p.svc, c.me, account.Inactive{Tenant: t.Ref, Since: since, Page: account.PageRequest{After: cursor}})
+	if err != nil {
+		return err
+	}
+	// Who may be removed is the member listing's answer.
+	removable := map[string]bool{}
+	if len(page.Items) > 0 {
+		for a, err := range account.All(ctx, p.svc, c.me, account.Members{Tenant: t.Ref}) {
+			if err != nil {
+				return err
+			}
+			if a.Holder.Kind != rbac.HolderUser {
+				break // invitations come after the users
+			}
+			removable[a.Holder.ID] = a.CanDestroy
+		}
+	}
+	d.Idle = []idleView{}
+	for _, m := range page.Items {
+		h := rbac.User(m.User.ID)
+		d.Idle = append(d.Idle, idleView{
+			Email: m.User.Email, Name: m.User.Name, Owner: m.Owner, IsMe: h == c.me,
+			Joined: c.date(m.Joined), LastActive: ago(c.now(), m.LastActive, c.loc),
+			Path: t.Path + "/members/" + url.PathEscape(h.String()), CanDestroy: removable[m.User.ID],
+		})
+	}
+	if page.Next != "" {
+		d.Next = t.Path + "/users?" + url.Values{"inactive": {strconv.Itoa(d.Inactive)}, "cursor": {page.Next}}.Encode()
+	}
+	return nil
 }
 
 // permRow is one scope of a member's permissions.
@@ -544,13 +657,54 @@ func grantsFromForm(form url.Values) (map[rbac.Ref]account.GrantSpec, error) {
 	return out, nil
 }
 
+// splitEmails reads the invitation form's addresses: separated by commas,
+// semicolons or new lines.
+func splitEmails(s string) []string {
+	var out []string
+	for _, e := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' }) {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// expiresIn reads a form's choice of days ("" for the default).
+func expiresIn(form url.Values, field string) (time.Duration, error) {
+	s := form.Get(field)
+	if s == "" || s == "0" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > maxInactiveDays {
+		return 0, Invalid(field, "not a number of days")
+	}
+	return time.Duration(n) * 24 * time.Hour, nil
+}
+
+// invitationLink is the link that an invitee accepts an invitation with.
+func (p *pages) invitationLink(n account.NewInvitation) string {
+	if p.opts.InvitationURL != nil {
+		return p.opts.InvitationURL(n)
+	}
+	return p.prefix + "/invitations/" + url.PathEscape(n.ID) + "?code=" + url.QueryEscape(n.Secret)
+}
+
 func (p *pages) invite(r *http.Request, c *call, t rbac.Ref) (string, flash, error) {
 	back := p.tenantPath(t) + "/users"
 	specs, err := grantsFromForm(r.PostForm)
 	if err != nil {
 		return back, flash{}, err
 	}
-	inv := account.Invite{Tenant: t, Email: r.PostForm.Get("email")}
+	ttl, err := expiresIn(r.PostForm, "expires_in")
+	if err != nil {
+		return back, flash{}, err
+	}
+	emails := splitEmails(r.PostForm.Get("email"))
+	inv := account.Invite{Tenant: t, ExpiresIn: ttl}
+	if len(emails) == 1 {
+		inv.Email = emails[0]
+	}
 	for _, g := range specs {
 		if g.Level != rbac.None {
 			inv.Grants = append(inv.Grants, g)
@@ -560,17 +714,65 @@ func (p *pages) invite(r *http.Request, c *call, t rbac.Ref) (string, flash, err
 	for _, id := range r.PostForm["team"] {
 		inv.Teams = append(inv.Teams, rbac.Team(id))
 	}
+	if len(emails) > 1 {
+		return p.inviteMany(r, c, back, emails, inv)
+	}
 	n, err := account.Do(r.Context(), p.svc, c.me, inv)
 	if err != nil {
 		return back, flash{}, err
 	}
-	link := p.prefix + "/invitations/" + url.PathEscape(n.ID) + "?code=" + url.QueryEscape(n.Secret)
-	if p.opts.InvitationURL != nil {
-		link = p.opts.InvitationURL(n)
-	}
 	return back, flash{
 		Text:   fmt.Sprintf("Invitation created for %s. Send them this link: it is shown only now.", n.Email),
-		Secret: n.Secret, SecretLabel: "Invitation code", Link: link,
+		Secret: n.Secret, SecretLabel: "Invitation code", Link: p.invitationLink(n),
+	}, nil
+}
+
+// inviteMany invites several addresses with the same access, all or nothing: a
+// refusal names the address refused.
+func (p *pages) inviteMany(r *http.Request, c *call, back string, emails []string, inv account.Invite) (string, flash, error) {
+	op := account.InviteMany{Tenant: inv.Tenant, Emails: emails, Grants: inv.Grants, Teams: inv.Teams, ExpiresIn: inv.ExpiresIn}
+	made, err := account.Do(r.Context(), p.svc, c.me, op)
+	if err != nil {
+		refused := ""
+		var be *account.BatchError
+		var ie *account.InvalidError
+		if errors.As(err, &be) {
+			refused = be.Email
+			err = be.Err
+		} else if errors.As(err, &ie) {
+			var i int
+			if _, e := fmt.Sscanf(ie.Field, "emails[%d]", &i); e == nil && i >= 0 && i < len(emails) {
+				refused = emails[i]
+			}
+		}
+		if refused == "" {
+			return back, flash{}, err
+		}
+		f := p.errorFlash(r, err)
+		f.Text = fmt.Sprintf("No invitation was sent: %s was refused. %s", refused, f.Text)
+		return back, f, nil
+	}
+	f := flash{Text: fmt.Sprintf("%d invitations created. Send each its link: they are shown only now.", len(made))}
+	for _, n := range made {
+		f.Links = append(f.Links, flashLink{Email: n.Email, Link: p.invitationLink(n)})
+	}
+	return back, f, nil
+}
+
+func (p *pages) resendInvitation(r *http.Request, c *call, t rbac.Ref) (string, flash, error) {
+	back := p.tenantPath(t) + "/users"
+	id := r.PathValue("invitation")
+	if account.ValidID("invitation", id) != nil {
+		return back, flash{}, account.ErrNotFound
+	}
+	n, err := account.Do(r.Context(), p.svc, c.me, account.ResendInvitation{Tenant: t, Invitation: rbac.Invite(id)})
+	if err != nil {
+		return back, flash{}, err
+	}
+	_ = p.setLocation(r.Context(), c) // for the date in the message; UTC without it
+	return back, flash{
+		Text:   fmt.Sprintf("Invitation of %s renewed until %s; its earlier link no longer works. Send them this one: it is shown only now.", n.Email, c.date(n.Expires)),
+		Secret: n.Secret, SecretLabel: "Invitation code", Link: p.invitationLink(n),
 	}, nil
 }
 

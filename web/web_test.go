@@ -381,6 +381,7 @@ func TestStatus(t *testing.T) {
 		{account.ErrSeatLimit, 422, `{"errors":"seat limit reached"}`},
 		{account.ErrPlan, 422, `{"errors":"not included in the plan"}`},
 		{account.ErrLimit, 422, `{"errors":"plan limit reached"}`},
+		{fmt.Errorf("%w: invite:i1 expired", account.ErrExpired), 422, `{"errors":"expired: invite:i1 expired"}`},
 		{account.ErrConflict, 409, `{"errors":"conflict with a concurrent change; try again"}`},
 		{&http.MaxBytesError{Limit: 10}, 413, `{"errors":{"body":["the body is larger than 10 bytes"]}}`},
 		{&web.RateLimitError{RetryAfter: 1500 * time.Millisecond}, 429, `{"errors":"rate limit exceeded; retry after 2s"}`},

@@ -452,4 +452,45 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("after removing from the inbox: %v, seats %s (want %s)", got, seats(), withBob)
 		}
 	})
+
+	t.Run("InviteLinkJoin", func(t *testing.T) {
+		// olivia makes a viewer link to Demo EU (the tenant is chosen by default).
+		owner := w.signIn(t, "olivia@demo.test", euUsers)
+		owner.submit(`#new-link button[type=submit]`)
+		link := owner.text("#flash-link")
+		if !strings.HasPrefix(link, pagesPrefix+"/join/") || owner.text("#flash-secret") == "" {
+			t.Fatalf("no invite link shown: %q", owner.text(".flash"))
+		}
+		joined := func() []string {
+			return eval[[]string](owner, `[...document.querySelectorAll("#invite-links tbody tr")].map(r => r.querySelector(".joined").innerText + " " + r.querySelector(".state").innerText)`)
+		}
+		if got := joined(); !slices.Equal(got, []string{"0 enabled"}) {
+			t.Errorf("the links: %v", got)
+		}
+		owner.screenshot("invite-links.png")
+		owner.checkAccessible("User Management with an invite link")
+
+		// nina signs up (the host's business) and opens the link she was given.
+		if _, err := account.Do(context.Background(), w.svc, rbac.Holder{}, profile.Register{Email: "nina@demo.test", Name: "Nina"}); err != nil {
+			t.Fatal(err)
+		}
+		nina := w.signIn(t, "nina@demo.test", link)
+		nina.checkAccessible("joining through an invite link")
+		nina.submit(`#join button[type=submit]`)
+		if !strings.Contains(nina.text(".flash-ok"), "You joined Demo EU") || nina.text(`#accounts tr[data-account="Demo EU"]`) == "" {
+			t.Fatalf("nina did not join: %q", nina.text("main"))
+		}
+
+		// olivia sees her listed, and the link's count.
+		owner.open(euUsers)
+		if got := owner.people(); !slices.Contains(got, "nina@demo.test") {
+			t.Errorf("after joining: %v", got)
+		}
+		if got := owner.text(`#people tr[data-email="nina@demo.test"] .last-active`); got != "just now" {
+			t.Errorf("nina's last activity: %q", got)
+		}
+		if got := joined(); !slices.Equal(got, []string{"1 enabled"}) {
+			t.Errorf("the links after joining: %v", got)
+		}
+	})
 }
