@@ -44,6 +44,10 @@
 //   - [github.com/tenantry/tenantry/web]: the HTTP layer a service mounts (net/http):
 //     authentication, the actor in the request context, route authorization, the error
 //     to status mapping and rate limits (imports account, profile, rbac and store).
+//   - [github.com/tenantry/tenantry/webhook]: delivers the change feed (the audit events
+//     of the whole store, account.Service.Follow) to subscribed HTTP endpoints, signed,
+//     in order, at least once, from a cursor the host keeps (imports account, store and
+//     rbac).
 //
 // No library package imports memstore or storetest; deps_test.go checks every import
 // against this list.
