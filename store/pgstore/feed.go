@@ -122,14 +122,10 @@ func (s *Store) listener() *listener {
 	return s.feed
 }
 
-// closeFeed stops the listener, if any, and closes its connection.
+// closeFeed stops the listener and closes its connection; a Wait after it returns
+// errClosed.
 func (s *Store) closeFeed() {
-	s.feedMu.Lock()
-	l := s.feed
-	s.feedMu.Unlock()
-	if l != nil {
-		l.close()
-	}
+	s.listener().close()
 }
 
 // listener is the connection that LISTENs on the store's channel, and the waiters'

@@ -60,6 +60,12 @@ func TestFeedResumesAcrossReopen(t *testing.T) {
 		t.Errorf("Wait on a closed store must return an error at once: got %v", err)
 	}
 
+	s3 := openStore(t, pgstore.Options{Schema: schema})
+	s3.Close()
+	if err := s3.Wait(ctx, 1<<40); err == nil || ctx.Err() != nil {
+		t.Errorf("Wait on a store closed before any Wait must return an error at once: got %v", err)
+	}
+
 	s2 := openStore(t, pgstore.Options{Schema: schema})
 	appendEvents(t, s2, 5, 4)
 	svc := account.New(s2, account.Options{})
