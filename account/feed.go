@@ -55,20 +55,24 @@ func (s *Service) Follow(ctx context.Context, after uint64) iter.Seq2[store.Even
 		}
 		for {
 			evs, err := f.Changes(ctx, after, followPage)
-			if err == nil && len(evs) == 0 {
-				err = f.Wait(ctx, after)
+			if err == nil {
+				for _, e := range evs {
+					if !yield(e, nil) {
+						return
+					}
+					after = e.Seq
+				}
+				// A short page was the end of the feed when it was read: wait for more
+				// (Wait returns at once if more has been committed since).
+				if len(evs) < followPage {
+					err = f.Wait(ctx, after)
+				}
 			}
 			if err != nil {
 				if ctx.Err() == nil {
 					yield(store.Event{}, err)
 				}
 				return
-			}
-			for _, e := range evs {
-				if !yield(e, nil) {
-					return
-				}
-				after = e.Seq
 			}
 		}
 	}
