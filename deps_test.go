@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"internal/txn":        {"rbac", "store"},
 	"internal/sqlmigrate": nil,
 	"web":                 {"account", "profile", "rbac", "store"},
+	"webhook":             {"account", "rbac", "store"},
 }
 
 func TestPackagesImportOnlyWhatTheDesignAllows(t *testing.T) {

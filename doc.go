@@ -46,6 +46,10 @@
 //     to status mapping and rate limits; and the User Management, My Profile and audit
 //     log pages (Pages: html/template and embedded assets, no build step). Imports
 //     account, profile, rbac and store, and nothing outside the standard library.
+//   - [github.com/tenantry/tenantry/webhook]: delivers the change feed (the audit events
+//     of the whole store, account.Service.Follow) to subscribed HTTP endpoints, signed,
+//     in order, at least once, from a cursor the host keeps (imports account, store and
+//     rbac).
 //
 // No library package imports memstore or storetest; deps_test.go checks every import
 // against this list.

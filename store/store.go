@@ -104,8 +104,9 @@ type Checker interface {
 
 // Unwrapper is implemented by a Store that wraps another one (to log, count or trace
 // its transactions, say). CheckerOf follows Unwrap to find the wrapped store's
-// Checker, so that a wrapper keeps the fast check path without re-implementing it.
-// Checks then go to the wrapped store directly, bypassing the wrapper.
+// Checker, so that a wrapper keeps the fast check path without re-implementing it;
+// FeedOf does the same for the change feed (Feed). Checks and reads of the feed then
+// go to the wrapped store directly, bypassing the wrapper.
 type Unwrapper interface {
 	Unwrap() Store
 }

@@ -22,24 +22,38 @@ var checkerClauses = []string{
 	"Reach/CheckerSeesAgreesWithSees",
 }
 
-// TestCheckSkipsWithoutChecker: a store without store.Checker passes, and Check
-// reports the Checker clauses as skipped, naming the absent interface.
+// feedClauses are the clauses about the optional store.Feed.
+var feedClauses = []string{
+	"Feed/ChangesInCommitOrder",
+	"Feed/CursorExactlyOnce",
+	"Feed/RolledBackNeverAppear",
+	"Feed/WaitWakesOnCommit",
+	"Feed/WaitHonoursContext",
+	"Feed/ConcurrentWritersNeverSkip",
+}
+
+// TestCheckSkipsWithoutChecker: a store without store.Checker and store.Feed passes,
+// and Check reports the clauses about them as skipped, naming the absent interface.
 func TestCheckSkipsWithoutChecker(t *testing.T) {
 	skipped, err := storetest.Check(t.Context(), func() (store.Store, error) {
 		return struct{ store.Store }{memstore.New()}, nil
 	})
 	if err != nil {
-		t.Fatalf("a store without the optional store.Checker must pass:\n%v", err)
+		t.Fatalf("a store without the optional store.Checker and store.Feed must pass:\n%v", err)
 	}
 	var names []string
 	for _, s := range skipped {
 		names = append(names, s.Clause)
-		if !strings.Contains(s.Reason, "does not implement the optional store.Checker") {
-			t.Errorf("the reason to skip %s must name the absent interface: %q", s.Clause, s.Reason)
+		absent := "store.Checker"
+		if slices.Contains(feedClauses, s.Clause) {
+			absent = "store.Feed"
+		}
+		if !strings.Contains(s.Reason, "does not implement the optional "+absent) {
+			t.Errorf("the reason to skip %s must name the absent interface, %s: %q", s.Clause, absent, s.Reason)
 		}
 	}
-	if !slices.Equal(names, checkerClauses) {
-		t.Errorf("Check skipped %v, want %v", names, checkerClauses)
+	if want := slices.Concat(checkerClauses, feedClauses); !slices.Equal(names, want) {
+		t.Errorf("Check skipped %v, want %v", names, want)
 	}
 }
 

@@ -22,11 +22,11 @@ func ExampleCheck() {
 	// error: <nil>
 }
 
-// A store without the optional store.Checker passes, and the clauses about the
-// Checker are skipped, each with its reason.
+// A store without the optional store.Checker and store.Feed passes, and the clauses
+// about them are skipped, each with its reason.
 func ExampleCheck_withoutChecker() {
 	skipped, err := storetest.Check(context.Background(), func() (store.Store, error) {
-		// Embedding only store.Store hides memstore's Checker methods.
+		// Embedding only store.Store hides memstore's Checker and Feed methods.
 		return struct{ store.Store }{memstore.New()}, nil
 	})
 	fmt.Println("error:", err)
@@ -39,4 +39,10 @@ func ExampleCheck_withoutChecker() {
 	// skipped Reach/CheckerReachAgreesWithReader
 	// skipped Reach/CheckerAgreesWithCheck
 	// skipped Reach/CheckerSeesAgreesWithSees
+	// skipped Feed/ChangesInCommitOrder
+	// skipped Feed/CursorExactlyOnce
+	// skipped Feed/RolledBackNeverAppear
+	// skipped Feed/WaitWakesOnCommit
+	// skipped Feed/WaitHonoursContext
+	// skipped Feed/ConcurrentWritersNeverSkip
 }

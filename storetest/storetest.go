@@ -34,7 +34,7 @@
 // # Groups
 //
 // Tx, Context, Errors, Users, Accounts, Resources, Grants, Reach, Members, Teams,
-// Invitations, InviteLinks, Tokens and Audit check the contract clause by clause.
+// Invitations, InviteLinks, Tokens, Audit and Feed check the contract clause by clause.
 // Model drives random reads and writes, with pgregory.net/rapid, against a small
 // independent model of the contract and compares the store with it after every step;
 // its number of runs follows rapid's flags (-rapid.checks, default 100). Operations,
@@ -45,10 +45,11 @@
 //
 // # Optional capabilities and skipped clauses
 //
-// A clause about an optional capability, store.Checker (found with store.CheckerOf,
-// through store.Unwrapper), is skipped when the store lacks it: Run skips its subtest
-// with t.Skip and the reason, naming the absent interface; Check returns no error for
-// it and lists it, with the reason, in its skipped result.
+// A clause about an optional capability, store.Checker or store.Feed (found with
+// store.CheckerOf and store.FeedOf, through store.Unwrapper), is skipped when the
+// store lacks it: Run skips its subtest with t.Skip and the reason, naming the absent
+// interface; Check returns no error for it and lists it, with the reason, in its
+// skipped result.
 //
 // rapid reads the testing package's flags, so Check skips Model, with that reason,
 // when they are not registered and parsed (outside go test, testing.Init and
@@ -189,6 +190,7 @@ var groups = []group{
 	{"InviteLinks", inviteLinksClauses},
 	{"Tokens", tokensClauses},
 	{"Audit", auditClauses},
+	{"Feed", feedClauses},
 	{"Model", modelClauses},
 }
 

@@ -27,8 +27,8 @@ var legalCases = []struct {
 }
 
 // TestLegalVariations checks that Check passes every legal variation, runs every
-// clause (store.Checker's through store.CheckerOf), and that each variation does what
-// it claims to, so that its passing means something.
+// clause (store.Checker's and store.Feed's through store.CheckerOf and store.FeedOf),
+// and that each variation does what it claims to, so that its passing means something.
 func TestLegalVariations(t *testing.T) {
 	for _, c := range legalCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -38,7 +38,7 @@ func TestLegalVariations(t *testing.T) {
 				t.Errorf("the suite must pass a store that keeps the contract (%s):\n%v", c.name, err)
 			}
 			if len(skipped) != 0 {
-				t.Errorf("the suite must run every clause on a store with a Checker (%s); it skipped %v", c.name, skipped)
+				t.Errorf("the suite must run every clause on a store with a Checker and a Feed (%s); it skipped %v", c.name, skipped)
 			}
 		})
 	}
@@ -162,7 +162,7 @@ func (u unwrapper) Update(ctx context.Context, fn func(ctx context.Context, w st
 func (u unwrapper) Unwrap() store.Store { return u.inner }
 
 // wrapping wraps every error it returns, from View and Update, every method of the
-// Reader and Writer it gives, their listings and its Checker, with
+// Reader and Writer it gives, their listings, its Checker and its Feed, with
 // fmt.Errorf("wrapped: %w", err); the closure's own error it returns unchanged, as the
 // contract says.
 type wrapping struct{ inner *memstore.Store }
@@ -170,6 +170,7 @@ type wrapping struct{ inner *memstore.Store }
 var (
 	_ store.Store   = wrapping{}
 	_ store.Checker = wrapping{}
+	_ store.Feed    = wrapping{}
 	_ store.Reader  = wrapReader{}
 	_ store.Writer  = wrapWriter{}
 )
@@ -228,6 +229,14 @@ func (s wrapping) Check(ctx context.Context, h rbac.Holder, a rbac.Action, scope
 
 func (s wrapping) Sees(ctx context.Context, h rbac.Holder, scope rbac.Ref) (bool, error) {
 	return wrap1(s.inner.Sees(ctx, h, scope))
+}
+
+func (s wrapping) Changes(ctx context.Context, after uint64, limit int) ([]store.Event, error) {
+	return wrap1(s.inner.Changes(ctx, after, limit))
+}
+
+func (s wrapping) Wait(ctx context.Context, after uint64) error {
+	return wrap(s.inner.Wait(ctx, after))
 }
 
 // wrapReader wraps the errors of every Reader method; it embeds no interface, so that

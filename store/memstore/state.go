@@ -56,6 +56,7 @@ type state struct {
 
 	events map[rbac.Ref]*eventLog // per tenant, in Seq order
 	seq    uint64
+	feed   feedIndex // every tenant's events, in Seq order (see feed.go)
 }
 
 // scope is an account, organization or resource.
@@ -633,6 +634,7 @@ func (s *state) appendEvent(e store.Event) store.Event {
 		s.events[e.Tenant] = l
 	}
 	l.push(e)
+	s.feed.push(feedRef{l, l.n - 1})
 	return e
 }
 
@@ -641,6 +643,7 @@ func (s *state) popEvent(tenant rbac.Ref) {
 	if l.pop(); l.n == 0 {
 		delete(s.events, tenant)
 	}
+	s.feed.pop()
 	s.seq--
 }
 

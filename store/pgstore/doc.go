@@ -84,6 +84,18 @@
 // later. Transactions that append events therefore commit one at a time from their
 // first AppendEvent on; a rolled-back transaction leaves a gap in the numbers.
 //
+// # The change feed
+//
+// Store implements store.Feed. Changes reads the events of every tenant by Seq, on the
+// events' primary key; the lock above makes what one read sees a prefix of the
+// committed events, so a consumer reading on from its last Seq skips nothing. Wait
+// does not poll: the statement that appends an event also notifies the schema's
+// channel (pg_notify, delivered only when the transaction commits, UpdateTx's
+// included), and the Store keeps one connection of its own, outside the pool, that
+// LISTENs on it for every waiter of the Store; it is opened by the first Wait and
+// closed by Close. A connection pooler in transaction mode between the Store and the
+// server would not deliver the notifications: give the Store a direct session.
+//
 // # The service's own transaction
 //
 // UpdateTx runs a closure on a pgx.Tx that the service began, so that the service's

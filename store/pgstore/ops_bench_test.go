@@ -13,6 +13,7 @@ import (
 // opsWorld is an account on PostgreSQL with a project, an inbox and a member who is a
 // viewer of the project.
 type opsWorld struct {
+	store          *pgstore.Store
 	svc            *account.Service
 	owner, member  rbac.Holder
 	acct           rbac.Ref
@@ -26,7 +27,7 @@ func newOpsWorld(b *testing.B) opsWorld {
 	reg, err := account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "owner@bench.test", Name: "Bench"})
 	must(b, err)
 	a := reg.Account
-	w := opsWorld{svc: svc, owner: rbac.User(reg.User.ID), acct: a.Ref}
+	w := opsWorld{store: s, svc: svc, owner: rbac.User(reg.User.ID), acct: a.Ref}
 	_, err = account.Do(ctx, svc, w.owner, account.SetPlan{Account: a.Ref, Plan: "enterprise"})
 	must(b, err)
 	p, err := account.Do(ctx, svc, w.owner, account.CreateResource{Parent: a.Ref, Kind: rbac.KindProject, Name: "Web"})

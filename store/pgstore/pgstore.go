@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,7 +53,8 @@ type Options struct {
 }
 
 // Store is a store.Store on PostgreSQL. It is safe for concurrent use, including by
-// several processes sharing one database. It also implements store.Checker.
+// several processes sharing one database. It also implements store.Checker and
+// store.Feed.
 type Store struct {
 	pool       *pgxpool.Pool
 	ownPool    bool
@@ -62,6 +64,8 @@ type Store struct {
 	maxRetries int
 	log        *slog.Logger
 	sql        [numQueries]string
+	feedMu     sync.Mutex
+	feed       *listener // the change feed's listening connection, from the first Wait (feed.go)
 }
 
 var (
@@ -127,14 +131,17 @@ func New(pool *pgxpool.Pool, opts Options) *Store {
 	lit := "'" + strings.ReplaceAll(s.prefix+"events", "'", "''") + "'"
 	for i, q := range queryText {
 		q = strings.ReplaceAll(q, "'$schema.events'", lit)
+		q = strings.ReplaceAll(q, "'$schema.feed'", "'"+feedChannel(s.schema)+"'")
 		s.sql[i] = strings.ReplaceAll(q, "$schema.", s.prefix)
 	}
 	return s
 }
 
-// Close closes the pool when the Store was made by Open. It waits for connections in
-// use to be released.
+// Close closes the pool when the Store was made by Open, and the change feed's
+// listening connection (see Wait) in any case; Waits in progress return an error. It
+// waits for connections in use to be released.
 func (s *Store) Close() {
+	s.closeFeed()
 	if s.ownPool {
 		s.pool.Close()
 	}

@@ -327,13 +327,17 @@ var queryText = [numQueries]string{
 	qTenantExists: `SELECT EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)`,
 	// qAppendEvent takes a transaction-level advisory lock (keyed by the events
 	// table) before drawing the sequence number, and keeps it until the transaction
-	// ends: appending transactions draw their numbers in the order they commit.
+	// ends: appending transactions draw their numbers in the order they commit. It
+	// then notifies the change feed's channel with the new Seq, which PostgreSQL
+	// delivers when, and only when, the transaction commits.
 	qAppendEvent: `WITH l AS MATERIALIZED (
 		SELECT pg_advisory_xact_lock((x'54454e54'::bigint << 32) | '$schema.events'::regclass::oid::bigint)
+	), i AS (
+		INSERT INTO $schema.events (time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after)
+		SELECT coalesce($1, now()), $2, $3, $4, $5, $6, $7, $8, $9 FROM l
+		RETURNING seq, time
 	)
-	INSERT INTO $schema.events (time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after)
-	SELECT coalesce($1, now()), $2, $3, $4, $5, $6, $7, $8, $9 FROM l
-	RETURNING seq, time`,
+	SELECT i.seq, i.time FROM i, LATERAL (SELECT pg_notify('$schema.feed', i.seq::text)) n`,
 	qEvents: `SELECT ` + eventCols + ` FROM $schema.events
 		WHERE tenant_kind = $1 AND tenant_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
 }

@@ -55,6 +55,11 @@
 //   - Audit events get their Seq from an AUTOINCREMENT key: write transactions run one
 //     at a time, so Seq increases in commit order across the whole database, in every
 //     process; the numbers of a rolled-back transaction are used again.
+//   - The change feed (store.Feed): Changes reads every tenant's events by Seq, a
+//     prefix of the committed ones. Wait is woken at once by the commits of the same
+//     Store, and sees those of other processes (or other Stores on the file) within
+//     FeedPollInterval (250 ms), reading the database only when the wal-index shows a
+//     commit since its last read.
 //   - Records are copied in and out; times are stored in UTC to the nanosecond and
 //     read back in UTC. A zero Event.Time is replaced by the time the transaction
 //     began.

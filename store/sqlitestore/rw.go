@@ -47,6 +47,9 @@ type rw struct {
 	// conflict records that a statement failed with SQLITE_BUSY or SQLITE_LOCKED:
 	// Update then runs the transaction again.
 	conflict bool
+	// appended is the Seq of the last event the transaction appended, 0 for none:
+	// its commit wakes the change feed's waiters (feed.go).
+	appended uint64
 }
 
 var _ store.Writer = (*rw)(nil)
@@ -1100,6 +1103,7 @@ func (w *rw) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		return store.Event{}, err
 	}
 	e.Seq = uint64(seq)
+	w.appended = e.Seq
 	return e, nil
 }
 

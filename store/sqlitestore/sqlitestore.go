@@ -74,7 +74,7 @@ type Options struct {
 
 // Store is a store.Store on an SQLite database file. It is safe for concurrent use,
 // and several Stores (in one process or several) may open the same file. It also
-// implements store.Checker.
+// implements store.Checker and store.Feed.
 type Store struct {
 	path    string
 	writer  *sql.DB // one connection: writes are serialized
@@ -89,6 +89,7 @@ type Store struct {
 	pin        driver.Conn
 	maxRetries int
 	log        *slog.Logger
+	signal     feedSignal // wakes the change feed's waiters (feed.go)
 }
 
 var (
@@ -250,9 +251,11 @@ func openErr(ctx context.Context, path string, err error) error {
 }
 
 // Close closes the Store's connections. It waits for transactions in progress to
-// end, and must not be called while one of them waits for it.
+// end, and must not be called while one of them waits for it. Waits of the change
+// feed in progress return an error.
 func (s *Store) Close() error {
 	var errs []error
+	s.signal.close()
 	s.wal.Store(nil)
 	if s.pin != nil {
 		errs = append(errs, s.pin.Close())
@@ -377,6 +380,9 @@ func (s *Store) updateOnce(ctx context.Context, fn func(ctx context.Context, w s
 	}
 	if cerr := tx.Commit(); cerr != nil {
 		return isBusy(cerr), wrapErr(ctx, "commit", cerr)
+	}
+	if w.appended > 0 {
+		s.signal.commit(w.appended)
 	}
 	return false, nil
 }

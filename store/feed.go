@@ -1,0 +1,44 @@
+package store
+
+import "context"
+
+// Feed is the optional change-feed interface of a Store: every audit event of every
+// tenant, in commit order, from a cursor. A consumer keeps the Seq of the last event it
+// has handled as its cursor, reads the events after it with Changes, and, when there
+// are none, waits for more with Wait.
+//
+// Because Seq increases in commit order across the whole store (see Event), an event
+// committed after a call to Changes has a greater Seq than every event that call
+// returned: a consumer that reads on from its last Seq sees every committed event
+// exactly once, in order, whatever the writers do concurrently, and the cursor, a
+// number, survives the consumer's and the store's restarts. The events of a
+// transaction that rolled back are never returned.
+//
+// A Store that wraps another one finds the wrapped store's Feed through FeedOf.
+type Feed interface {
+	// Changes returns up to limit events of every tenant (and profile changes, whose
+	// Tenant is zero) with Seq greater than after, in Seq order: every committed
+	// event after the cursor, none of a transaction that rolled back. A limit of zero
+	// or less returns no events.
+	Changes(ctx context.Context, after uint64, limit int) ([]Event, error)
+	// Wait returns nil when an event with Seq greater than after has been committed
+	// (at once when one already has), or ctx's error when ctx is done first. It
+	// returns ctx's error whenever ctx is done when it is called.
+	Wait(ctx context.Context, after uint64) error
+}
+
+// FeedOf returns s's Feed: s itself when it implements Feed, else the Feed of the
+// store s unwraps to (see Unwrapper), and so on down the chain.
+func FeedOf(s Store) (Feed, bool) {
+	for s != nil {
+		if f, ok := s.(Feed); ok {
+			return f, true
+		}
+		u, ok := s.(Unwrapper)
+		if !ok {
+			return nil, false
+		}
+		s = u.Unwrap()
+	}
+	return nil, false
+}
