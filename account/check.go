@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"errors"
+	"net/netip"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -159,6 +160,11 @@ func (tx *work) authorize(ctx context.Context, actor rbac.Holder, action rbac.Ac
 	if err != nil {
 		return nil, rbac.Decision{}, err
 	}
+	if d.Allowed && actor.Kind == rbac.HolderUser { // a token's decision includes them already
+		if d, err = store.ApplyPolicies(ctx, tx.r, actor, p, d, tx.Env.Now(), nil); err != nil {
+			return nil, d, err
+		}
+	}
 	if d.Allowed {
 		return p, d, nil
 	}
@@ -190,7 +196,37 @@ func (tx *work) visible(ctx context.Context, actor rbac.Holder, scope rbac.Ref) 
 			return nil, rbac.None, notFound(scope)
 		}
 	}
+	if err := tx.gate(ctx, actor, p, lvl); err != nil {
+		return nil, rbac.None, err
+	}
 	return p, lvl, nil
+}
+
+// gate applies the security policies on path to actor, the holder acting
+// ([rbac.RuleRequire2FA], [rbac.RuleIPAllowlist]), which can see path's leaf at level
+// lvl: nil when they let it act there, their refusal (a *rbac.DeniedError) otherwise.
+func (tx *work) gate(ctx context.Context, actor rbac.Holder, p rbac.Path, lvl rbac.Level) error {
+	var tokenIPs []netip.Prefix
+	switch actor.Kind {
+	case rbac.HolderUser:
+	case rbac.HolderToken:
+		t, err := tx.r.Token(ctx, actor.ID)
+		if err != nil {
+			return err
+		}
+		tokenIPs = t.IPAllowlist
+	default:
+		return nil
+	}
+	d := rbac.Decision{Allowed: true, Action: rbac.AccountView, Scope: p.Leaf(), Level: lvl}
+	if p.Leaf().Kind == rbac.KindOrganization {
+		d.Action = rbac.OrgView
+	}
+	d, err := store.ApplyPolicies(ctx, tx.r, actor, p, d, tx.Env.Now(), tokenIPs)
+	if err != nil {
+		return err
+	}
+	return d.Err()
 }
 
 // checkActor reports ErrUnauthenticated for an actor that is not a live user or a

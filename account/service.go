@@ -119,6 +119,9 @@ type Plan struct {
 	// pending invitations one account or organization may hold; 0 means no limit.
 	// Beyond them an operation is refused with ErrLimit and changes nothing.
 	Tokens, Teams, Invitations int
+	// SecurityPolicies: the account may require two-factor authentication and set an
+	// IP allowlist (SetSecurityPolicy).
+	SecurityPolicies bool
 }
 
 // DefaultPlans are the plans used when Options.Plans is empty. The first is the plan of
@@ -126,8 +129,8 @@ type Plan struct {
 var DefaultPlans = []Plan{
 	{Name: "free", Seats: 1, Tokens: 10, Teams: 5, Invitations: 10},
 	{Name: "team", Seats: 20, UserManagement: true, Tokens: 100, Teams: 50, Invitations: 100},
-	{Name: "business", Seats: 100, UserManagement: true, Organizations: true, Tokens: 500, Teams: 200, Invitations: 500},
-	{Name: "enterprise", UserManagement: true, Organizations: true, Tokens: 2000, Teams: 1000, Invitations: 2000},
+	{Name: "business", Seats: 100, UserManagement: true, Organizations: true, Tokens: 500, Teams: 200, Invitations: 500, SecurityPolicies: true},
+	{Name: "enterprise", UserManagement: true, Organizations: true, Tokens: 2000, Teams: 1000, Invitations: 2000, SecurityPolicies: true},
 }
 
 // Options configure a Service. The zero value is ready to use.

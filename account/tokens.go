@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ type CreateToken struct {
 	// ([rbac.RuleTokenExpiry]), instead of a date.
 	ExpiresIn    time.Duration
 	NeverExpires bool
+	// IPAllowlist, when not empty, refuses the token from any other address
+	// ([rbac.RuleIPAllowlist]); SetTokenAllowlist changes it.
+	IPAllowlist []netip.Prefix
 }
 
 // TokenLifetimes are the lifetimes a token may be given as ExpiresIn: 1, 7, 30, 90,
@@ -81,6 +85,10 @@ func (o CreateToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (N
 	if err != nil {
 		return NewToken{}, err
 	}
+	ips, err := validAllowlist("ip_allowlist", o.IPAllowlist)
+	if err != nil {
+		return NewToken{}, err
+	}
 	if _, _, err := tx.authorize(ctx, actor, rbac.AccountTokensManage, o.Tenant); err != nil {
 		return NewToken{}, err
 	}
@@ -91,7 +99,7 @@ func (o CreateToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (N
 	if err != nil {
 		return NewToken{}, err
 	}
-	tok := store.Token{ID: tx.Env.NewID("tok"), Tenant: o.Tenant, Name: name, CreatedBy: creator, Created: now, Expires: expires}
+	tok := store.Token{ID: tx.Env.NewID("tok"), Tenant: o.Tenant, Name: name, CreatedBy: creator, Created: now, Expires: expires, IPAllowlist: ips}
 	secret, err := tx.issue(&tok)
 	if err != nil {
 		return NewToken{}, err
@@ -349,7 +357,7 @@ func (o ResetToken) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Ne
 		return NewToken{}, err
 	}
 	expires, _ := tokenExpiry(now, o.Expires, o.ExpiresIn, o.NeverExpires, old.Expires)
-	tok := store.Token{ID: tx.Env.NewID("tok"), Tenant: old.Tenant, Name: old.Name, CreatedBy: old.CreatedBy, Created: now, Expires: expires}
+	tok := store.Token{ID: tx.Env.NewID("tok"), Tenant: old.Tenant, Name: old.Name, CreatedBy: old.CreatedBy, Created: now, Expires: expires, IPAllowlist: old.IPAllowlist}
 	secret, err := tx.issue(&tok)
 	if err != nil {
 		return NewToken{}, err

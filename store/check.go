@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"time"
 
 	"github.com/tenantry/tenantry/rbac"
@@ -14,13 +15,21 @@ import (
 // creator holds now (Reach for rbac.User(CreatedBy)), and nothing at all once the
 // token is dead — deleted, expired or reset (see TokenLive). It returns ErrNotFound
 // when scope does not exist.
+//
+// An allowed decision for a user or a token is then subject to the security policies
+// of the scope's account and organization and, for a token, its own IP allowlist,
+// decided by rbac.ApplyPolicy on the Auth of ctx (AuthFrom): see ApplyPolicies.
 func Check(ctx context.Context, r Reader, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
 	path, grants, err := r.Reach(ctx, holder, scope, nil, nil)
 	if err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
 	if holder.Kind != rbac.HolderToken {
-		return rbac.Decide(action, path, grants), nil
+		d := rbac.Decide(action, path, grants)
+		if !d.Allowed || holder.Kind != rbac.HolderUser {
+			return d, nil
+		}
+		return ApplyPolicies(ctx, r, holder, path, d, now, nil)
 	}
 	t, err := r.Token(ctx, holder.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -33,7 +42,39 @@ func Check(ctx context.Context, r Reader, holder rbac.Holder, action rbac.Action
 			return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 		}
 	}
-	return rbac.DecideToken(action, path, grants, creator, live), nil
+	d := rbac.DecideToken(action, path, grants, creator, live)
+	if !d.Allowed {
+		return d, nil
+	}
+	return ApplyPolicies(ctx, r, holder, path, d, now, t.IPAllowlist)
+}
+
+// ApplyPolicies applies to d, a decision for holder on path's leaf, the security
+// policies of the accounts and organizations on path (SecurityPolicy) and tokenIPs, a
+// token's own allowlist, with rbac.ApplyPolicy on the Auth of ctx at now.
+func ApplyPolicies(ctx context.Context, r Reader, holder rbac.Holder, path rbac.Path, d rbac.Decision, now time.Time, tokenIPs []netip.Prefix) (rbac.Decision, error) {
+	if !d.Allowed {
+		return d, nil
+	}
+	var pols [2]rbac.Policy
+	n := 0
+	for _, ref := range path {
+		if !ref.Kind.Ownable() || n == len(pols) {
+			continue
+		}
+		p, err := r.SecurityPolicy(ctx, ref)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		} else if err != nil {
+			return rbac.Decision{Action: d.Action, Scope: d.Scope, Rule: rbac.RuleInvalidScope}, err
+		}
+		pols[n] = p.Policy()
+		n++
+	}
+	if n == 0 && len(tokenIPs) == 0 {
+		return d, nil
+	}
+	return rbac.ApplyPolicy(d, holder, AuthFrom(ctx), now, tokenIPs, pols[:n]...), nil
 }
 
 // TokenLive reports whether t may act at now: until its Expires (a zero Expires

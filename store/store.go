@@ -48,6 +48,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"net/netip"
 	"time"
 
 	"github.com/tenantry/tenantry/rbac"
@@ -242,6 +243,29 @@ type Token struct {
 	Expires   time.Time // zero: never expires
 	ResetTo   string    // set when the token was reset: the ID of its successor
 	LastUsed  time.Time // when the token last authenticated (at most about a minute old); zero: never
+	// IPAllowlist is the token's own IP allowlist (D35), normalized by
+	// rbac.NormalizeAllowlist; empty: no restriction of its own.
+	IPAllowlist []netip.Prefix
+}
+
+// SecurityPolicy is the security policy of an account or organization (D32, D35): what
+// every request of its users and tokens must satisfy, and of its sub-accounts' for an
+// organization.
+type SecurityPolicy struct {
+	Tenant rbac.Ref
+	// Require2FA is when two-factor authentication becomes required of users; zero:
+	// never.
+	Require2FA time.Time
+	// IPAllowlist restricts the addresses of requests, normalized by
+	// rbac.NormalizeAllowlist; empty: no restriction.
+	IPAllowlist []netip.Prefix
+	UpdatedBy   string // the user who last set it
+	Updated     time.Time
+}
+
+// Policy returns what p requires, as rbac decides it.
+func (p SecurityPolicy) Policy() rbac.Policy {
+	return rbac.Policy{Require2FA: p.Require2FA, IPAllowlist: p.IPAllowlist}
 }
 
 // Event is an audit event (D31). Seq is assigned by the store, increasing in commit
@@ -268,6 +292,7 @@ type Reader interface {
 	InvitationReader
 	InviteLinkReader
 	TokenReader
+	PolicyReader
 	EventReader
 }
 
@@ -378,6 +403,13 @@ type TokenReader interface {
 	TokensExpiring(ctx context.Context, from, to time.Time) iter.Seq2[Token, error]
 }
 
+// PolicyReader reads security policies.
+type PolicyReader interface {
+	// SecurityPolicy returns the security policy of tenant, or ErrNotFound when none
+	// was set.
+	SecurityPolicy(ctx context.Context, tenant rbac.Ref) (SecurityPolicy, error)
+}
+
 // EventReader reads the audit log.
 type EventReader interface {
 	// Events returns up to limit audit events of tenant with Seq greater than after,
@@ -399,6 +431,7 @@ type Writer interface {
 	InvitationWriter
 	InviteLinkWriter
 	TokenWriter
+	PolicyWriter
 	EventWriter
 }
 
@@ -412,8 +445,8 @@ type AccountWriter interface {
 	// DeleteAccount removes the account or organization and everything in it: for an
 	// organization its sub-accounts first; its resources, the grants on its scopes,
 	// its memberships, teams (with their members and grants), invitations made in it
-	// (with all their grants), invite links and tokens (with their grants). Users and
-	// events stay.
+	// (with all their grants), invite links, tokens (with their grants) and its
+	// security policy. Users and events stay.
 	DeleteAccount(ctx context.Context, ref rbac.Ref) error
 }
 
@@ -505,10 +538,17 @@ type TokenWriter interface {
 	// InsertToken adds a token.
 	InsertToken(ctx context.Context, t Token) error
 	// UpdateToken replaces the token's Name, Hash, Last4, CreatedBy, Expires,
-	// ResetTo and LastUsed.
+	// ResetTo, LastUsed and IPAllowlist.
 	UpdateToken(ctx context.Context, t Token) error
 	// DeleteToken removes the token and its grants.
 	DeleteToken(ctx context.Context, id string) error
+}
+
+// PolicyWriter sets security policies.
+type PolicyWriter interface {
+	// PutSecurityPolicy sets the security policy of p.Tenant, replacing any. ErrNotFound
+	// when the tenant does not exist. DeleteAccount removes it with the tenant.
+	PutSecurityPolicy(ctx context.Context, p SecurityPolicy) error
 }
 
 // EventWriter appends to the audit log.

@@ -43,6 +43,20 @@ type Auth struct {
 	At time.Time
 }
 
+// rbac returns a as the library's checks decide security policies on it: a token's
+// method is rbac.AuthToken, a session's the host's SSO connection when there is one,
+// else unknown.
+func (a Auth) rbac() rbac.Auth {
+	ra := rbac.Auth{SecondFactor: a.SecondFactor, ClientIP: a.ClientIP, At: a.At}
+	switch {
+	case a.Method == MethodToken:
+		ra.Method = rbac.AuthToken
+	case a.SSO != "":
+		ra.Method, ra.Provider = rbac.AuthSSO, a.SSO
+	}
+	return ra
+}
+
 type authKey struct{}
 
 // NewContext returns a copy of ctx that carries a.

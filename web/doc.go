@@ -39,6 +39,14 @@
 // strict Content-Security-Policy (PagesCSP), and every refusal is shown with its
 // reason and rule.
 //
+// # Security policies
+//
+// Handler also attaches the request's authentication to its context with
+// account.WithAuth (the client's address, and for a session whether it passed a second
+// factor and its SSO connection, as the host's session function says), so that every
+// check and operation of the request decides the account's security policies
+// (required two-factor authentication, IP allowlists) on it.
+//
 // # Existence
 //
 // Authorize answers 404 when the caller cannot see the scope, exactly as when it does

@@ -138,7 +138,7 @@ func (s *Server) Handler(next http.Handler) http.Handler {
 			if !au.ClientIP.IsValid() {
 				au.ClientIP = clientIP(r)
 			}
-			r = r.WithContext(NewContext(r.Context(), au))
+			r = r.WithContext(account.WithAuth(NewContext(r.Context(), au), au.rbac()))
 		case err == nil, errors.Is(err, ErrNoCredentials):
 		default:
 			WriteError(rec, r, s.log, err)

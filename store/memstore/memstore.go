@@ -146,8 +146,14 @@ func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Actio
 				_, creator, _ = s.st.reach(rbac.User(t.CreatedBy), scope, lk.path2[:0], lk.grants2[:0])
 			}
 			d = rbac.DecideToken(action, path, grants, creator, live)
+			if live {
+				d = s.st.applyPolicies(ctx, holder, path, d, now, t.IPAllowlist)
+			}
 		} else {
 			d = rbac.Decide(action, path, grants)
+			if holder.Kind == rbac.HolderUser {
+				d = s.st.applyPolicies(ctx, holder, path, d, now, nil)
+			}
 		}
 	}
 	s.mu.RUnlock(lk)

@@ -75,6 +75,7 @@ func copyLink(l *store.InviteLink) store.InviteLink {
 func copyToken(t *store.Token) store.Token {
 	c := *t
 	c.Hash = slices.Clone(t.Hash)
+	c.IPAllowlist = clonePrefixes(t.IPAllowlist)
 	return c
 }
 

@@ -54,6 +54,8 @@ type state struct {
 	tenantTokens map[rbac.Ref][]string // sorted
 	expiring     []tokenExpiry         // tokens that expire, by Expires and then ID
 
+	policies map[rbac.Ref]*store.SecurityPolicy // by tenant; see policy.go
+
 	events map[rbac.Ref]*eventLog // per tenant, in Seq order
 	seq    uint64
 	feed   feedIndex // every tenant's events, in Seq order (see feed.go)
@@ -150,6 +152,7 @@ func newState() *state {
 		userLinks:     map[string][]string{},
 		tokens:        map[string]*store.Token{},
 		tenantTokens:  map[rbac.Ref][]string{},
+		policies:      map[rbac.Ref]*store.SecurityPolicy{},
 		events:        map[rbac.Ref]*eventLog{},
 	}
 }

@@ -255,6 +255,9 @@ func (w *writer) deleteTenant(sid uint32) {
 	for _, id := range slices.Clone(st.tenantLinks[ref]) {
 		w.removeLink(id)
 	}
+	if st.policies[ref] != nil {
+		w.setPolicy(ref, nil)
+	}
 	if ms := st.members[ref]; ms != nil {
 		for _, u := range slices.Clone(ms.users) {
 			w.removeMember(ref, u)
@@ -774,6 +777,7 @@ func (w *writer) UpdateToken(ctx context.Context, t store.Token) error {
 	}
 	c := copyToken(old)
 	c.Name, c.Hash, c.Last4, c.CreatedBy, c.Expires, c.ResetTo, c.LastUsed = t.Name, slices.Clone(t.Hash), t.Last4, t.CreatedBy, t.Expires, t.ResetTo, t.LastUsed
+	c.IPAllowlist = clonePrefixes(t.IPAllowlist)
 	w.setToken(&c)
 	return nil
 }
