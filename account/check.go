@@ -196,8 +196,10 @@ func (tx *work) visible(ctx context.Context, actor rbac.Holder, scope rbac.Ref) 
 			return nil, rbac.None, notFound(scope)
 		}
 	}
-	if err := tx.gate(ctx, actor, p, lvl); err != nil {
-		return nil, rbac.None, err
+	if lvl == rbac.None { // levelOn judged an actor with access already
+		if err := tx.gate(ctx, actor, p, lvl); err != nil {
+			return nil, rbac.None, err
+		}
 	}
 	return p, lvl, nil
 }
@@ -298,6 +300,11 @@ func (tx *work) levelOn(ctx context.Context, holder rbac.Holder, scope rbac.Ref)
 			return nil, rbac.None, err
 		}
 		lvl = min(lvl, rbac.EffectiveLevel(p, cg))
+	}
+	if holder == tx.Actor && lvl > rbac.None {
+		if err := tx.gate(ctx, holder, p, lvl); err != nil {
+			return nil, rbac.None, err
+		}
 	}
 	return p, lvl, nil
 }

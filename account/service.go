@@ -293,7 +293,7 @@ func Do[R any](ctx context.Context, s *Service, actor rbac.Holder, op Op[R]) (R,
 	var out R
 	err := s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
 		var err error
-		out, err = op.Apply(ctx, &txn.Tx{R: w, W: w, Env: &s.env}, actor)
+		out, err = op.Apply(ctx, &txn.Tx{R: w, W: w, Env: &s.env, Actor: actor}, actor)
 		return err
 	})
 	s.logged(ctx, op.Op(), actor, err)
@@ -313,6 +313,7 @@ func Run[R any](ctx context.Context, tx *Tx, actor rbac.Holder, op Op[R]) (R, er
 		var zero R
 		return zero, ErrReadOnly
 	}
+	tx.t.Actor = actor
 	out, err := op.Apply(ctx, &tx.t, actor)
 	tx.t.Env.Svc.(*Service).logged(ctx, op.Op(), actor, err)
 	if err != nil && tx.failed == nil {
@@ -326,7 +327,7 @@ func Get[R any](ctx context.Context, s *Service, actor rbac.Holder, q Query[R]) 
 	var out R
 	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
 		var err error
-		out, err = q.Answer(ctx, &txn.Tx{R: r, Env: &s.env}, actor)
+		out, err = q.Answer(ctx, &txn.Tx{R: r, Env: &s.env, Actor: actor}, actor)
 		return err
 	})
 	if err != nil {
@@ -338,7 +339,9 @@ func Get[R any](ctx context.Context, s *Service, actor rbac.Holder, q Query[R]) 
 
 // Read answers q as actor inside tx, seeing the transaction's own writes.
 func Read[R any](ctx context.Context, tx *Tx, actor rbac.Holder, q Query[R]) (R, error) {
-	return q.Answer(ctx, &tx.t, actor)
+	t := tx.t
+	t.Actor = actor
+	return q.Answer(ctx, &t, actor)
 }
 
 func (s *Service) logged(ctx context.Context, op string, actor rbac.Holder, err error) {

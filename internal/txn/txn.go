@@ -37,6 +37,9 @@ type Tx struct {
 	// fails with ErrReadOnly before it starts.
 	W   store.Writer
 	Env *Env
+	// Actor is the holder the operation or query at hand acts as: the one the
+	// security policies judge (D32, D35).
+	Actor rbac.Holder
 }
 
 // Audit appends one audit event (D31), stamped with the service clock's time, and
