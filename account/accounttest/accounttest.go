@@ -16,8 +16,8 @@ import (
 	"pgregory.net/rapid"
 )
 
-// Run runs the state machine (StateMachine), the concurrency test (Concurrent) and
-// the existence property (Existence) against the stores newStore makes, each as a
+// Run runs the state machine (StateMachine), the concurrency test (Concurrent), the
+// existence property (Existence) and the race for the last seats (LastSeats) against the stores newStore makes, each as a
 // subtest. newStore must return an empty store and may register cleanups on the t it
 // is given. The number of state-machine runs follows rapid's flags (-rapid.checks);
 // the steps of each run, -rapid.steps.
@@ -44,7 +44,15 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 // granter's level and no owner grant (D4, D12); grants held by members only; exactly
 // one audit event per success, in the right account, and none per refusal (D31);
 // listings exactly as visibility allows (D18), across pages; seats (D20); cascades
-// (D17, D30); and Check agreeing with the model.
+// (D17, D30); and Check agreeing with the model, its rule and its notice included.
+//
+// The machine also moves the service's clock and the requests' authentication: it
+// crosses invitations' expiry (D36), tokens' grace period, expiry and sweep (D38) and
+// the activity throttle (D39) at random, draws how each step's requests authenticated
+// (second factor, client address, or nothing said) and sets security policies (D32,
+// D35); after every step each member's last activity, each token's last use, every
+// invitation's expiry, every invite link (D37) and every security policy and token
+// allowlist are compared with the model, and an expired invitation holds no seat.
 func StateMachine(t *testing.T, newStore func(t *testing.T) store.Store) {
 	rapid.Check(t, func(rt *rapid.T) {
 		st := newStore(t)

@@ -22,9 +22,9 @@ import (
 // opsPlans are the plans of the state machine: new accounts may invite, with few
 // seats, so that seat limits are reached.
 var opsPlans = []account.Plan{
-	{Name: "starter", Seats: 5, UserManagement: true, Tokens: 2, Teams: 2, Invitations: 3},
+	{Name: "starter", Seats: 5, UserManagement: true, Tokens: 2, Teams: 2, Invitations: 3, SecurityPolicies: true},
 	{Name: "solo", Seats: 1},
-	{Name: "business", UserManagement: true, Organizations: true},
+	{Name: "business", UserManagement: true, Organizations: true, SecurityPolicies: true},
 }
 
 var opsEmails = []string{"ann@x.test", "bob@x.test", "cy@x.test", "dee@x.test", "eve@x.test", "fay@x.test", "gus@x.test"}
@@ -32,7 +32,8 @@ var opsEmails = []string{"ann@x.test", "bob@x.test", "cy@x.test", "dee@x.test", 
 // machine drives the account and profile operations on a store and checks, after
 // every step, the store against the model and the invariants listed on StateMachine.
 type machine struct {
-	ctx    context.Context
+	ctx    context.Context // base, with the current step's Auth when there is one
+	base   context.Context
 	st     store.Store
 	svc    *account.Service
 	m      *model
@@ -52,7 +53,7 @@ type machine struct {
 }
 
 func newMachine(ctx context.Context, st store.Store) *machine {
-	w := &machine{ctx: ctx, st: st, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), cursor: map[rbac.Ref]uint64{}, secrets: map[string]string{}}
+	w := &machine{ctx: ctx, base: ctx, st: st, now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), cursor: map[rbac.Ref]uint64{}, secrets: map[string]string{}}
 	w.m = newModel(&w.now)
 	w.tokenSecrets, w.linkSecrets = map[string]string{}, map[string]string{}
 	w.svc = account.New(st, account.Options{
@@ -103,6 +104,10 @@ func (w *machine) actions() map[string]func(*rapid.T) {
 		"JoinLink":           w.joinLink,
 		"Sweep":              w.sweep,
 		"Inactive":           w.inactive,
+		"Auth":               w.drawAuth,
+		"SetPolicy":          w.setPolicy,
+		"TwoFactor":          w.setTwoFactor,
+		"TokenAllowlist":     w.tokenAllowlist,
 	}
 	// Weights: the operations that build state run more often.
 	for _, name := range []string{"Onboard", "SetPermissions", "CreateResource", "Invite", "TeamMember", "Check", "ListMembers", "Advance"} {
@@ -534,7 +539,7 @@ func (w *machine) createSubAccount(t *rapid.T) {
 	org := w.drawTenant(t)
 	actor := w.drawActorIn(t, org)
 	o := w.m.tenants[org]
-	want := org.Kind == rbac.KindOrganization && w.m.live(actor) && o != nil && w.m.level(actor, org) >= rbac.Admin
+	want := org.Kind == rbac.KindOrganization && w.m.live(actor) && o != nil && w.m.actorLevel(actor, org) >= rbac.Admin
 	next := rbac.Account("acct-" + strconv.Itoa(w.ids+1))
 	var a store.Account
 	if w.do(t, "CreateSubAccount", want, next, nil, func() error {
@@ -599,7 +604,7 @@ func (w *machine) setPlan(t *rapid.T) {
 			billing = rbac.Billing(tenant.ID)
 		}
 		pool, _ := w.seatPool(tenant)
-		want = w.m.level(actor, billing) >= rbac.Admin && tn.org == "" &&
+		want = w.m.actorLevel(actor, billing) >= rbac.Admin && tn.org == "" &&
 			(tenant.Kind != rbac.KindOrganization || plan.Organizations) &&
 			(plan.Seats == 0 || len(pool) <= plan.Seats)
 	}
@@ -632,7 +637,7 @@ func (w *machine) createResource(t *rapid.T) {
 			parent = rapid.SampledFrom(projects).Draw(t, "project")
 		}
 	}
-	want := w.m.live(actor) && w.m.exists(parent) && parent.Kind == kind.Parent() && w.m.level(actor, parent) >= rbac.Admin
+	want := w.m.live(actor) && w.m.exists(parent) && parent.Kind == kind.Parent() && w.m.actorLevel(actor, parent) >= rbac.Admin
 	var r store.Resource
 	if w.m.exists(parent) {
 		tenant = w.m.tenantOf(parent)
@@ -651,7 +656,7 @@ func (w *machine) deleteResource(t *rapid.T) {
 	actor := w.drawActorIn(t, tenant0)
 	ref := w.drawScopeOf(t, tenant0, rbac.KindsOf(rbac.KindProject, rbac.KindInbox, rbac.KindDomain))
 	deletable := ref.Kind == rbac.KindProject || ref.Kind == rbac.KindInbox || ref.Kind == rbac.KindDomain
-	want := deletable && w.m.live(actor) && w.m.exists(ref) && w.m.level(actor, ref) >= rbac.Admin
+	want := deletable && w.m.live(actor) && w.m.exists(ref) && w.m.actorLevel(actor, ref) >= rbac.Admin
 	tenant := rbac.Ref{}
 	if w.m.exists(ref) {
 		tenant = w.m.tenantOf(ref)
@@ -680,7 +685,7 @@ func (w *machine) changeAllowed(actor rbac.Holder, tenant rbac.Ref, target rbac.
 	}
 	isOwner := target.Kind == rbac.HolderUser && w.m.tenants[tenant] != nil && w.m.tenants[tenant].owner == target.ID
 	return rbac.DecideChange(rbac.Change{
-		Actor: actor, ActorLevel: w.m.level(actor, c.Scope), Target: target, Scope: c.Scope,
+		Actor: actor, ActorLevel: w.m.actorLevel(actor, c.Scope), Target: target, Scope: c.Scope,
 		From: cur.level, To: to, TargetIsOwner: isOwner, TargetIncludesActor: includes,
 	}).Allowed
 }
@@ -723,7 +728,7 @@ var tokenScopeKinds = rbac.KindsOf(rbac.KindOrganization, rbac.KindAccount, rbac
 func (w *machine) applyChanges(actor rbac.Holder, target rbac.Holder, cs []account.PermissionChange) {
 	levels := make([]rbac.Level, len(cs))
 	for i, c := range cs {
-		levels[i] = w.m.level(actor, c.Scope)
+		levels[i] = w.m.actorLevel(actor, c.Scope)
 	}
 	for i, c := range cs {
 		k := gkey{target, c.Scope}
@@ -783,7 +788,7 @@ func (w *machine) inviteWith(t *rapid.T, actor rbac.Holder, tenant rbac.Ref, ema
 	tn := w.m.tenants[tenant]
 	want := w.m.live(actor) && tn != nil && changesValid(changes) && ttlOK
 	if want {
-		want = w.m.level(actor, tenant) >= rbac.Admin && planOf(w.rootPlan(tenant)).UserManagement
+		want = w.m.actorLevel(actor, tenant) >= rbac.Admin && planOf(w.rootPlan(tenant)).UserManagement
 	}
 	if want {
 		if u, ok := w.m.userByEmail(email); ok && w.m.isMember(tenant, u) {
@@ -864,7 +869,7 @@ func (w *machine) rootPlan(tenant rbac.Ref) string {
 func (w *machine) teamGrantsWithin(actor rbac.Holder, id string) bool {
 	for k, g := range w.m.grants {
 		if k.h == rbac.Team(id) {
-			l := w.m.level(actor, k.s)
+			l := w.m.actorLevel(actor, k.s)
 			if l < rbac.Admin || l < g.level {
 				return false
 			}
@@ -943,7 +948,7 @@ func (w *machine) revoke(t *rapid.T) {
 	if tenant.IsZero() || rapid.IntRange(0, 7).Draw(t, "otherTenant?") == 0 {
 		tenant = w.drawTenant(t)
 	}
-	want := w.m.live(actor) && inv != nil && inv.tenant == tenant && w.m.level(actor, inv.tenant) >= rbac.Admin
+	want := w.m.live(actor) && inv != nil && inv.tenant == tenant && w.m.actorLevel(actor, inv.tenant) >= rbac.Admin
 	revoked := []rbac.Ref{tenant}
 	if inv != nil {
 		revoked = append(revoked, w.m.grantTenants(rbac.Invite(id))...)
@@ -1032,7 +1037,7 @@ func (w *machine) removeFromResource(t *rapid.T) {
 	var evTenant rbac.Ref
 	if want {
 		evTenant = w.m.tenantOf(scope)
-		want = w.m.level(actor, scope) >= rbac.Admin && w.targetIn(evTenant, target) && w.m.sees(actor, evTenant, target)
+		want = w.m.actorLevel(actor, scope) >= rbac.Admin && w.targetIn(evTenant, target) && w.m.sees(actor, evTenant, target)
 		for _, s := range w.m.below(scope) {
 			if _, ok := w.m.grants[gkey{target, s}]; ok {
 				changes = append(changes, account.PermissionChange{Scope: s, Destroy: true})
@@ -1055,7 +1060,7 @@ func (w *machine) removeMember(t *rapid.T) {
 	actor := w.drawActorIn(t, tenant)
 	user := w.drawMember(t, tenant, "member")
 	tn := w.m.tenants[tenant]
-	want := w.m.live(actor) && tn != nil && w.m.level(actor, tenant) >= rbac.Admin &&
+	want := w.m.live(actor) && tn != nil && w.m.actorLevel(actor, tenant) >= rbac.Admin &&
 		w.m.isMember(tenant, user) && tn.owner != user && actor != rbac.User(user)
 	removedFrom := []rbac.Ref{tenant}
 	for _, ref := range w.m.withSubs(tenant)[1:] {
@@ -1091,7 +1096,7 @@ func (w *machine) transfer(t *rapid.T) {
 	to := w.drawMember(t, tenant, "to")
 	tn := w.m.tenants[tenant]
 	want := w.m.live(actor) && tn != nil && actor == rbac.User(tn.owner) && tn.org == "" &&
-		w.m.isMember(tenant, to) && to != tn.owner
+		w.m.isMember(tenant, to) && to != tn.owner && !w.m.blocked(actor, tenant)
 	if !w.doIn(t, "Transfer", want, w.m.withSubs(tenant), nil, func() error {
 		return errOf(account.Do(w.ctx, w.svc, actor, account.TransferOwnership{Account: tenant, To: rbac.User(to)}))
 	}) {
@@ -1114,7 +1119,7 @@ func (w *machine) transfer(t *rapid.T) {
 func (w *machine) deleteAccount(t *rapid.T) {
 	tenant := w.drawTenant(t)
 	actor := w.drawActorIn(t, tenant)
-	want := w.m.live(actor) && w.m.tenants[tenant] != nil && w.m.level(actor, tenant) == rbac.Owner
+	want := w.m.live(actor) && w.m.tenants[tenant] != nil && w.m.actorLevel(actor, tenant) == rbac.Owner
 	if w.doIn(t, "DeleteAccount", want, w.m.withSubs(tenant), nil, func() error { return errOf(account.Do(w.ctx, w.svc, actor, account.DeleteAccount{Account: tenant})) }) {
 		w.m.deleteTenant(tenant)
 	}
@@ -1123,7 +1128,7 @@ func (w *machine) deleteAccount(t *rapid.T) {
 func (w *machine) createTeam(t *rapid.T) {
 	tenant := w.drawTenant(t)
 	actor := w.drawActorIn(t, tenant)
-	want := w.m.live(actor) && w.m.tenants[tenant] != nil && w.m.level(actor, tenant) >= rbac.Admin &&
+	want := w.m.live(actor) && w.m.tenants[tenant] != nil && w.m.actorLevel(actor, tenant) >= rbac.Admin &&
 		w.m.within(tenant, func(p account.Plan) int { return p.Teams }, func() int {
 			n := 0
 			for _, tm := range w.m.teams {
@@ -1161,7 +1166,7 @@ func (w *machine) teamMember(t *rapid.T) {
 	var tenant rbac.Ref
 	if want {
 		tenant = tm.tenant
-		want = w.m.level(actor, tenant) >= rbac.Admin && w.m.isMember(tenant, user) &&
+		want = w.m.actorLevel(actor, tenant) >= rbac.Admin && w.m.isMember(tenant, user) &&
 			w.m.tenants[tenant].owner != user && actor != rbac.User(user) &&
 			w.teamGrantsWithin(actor, id) && tm.members[user] == remove
 	}
@@ -1192,7 +1197,7 @@ func (w *machine) deleteTeam(t *rapid.T) {
 	if want {
 		tenant = tm.tenant
 		inTeam := actor.Kind == rbac.HolderUser && tm.members[actor.ID]
-		want = w.m.level(actor, tenant) >= rbac.Admin && !inTeam && w.teamGrantsWithin(actor, id)
+		want = w.m.actorLevel(actor, tenant) >= rbac.Admin && !inTeam && w.teamGrantsWithin(actor, id)
 	}
 	guards := []guard{{h: actor}}
 	for _, g := range w.owners() {
@@ -1218,7 +1223,7 @@ func (w *machine) createToken(t *rapid.T) {
 	for _, c := range changes {
 		grants = append(grants, account.GrantSpec{Scope: c.Scope, Level: c.Level, ViewContent: c.ViewContent})
 	}
-	want := w.m.live(actor) && w.m.tenants[tenant] != nil && changesValid(changes) && w.m.level(actor, tenant) >= rbac.Admin &&
+	want := w.m.live(actor) && w.m.tenants[tenant] != nil && changesValid(changes) && w.m.actorLevel(actor, tenant) >= rbac.Admin &&
 		w.m.within(tenant, func(p account.Plan) int { return p.Tokens }, func() int {
 			n := 0
 			for _, tok := range w.m.tokens {
@@ -1271,7 +1276,7 @@ func (w *machine) resetToken(t *rapid.T) {
 		tenant0 = tok.tenant
 	}
 	actor := w.drawActorIn(t, tenant0)
-	want := w.m.live(actor) && tok != nil && w.m.level(actor, tok.tenant) >= rbac.Admin && !tok.reset && w.m.alive(tok)
+	want := w.m.live(actor) && tok != nil && w.m.actorLevel(actor, tok.tenant) >= rbac.Admin && !tok.reset && w.m.alive(tok)
 	var tenant rbac.Ref
 	if tok != nil {
 		tenant = tok.tenant
@@ -1283,7 +1288,7 @@ func (w *machine) resetToken(t *rapid.T) {
 		return err
 	}) {
 		tok.reset = true
-		w.m.tokens[info.ID] = &mToken{tenant: tok.tenant, creator: tok.creator, expires: tok.expires}
+		w.m.tokens[info.ID] = &mToken{tenant: tok.tenant, creator: tok.creator, expires: tok.expires, ips: tok.ips}
 		if end := w.now.Add(account.DefaultTokenResetGrace); tok.expires.IsZero() || end.Before(tok.expires) {
 			tok.expires = end // D38: the old secret works for the grace period
 		}
@@ -1308,10 +1313,10 @@ func (w *machine) reassignToken(t *rapid.T) {
 	}
 	actor := w.drawActorIn(t, tenant)
 	want := actor.Kind == rbac.HolderUser && w.m.live(actor) && tok != nil && !tok.reset && w.m.alive(tok) &&
-		w.m.level(actor, tenant) >= rbac.Admin
+		w.m.actorLevel(actor, tenant) >= rbac.Admin
 	if want {
 		for k, g := range w.m.grants {
-			if k.h == rbac.Token(id) && w.m.level(actor, k.s) < max(rbac.Admin, g.level) {
+			if k.h == rbac.Token(id) && w.m.actorLevel(actor, k.s) < max(rbac.Admin, g.level) {
 				want = false
 			}
 		}
@@ -1331,7 +1336,7 @@ func (w *machine) deleteToken(t *rapid.T) {
 		tenant0 = tok.tenant
 	}
 	actor := w.drawActorIn(t, tenant0)
-	want := w.m.live(actor) && tok != nil && w.m.level(actor, tok.tenant) >= rbac.Admin
+	want := w.m.live(actor) && tok != nil && w.m.actorLevel(actor, tok.tenant) >= rbac.Admin
 	var tenant rbac.Ref
 	if tok != nil {
 		tenant = tok.tenant
@@ -1415,7 +1420,7 @@ func (w *machine) checkDecision(t *rapid.T) {
 		t.Fatalf("Check(%v, %v, %v): %v", h, a, s, err)
 	}
 	want := w.m.decide(h, a, s)
-	if got.Allowed != want.Allowed || got.Level != want.Level {
+	if got.Allowed != want.Allowed || got.Level != want.Level || got.Rule != want.Rule && !got.Allowed || got.Notice != want.Notice {
 		t.Fatalf("Check(%v, %v, %v) = allowed %v at %v; the model says %v at %v (%s)", h, a, s, got.Allowed, got.Level, want.Allowed, want.Level, want.Reason())
 	}
 	if w.newEvents(t, rbac.Ref{}) != nil {
@@ -1428,7 +1433,8 @@ func (w *machine) listMembers(t *rapid.T) {
 	tenant := w.drawTenant(t)
 	actor := w.drawActorIn(t, tenant)
 	tn := w.m.tenants[tenant]
-	want, all := w.m.live(actor) && tn != nil, false
+	// A request refused by the account's security policy is refused whole.
+	want, all := w.m.live(actor) && tn != nil && !w.m.blocked(actor, tenant), false
 	var within []rbac.Ref
 	if want {
 		all = w.m.seesAll(actor, tenant)
@@ -1543,7 +1549,8 @@ func (w *machine) tokensWithinCreators(t *rapid.T) {
 			t.Fatalf("the dead %v may %v on %v (D23)", rbac.Token(id), a, s)
 		}
 		c, err := w.svc.Check(w.ctx, rbac.User(tok.creator), a, s)
-		if err != nil || !c.Allowed {
+		// The creator's own security refusals (2FA, which tokens are not asked) aside.
+		if err != nil || !c.Allowed && c.Rule != rbac.RuleRequire2FA {
 			t.Fatalf("%v may %v on %v but its creator %s may not (%v, %v): a token above its creator (D40)", rbac.Token(id), a, s, tok.creator, c.Reason(), err)
 		}
 	}

@@ -2,6 +2,7 @@ package accounttest
 
 import (
 	"maps"
+	"net/netip"
 	"slices"
 	"time"
 
@@ -31,6 +32,11 @@ type model struct {
 	// (D39).
 	active map[mkey]time.Time
 	used   map[string]time.Time
+	// policies are the tenants' security policies; auth is how the requests of the
+	// current step authenticated (nil: not said); twoFactor the users with 2FA on.
+	policies  map[rbac.Ref]rbac.Policy
+	auth      *rbac.Auth
+	twoFactor map[string]bool
 
 	// Every ID ever created, to check that deleted records are gone.
 	everUsers   []string
@@ -82,6 +88,7 @@ type mToken struct {
 	creator string    // the user the token acts for
 	reset   bool      // reset: its successor took over; it lives out its grace period
 	expires time.Time // zero: never
+	ips     []netip.Prefix
 }
 
 type mLink struct {
@@ -125,6 +132,7 @@ func newModel(now *time.Time) *model {
 		members: map[rbac.Ref]map[string]bool{}, grants: map[gkey]mGrant{}, teams: map[string]*mTeam{},
 		invites: map[string]*mInvite{}, tokens: map[string]*mToken{}, links: map[string]*mLink{},
 		now: now, active: map[mkey]time.Time{}, used: map[string]time.Time{},
+		policies: map[rbac.Ref]rbac.Policy{}, twoFactor: map[string]bool{},
 	}
 }
 
@@ -204,9 +212,52 @@ func (m *model) level(h rbac.Holder, s rbac.Ref) rbac.Level {
 	return lvl
 }
 
+// policiesOn returns the security policies that apply on s: its account's and its
+// organization's (D32, D35).
+func (m *model) policiesOn(s rbac.Ref) []rbac.Policy {
+	var out []rbac.Policy
+	for _, ref := range m.path(s) {
+		if p, ok := m.policies[ref]; ok && ref.Kind.Ownable() {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// blocked reports whether the security policies on s refuse h, acting in the current
+// step's requests.
+func (m *model) blocked(h rbac.Holder, s rbac.Ref) bool {
+	var ips []netip.Prefix
+	if h.Kind == rbac.HolderToken {
+		if t := m.tokens[h.ID]; t != nil {
+			ips = t.ips
+		}
+	}
+	d := rbac.ApplyPolicy(rbac.Decision{Allowed: true}, h, m.auth, *m.now, ips, m.policiesOn(s)...)
+	return !d.Allowed
+}
+
+// actorLevel is the level of h acting on s: level, or none when the security policies
+// refuse it there.
+func (m *model) actorLevel(h rbac.Holder, s rbac.Ref) rbac.Level {
+	if !m.exists(s) || m.blocked(h, s) {
+		return rbac.None
+	}
+	return m.level(h, s)
+}
+
 // decide is the model's decision for h: rbac.Decide on its grants, and for a token
-// rbac.DecideToken with its creator's.
+// rbac.DecideToken with its creator's; then the security policies on s.
 func (m *model) decide(h rbac.Holder, a rbac.Action, s rbac.Ref) rbac.Decision {
+	d := m.decideGrants(h, a, s)
+	var ips []netip.Prefix
+	if t := m.tokens[h.ID]; h.Kind == rbac.HolderToken && t != nil {
+		ips = t.ips
+	}
+	return rbac.ApplyPolicy(d, h, m.auth, *m.now, ips, m.policiesOn(s)...)
+}
+
+func (m *model) decideGrants(h rbac.Holder, a rbac.Action, s rbac.Ref) rbac.Decision {
 	if h.Kind != rbac.HolderToken {
 		return rbac.Decide(a, m.path(s), m.reach(h, s))
 	}
@@ -250,10 +301,10 @@ func (m *model) isMember(tenant rbac.Ref, user string) bool { return m.members[t
 // seesAll reports whether actor sees every member of tenant (D18): an admin of it, a
 // user of its organization, or any user of an organization for the organization.
 func (m *model) seesAll(actor rbac.Holder, tenant rbac.Ref) bool {
-	lvl := m.level(actor, tenant)
+	lvl := m.actorLevel(actor, tenant)
 	tn := m.tenants[tenant]
 	return lvl >= rbac.Admin || tenant.Kind == rbac.KindOrganization && lvl >= rbac.Viewer ||
-		tn != nil && tn.org != "" && m.level(actor, rbac.Org(tn.org)) >= rbac.Viewer
+		tn != nil && tn.org != "" && m.actorLevel(actor, rbac.Org(tn.org)) >= rbac.Viewer
 }
 
 // administered returns the projects, inboxes and domains of tenant on which actor is
@@ -263,7 +314,7 @@ func (m *model) administered(actor rbac.Holder, tenant rbac.Ref) []rbac.Ref {
 	for _, s := range m.scopesOf(tenant) {
 		switch s.Kind {
 		case rbac.KindProject, rbac.KindInbox, rbac.KindDomain:
-			if m.level(actor, s) >= rbac.Admin {
+			if m.actorLevel(actor, s) >= rbac.Admin {
 				within = append(within, s)
 			}
 		}
@@ -279,7 +330,7 @@ func (m *model) sees(actor rbac.Holder, tenant rbac.Ref, h rbac.Holder) bool {
 	case h == actor:
 		return true
 	case h.Kind == rbac.HolderToken || h.Kind == rbac.HolderTeam:
-		return m.level(actor, tenant) >= rbac.Admin
+		return m.actorLevel(actor, tenant) >= rbac.Admin
 	case m.seesAll(actor, tenant):
 		return true
 	}
@@ -379,6 +430,7 @@ func (m *model) deleteTenant(ref rbac.Ref) {
 	}
 	delete(m.members, ref)
 	delete(m.tenants, ref)
+	delete(m.policies, ref)
 }
 
 func (m *model) deleteResource(ref rbac.Ref) {

@@ -28,7 +28,7 @@ func (w *machine) advance(t *rapid.T) {
 // tenant: a live admin of it.
 func (w *machine) invitationAdmin(actor rbac.Holder, tenant rbac.Ref, id string) bool {
 	inv := w.m.invites[id]
-	return w.m.live(actor) && inv != nil && inv.tenant == tenant && w.m.level(actor, inv.tenant) >= rbac.Admin
+	return w.m.live(actor) && inv != nil && inv.tenant == tenant && w.m.actorLevel(actor, inv.tenant) >= rbac.Admin
 }
 
 // resend renews an invitation (D36): a new secret, a new expiry; an expired one must
@@ -112,7 +112,7 @@ func (w *machine) inviteMany(t *rapid.T) {
 	actor := w.drawActorIn(t, tenant)
 	emails := rapid.SliceOfNDistinct(rapid.SampledFrom(opsEmails), 1, 3, rapid.ID[string]).Draw(t, "emails")
 	tn := w.m.tenants[tenant]
-	want := w.m.live(actor) && tn != nil && w.m.level(actor, tenant) >= rbac.Admin && planOf(w.rootPlan(tenant)).UserManagement
+	want := w.m.live(actor) && tn != nil && w.m.actorLevel(actor, tenant) >= rbac.Admin && planOf(w.rootPlan(tenant)).UserManagement
 	if want {
 		pool, limit := w.seatPool(tenant)
 		pending := 0
@@ -185,9 +185,9 @@ func (w *machine) createLink(t *rapid.T) {
 	} else {
 		scopes = []rbac.Ref{tenant}
 	}
-	want := w.m.live(actor) && w.m.tenants[tenant] != nil && w.m.level(actor, tenant) >= rbac.Admin && planOf(w.rootPlan(tenant)).UserManagement
+	want := w.m.live(actor) && w.m.tenants[tenant] != nil && w.m.actorLevel(actor, tenant) >= rbac.Admin && planOf(w.rootPlan(tenant)).UserManagement
 	for _, s := range scopes {
-		want = want && w.m.exists(s) && w.m.tenantOf(s) == tenant && w.m.level(actor, s) >= level
+		want = want && w.m.exists(s) && w.m.tenantOf(s) == tenant && w.m.actorLevel(actor, s) >= level
 	}
 	var out account.NewInviteLink
 	if !w.do(t, "CreateLink", want, tenant, nil, func() error {
@@ -225,7 +225,7 @@ func (w *machine) manageLink(t *rapid.T) {
 	if tenant.IsZero() {
 		tenant = w.drawTenant(t)
 	}
-	want := w.m.live(actor) && l != nil && w.m.tenants[tenant] != nil && w.m.level(actor, tenant) >= rbac.Admin
+	want := w.m.live(actor) && l != nil && w.m.tenants[tenant] != nil && w.m.actorLevel(actor, tenant) >= rbac.Admin
 	switch rapid.IntRange(0, 2).Draw(t, "manage") {
 	case 0:
 		want = want && !l.disabled
@@ -366,6 +366,13 @@ func (w *machine) inactive(t *rapid.T) {
 	}
 	actor := rbac.User(tn.owner)
 	since := w.now.Add(-rapid.SampledFrom([]time.Duration{0, time.Minute, time.Hour, 10 * 24 * time.Hour}).Draw(t, "ago"))
+	if w.m.blocked(actor, tenant) {
+		_, err := account.Get(w.ctx, w.svc, actor, account.Inactive{Tenant: tenant, Since: since})
+		if !errors.Is(err, rbac.ErrDenied) {
+			t.Fatalf("Inactive(%v) by %v, refused by the security policy: %v", tenant, actor, err)
+		}
+		return
+	}
 	listed := map[string]bool{}
 	for m, err := range account.All[account.InactiveMember](w.ctx, w.svc, actor, account.Inactive{Tenant: tenant, Since: since, Page: account.PageRequest{Limit: 2}}) {
 		if err != nil {
@@ -395,8 +402,12 @@ func (w *machine) inactive(t *rapid.T) {
 	}
 }
 
-// compareLinks checks the invite links against the model, both ways (D37).
+// compareLinks checks the invite links against the model, both ways (D37), then the
+// security policies.
 func (w *machine) compareLinks(ctx context.Context, r store.Reader) error {
+	if err := w.comparePolicies(ctx, r); err != nil {
+		return err
+	}
 	for _, id := range w.m.everLinks {
 		l, err := r.InviteLink(ctx, id)
 		ml := w.m.links[id]
