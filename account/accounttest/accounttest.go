@@ -17,9 +17,9 @@ import (
 )
 
 // Run runs the state machine (StateMachine), the concurrency test (Concurrent), the
-// existence property (Existence) and the race for the last seats (LastSeats) against the stores newStore makes, each as a
-// subtest. newStore must return an empty store and may register cleanups on the t it
-// is given. The number of state-machine runs follows rapid's flags (-rapid.checks);
+// existence property (Existence) and the race for the last seats (LastSeats) against
+// the stores newStore makes, each as a subtest. newStore must return an empty store and
+// may register cleanups on the t it is given. The number of state-machine runs follows rapid's flags (-rapid.checks);
 // the steps of each run, -rapid.steps.
 //
 // A property makes a store for each of its runs. When the store has a Close method
