@@ -266,3 +266,33 @@ func (tx *work) addressed(ctx context.Context, actor rbac.Holder, h rbac.Holder,
 	}
 	return inv, nil
 }
+
+// AddressedInvitation returns an invitation to its addressee, pending or expired: the
+// acting user must have the invited address and hold the invitation's secret, as to
+// accept it; otherwise, as for an invitation that does not exist, ErrNotFound. It lets
+// the host show an invitation (and that it expired, [rbac.RuleInviteExpiry]) before
+// the user accepts or declines it. The hash of the secret is never shown.
+type AddressedInvitation struct {
+	Invitation rbac.Holder // rbac.Invite(id)
+	Secret     string
+}
+
+// InvitationView is the answer of AddressedInvitation.
+type InvitationView struct {
+	store.Invitation
+	Expired bool
+}
+
+// Op returns "invitation.get", its log name.
+func (AddressedInvitation) Op() string { return "invitation.get" }
+
+// Answer answers the query; call it through Get or Read.
+func (q AddressedInvitation) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (InvitationView, error) {
+	tx := open(t)
+	inv, err := tx.addressed(ctx, actor, q.Invitation, q.Secret)
+	if err != nil {
+		return InvitationView{}, err
+	}
+	inv.Hash = nil
+	return InvitationView{Invitation: inv, Expired: inv.Expired(tx.Env.Now())}, nil
+}

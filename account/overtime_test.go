@@ -313,3 +313,26 @@ func TestUpdateRollsBackAfterAFailedOperation(t *testing.T) {
 		t.Fatalf("the store changed:\nbefore %s\nafter  %s", before, after)
 	}
 }
+
+// The addressee, and only the addressee with the secret, reads an invitation, and sees
+// that it expired.
+func TestAddressedInvitation(t *testing.T) {
+	f := newFixture(t)
+	bob, _ := f.register("bob@acme.test")
+	inv := do(f.env, f.owner, account.Invite{Tenant: f.acct, Email: "bob@acme.test"})
+	got := get(f.env, bob, account.AddressedInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret})
+	if got.ID != inv.ID || got.Expired || len(got.Hash) != 0 {
+		t.Fatalf("%+v", got)
+	}
+	for _, c := range []struct {
+		who    rbac.Holder
+		secret string
+	}{{bob, ""}, {f.owner, inv.Secret}} {
+		_, err := account.Get(f.ctx, f.svc, c.who, account.AddressedInvitation{Invitation: rbac.Invite(inv.ID), Secret: c.secret})
+		notFound(t, err)
+	}
+	f.now = inv.Expires
+	if got := get(f.env, bob, account.AddressedInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret}); !got.Expired {
+		t.Fatal("not reported expired")
+	}
+}
