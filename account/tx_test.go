@@ -3,8 +3,10 @@ package account_test
 import (
 	"context"
 	"errors"
+	"net/netip"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/profile"
@@ -270,6 +272,8 @@ func TestOpIsTheAuditAction(t *testing.T) {
 		team                               store.Team
 		tok                                account.NewToken
 		inv, gone                          account.NewInvitation
+		many                               []account.NewInvitation
+		link                               account.NewInviteLink
 	)
 	reg := func(email string, who *rbac.Holder) func() (string, error) {
 		return func() (string, error) {
@@ -332,6 +336,40 @@ func TestOpIsTheAuditAction(t *testing.T) {
 			return step(e, admin, account.RevokeInvitation{Tenant: acct, Invitation: rbac.Invite(gone.ID)}, nil)
 		},
 		func() (string, error) {
+			return step(e, admin, account.InviteMany{Tenant: acct, Emails: []string{"x@acme.test", "joiner@acme.test"}}, &many)
+		},
+		func() (string, error) {
+			return step(e, admin, account.ResendInvitation{Tenant: acct, Invitation: rbac.Invite(many[0].ID)}, nil)
+		},
+		func() (string, error) {
+			var u profile.Registered
+			if _, err := step(e, rbac.Holder{}, profile.Register{Email: "joiner@acme.test"}, &u); err != nil {
+				return "", err
+			}
+			tenants = append(tenants, u.Account.Ref)
+			return step(e, rbac.User(u.User.ID), account.DeclineInvitation{Invitation: rbac.Invite(many[1].ID), Secret: many[1].Secret}, nil)
+		},
+		func() (string, error) {
+			return step(e, admin, account.CreateInviteLink{Tenant: acct, Level: rbac.Viewer, Scopes: []rbac.Ref{proj.Ref}}, &link)
+		},
+		func() (string, error) {
+			return step(e, admin, account.RotateInviteLink{Tenant: acct, Link: link.ID}, &link)
+		},
+		func() (string, error) {
+			var u profile.Registered
+			if _, err := step(e, rbac.Holder{}, profile.Register{Email: "linked@acme.test"}, &u); err != nil {
+				return "", err
+			}
+			tenants = append(tenants, u.Account.Ref)
+			return step(e, rbac.User(u.User.ID), account.JoinByLink{Link: link.ID, Secret: link.Secret}, nil)
+		},
+		func() (string, error) {
+			return step(e, admin, account.DisableInviteLink{Tenant: acct, Link: link.ID}, nil)
+		},
+		func() (string, error) {
+			return step(e, admin, account.DeleteInviteLink{Tenant: acct, Link: link.ID}, nil)
+		},
+		func() (string, error) {
 			return step(e, admin, account.SetPermissions{Tenant: acct, Holder: member, Changes: change(proj.Ref, rbac.Admin)}, nil)
 		},
 		func() (string, error) {
@@ -354,6 +392,9 @@ func TestOpIsTheAuditAction(t *testing.T) {
 			return step(e, admin, account.CreateToken{Tenant: acct, Name: "ci", Grants: []account.GrantSpec{grant(proj.Ref, rbac.Viewer)}}, &tok)
 		},
 		func() (string, error) {
+			return step(e, admin, account.SetTokenAllowlist{Tenant: acct, Token: rbac.Token(tok.ID), IPAllowlist: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}}, nil)
+		},
+		func() (string, error) {
 			return step(e, admin, account.ResetToken{Tenant: acct, Token: rbac.Token(tok.ID)}, &tok)
 		},
 		func() (string, error) {
@@ -361,6 +402,18 @@ func TestOpIsTheAuditAction(t *testing.T) {
 		},
 		func() (string, error) {
 			return step(e, admin, account.DeleteToken{Tenant: acct, Token: rbac.Token(tok.ID)}, nil)
+		},
+		func() (string, error) {
+			e.now = e.now.Add(400 * 24 * time.Hour) // the old token's grace ended; a year and more passed
+			var n int
+			return step(e, rbac.Holder{}, account.SweepTokens{}, &n)
+		},
+		func() (string, error) {
+			do(e, owner, profile.SetTwoFactor{On: true})
+			ctx := account.WithAuth(e.ctx, rbac.Auth{SecondFactor: true, ClientIP: netip.MustParseAddr("10.1.1.1")})
+			op := account.SetSecurityPolicy{Tenant: acct, Require2FA: e.now.Add(time.Hour)}
+			_, err := account.Do(ctx, e.svc, owner, op)
+			return op.Op(), err
 		},
 		func() (string, error) { return step(e, admin, account.DeleteResource{Resource: inbox.Ref}, nil) },
 		func() (string, error) { return step(e, admin, account.RemoveMember{Tenant: acct, Member: member}, nil) },
@@ -427,6 +480,9 @@ func TestOpIsTheAuditAction(t *testing.T) {
 		account.CreateResource{}, account.RenameResource{}, account.DeleteResource{},
 		account.CreateTeam{}, account.RenameTeam{}, account.DeleteTeam{}, account.AddTeamMember{}, account.RemoveTeamMember{},
 		account.CreateToken{}, account.ResetToken{}, account.ReassignToken{}, account.DeleteToken{},
+		account.InviteMany{}, account.ResendInvitation{}, account.DeclineInvitation{},
+		account.CreateInviteLink{}, account.RotateInviteLink{}, account.DisableInviteLink{}, account.DeleteInviteLink{},
+		account.JoinByLink{}, account.SweepTokens{}, account.SetTokenAllowlist{}, account.SetSecurityPolicy{},
 		profile.Register{}, profile.Rename{}, profile.ChangeEmail{}, profile.SetTimeZone{}, profile.LinkOAuth{},
 		profile.UnlinkOAuth{}, profile.SetTwoFactor{}, profile.Delete{},
 	} {
