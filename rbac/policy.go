@@ -3,6 +3,7 @@ package rbac
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -49,10 +50,39 @@ type Policy struct {
 	// IPAllowlist restricts the addresses users and tokens may come from; empty: no
 	// restriction.
 	IPAllowlist []netip.Prefix
+	// SSO are the IDs of the account's single sign-on connections: a user who signed
+	// in through one of them is not asked for a second factor ([RuleSSO]).
+	SSO []string
+	// EnforceSSO are the verified email domains whose users must sign in through one
+	// of SSO ([RuleSSO]); lower case.
+	EnforceSSO []string
 }
 
 // IsZero reports whether p requires nothing.
-func (p Policy) IsZero() bool { return p.Require2FA.IsZero() && len(p.IPAllowlist) == 0 }
+func (p Policy) IsZero() bool {
+	return p.Require2FA.IsZero() && len(p.IPAllowlist) == 0 && len(p.EnforceSSO) == 0
+}
+
+// signedInThrough reports whether auth signed in through one of connections.
+func signedInThrough(auth *Auth, connections []string) bool {
+	return auth != nil && auth.Method == AuthSSO && auth.Provider != "" && slices.Contains(connections, auth.Provider)
+}
+
+// EmailDomain returns the domain of an email address, lower case; empty when there
+// is none.
+func EmailDomain(email string) string {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 {
+		return ""
+	}
+	d := email[at+1:]
+	for i := 0; i < len(d); i++ {
+		if c := d[i]; 'A' <= c && c <= 'Z' {
+			return strings.ToLower(d)
+		}
+	}
+	return d
+}
 
 // Allows reports whether addr is in the allowlist list, which must be normalized by
 // NormalizeAllowlist (operations store it so): always for an empty list, never for an
@@ -109,15 +139,24 @@ func NormalizeAllowlist(list []netip.Prefix) []netip.Prefix {
 	return out[:n]
 }
 
-// ApplyPolicy decides, for a decision d that allowed holder (a user or a token) on a
-// scope, what the security policies that apply there say of the request described by
-// auth (nil: the host gave none) at now: d as it is when they all allow it — with
-// Notice set to RuleRequire2FA when two-factor authentication becomes required at a
-// date still ahead — or a refusal citing [RuleIPAllowlist] or [RuleRequire2FA].
-// policies are the account's and its organization's; tokenIPs is a token's own
-// allowlist. Two-factor requirements apply to users only; a decision that refuses
-// already, and a holder that is neither a user nor a token, are returned as they are.
+// ApplyPolicy is ApplyPolicyTo without the user's email address: for policies that
+// enforce single sign-on on some domains, a user is then refused, since whether the
+// user's address is in them is unknown.
 func ApplyPolicy(d Decision, holder Holder, auth *Auth, now time.Time, tokenIPs []netip.Prefix, policies ...Policy) Decision {
+	return ApplyPolicyTo(d, holder, "", auth, now, tokenIPs, policies...)
+}
+
+// ApplyPolicyTo decides, for a decision d that allowed holder (a user, whose address is
+// email, or a token) on a scope, what the security policies that apply there say of
+// the request described by auth (nil: the host gave none) at now: d as it is when they
+// all allow it — with Notice set to RuleRequire2FA when two-factor authentication
+// becomes required at a date still ahead — or a refusal citing [RuleIPAllowlist],
+// [RuleSSO] or [RuleRequire2FA]. policies are the account's and its organization's;
+// tokenIPs is a token's own allowlist. Single sign-on and two-factor requirements apply
+// to users only, and a user who signed in through one of a policy's SSO connections is
+// not asked for a second factor by it. A decision that refuses already, and a holder
+// that is neither a user nor a token, are returned as they are.
+func ApplyPolicyTo(d Decision, holder Holder, email string, auth *Auth, now time.Time, tokenIPs []netip.Prefix, policies ...Policy) Decision {
 	if !d.Allowed || holder.Kind != HolderUser && holder.Kind != HolderToken {
 		return d
 	}
@@ -141,8 +180,16 @@ func ApplyPolicy(d Decision, holder Holder, auth *Auth, now time.Time, tokenIPs 
 		return d
 	}
 	for _, p := range policies {
+		if len(p.EnforceSSO) == 0 {
+			continue
+		}
+		if dom := EmailDomain(email); (dom == "" || slices.Contains(p.EnforceSSO, dom)) && !signedInThrough(auth, p.SSO) {
+			return deny(RuleSSO)
+		}
+	}
+	for _, p := range policies {
 		switch {
-		case p.Require2FA.IsZero(), auth != nil && auth.SecondFactor:
+		case p.Require2FA.IsZero(), auth != nil && auth.SecondFactor, signedInThrough(auth, p.SSO):
 		case now.Before(p.Require2FA):
 			if d.Notice == "" || p.Require2FA.Before(d.NoticeAt) {
 				d.Notice, d.NoticeAt = RuleRequire2FA, p.Require2FA

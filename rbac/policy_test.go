@@ -2,6 +2,8 @@ package rbac_test
 
 import (
 	"net/netip"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +26,10 @@ func drawPolicy(t *rapid.T, label string) rbac.Policy {
 		p.Require2FA = policyNow.Add(time.Duration(rapid.IntRange(1, 100).Draw(t, label+"ahead")) * time.Hour)
 	}
 	p.IPAllowlist = rbac.NormalizeAllowlist(rapid.SliceOfDistinct(rapid.SampledFrom(prefixes), netip.Prefix.String).Draw(t, label+"ips"))
+	p.SSO = rapid.SliceOfDistinct(rapid.SampledFrom([]string{"okta", "entra"}), rapid.ID[string]).Draw(t, label+"sso")
+	if len(p.SSO) > 0 {
+		p.EnforceSSO = rapid.SliceOfDistinct(rapid.SampledFrom([]string{"acme.test", "corp.test"}), rapid.ID[string]).Draw(t, label+"enforce")
+	}
 	return p
 }
 
@@ -38,11 +44,15 @@ func TestApplyPolicyLaws(t *testing.T) {
 		var auth *rbac.Auth
 		if rapid.Bool().Draw(t, "withAuth") {
 			auth = &rbac.Auth{SecondFactor: rapid.Bool().Draw(t, "2fa"), ClientIP: rapid.SampledFrom(addrs).Draw(t, "ip")}
+			if rapid.Bool().Draw(t, "viaSSO") {
+				auth.Method, auth.Provider = rbac.AuthSSO, rapid.SampledFrom([]string{"okta", "entra", "other"}).Draw(t, "provider")
+			}
 		}
+		email := rapid.SampledFrom([]string{"", "ann@acme.test", "bob@CORP.test", "cy@else.test"}).Draw(t, "email")
 		pols := []rbac.Policy{drawPolicy(t, "acct"), drawPolicy(t, "org")}[:rapid.IntRange(0, 2).Draw(t, "n")]
 		tokIPs := rbac.NormalizeAllowlist(rapid.SliceOfDistinct(rapid.SampledFrom(prefixes), netip.Prefix.String).Draw(t, "tokenIPs"))
 
-		got := rbac.ApplyPolicy(d, holder, auth, policyNow, tokIPs, pols...)
+		got := rbac.ApplyPolicyTo(d, holder, email, auth, policyNow, tokIPs, pols...)
 		if !d.Allowed || holder.Kind == rbac.HolderTeam {
 			if got != d {
 				t.Fatalf("ApplyPolicy changed %+v into %+v", d, got)
@@ -51,8 +61,24 @@ func TestApplyPolicyLaws(t *testing.T) {
 		}
 		var ip netip.Addr
 		second := false
+		provider := ""
 		if auth != nil {
 			ip, second = auth.ClientIP, auth.SecondFactor
+			if auth.Method == rbac.AuthSSO {
+				provider = auth.Provider
+			}
+		}
+		via := func(p rbac.Policy) bool {
+			for _, c := range p.SSO {
+				if c == provider {
+					return true
+				}
+			}
+			return false
+		}
+		domain := ""
+		if i := strings.LastIndexByte(email, '@'); i >= 0 {
+			domain = strings.ToLower(email[i+1:])
 		}
 		in := func(list []netip.Prefix) bool {
 			if len(list) == 0 {
@@ -75,10 +101,17 @@ func TestApplyPolicyLaws(t *testing.T) {
 				wantRule = rbac.RuleIPAllowlist
 			}
 		}
+		if wantRule == "" && holder.Kind == rbac.HolderUser {
+			for _, p := range pols {
+				if len(p.EnforceSSO) > 0 && (domain == "" || slices.Contains(p.EnforceSSO, domain)) && !via(p) {
+					wantRule = rbac.RuleSSO
+				}
+			}
+		}
 		if wantRule == "" && holder.Kind == rbac.HolderUser && !second {
 			for _, p := range pols {
 				switch {
-				case p.Require2FA.IsZero():
+				case p.Require2FA.IsZero(), via(p):
 				case !policyNow.Before(p.Require2FA):
 					wantRule = rbac.RuleRequire2FA
 				case notice.IsZero() || p.Require2FA.Before(notice):

@@ -41,6 +41,8 @@ const (
 	RuleDeleteProfile  Rule = "D30" // deleting a profile is irreversible and cascades
 	RuleAudit          Rule = "D31" // every change writes exactly one audit event
 	RuleRequire2FA     Rule = "D32" // an account may require two-factor authentication from a date
+	RuleSSO            Rule = "D33" // SSO connections, verified domains, enforced SSO, just-in-time members
+	RuleDomainCapture  Rule = "D34" // users of a verified domain join on their own
 	RuleIPAllowlist    Rule = "D35" // account and token IP allowlists
 	RuleInviteExpiry   Rule = "D36" // invitations expire; resend renews, the invitee may decline
 	RuleInviteLink     Rule = "D37" // reusable invite links
@@ -91,6 +93,8 @@ var ruleText = map[Rule]string{
 	RuleDeleteProfile:  "Deleting a profile is irreversible: accounts the user owns are deleted, every other membership, team place and invitation is removed, and the audit log keeps only opaque IDs.",
 	RuleAudit:          "Every successful change writes exactly one audit event in the same transaction; a refused or failed operation writes none.",
 	RuleRequire2FA:     "An owner or account admin who uses two-factor authentication may require it of every user of the account (an organization's requirement reaches its sub-accounts) from a date: before it, access is allowed with a notice; from it, a user who has not passed a second factor in the request's sign-in is refused on every scope of the account until they do.",
+	RuleSSO:            "An account records its single sign-on connections and the email domains it verified (who verified, when; the verification itself is the host's). With SSO enforced, a user whose address is in a verified domain is refused unless signed in through one of the account's connections; a user signed in through one is not asked for a second factor. A first sign-in through a connection of an unknown address creates the user (with or without a personal free account, as the connection says) and the membership; the connection's role mapping (identity-provider group to grants) is applied on every sign-in, adding and removing only the grants it gave, never above what its author may give now, never the owner's, within the seats and plan.",
+	RuleDomainCapture:  "An account that verified an email domain may let that domain's users join it on their own at a chosen level on the account, within the seats and plan.",
 	RuleIPAllowlist:    "An account (and an organization, for its sub-accounts) and an API token may each have an IP allowlist of IPv4 and IPv6 CIDR ranges; a request of a user or token of the account from an address outside every list that applies is refused, as is one whose address is unknown. An empty list restricts nothing; an admin cannot save a list that excludes the address they save it from.",
 	RuleInviteExpiry:   "An invitation expires, 7 days after it was sent unless its inviter chose another time within the service's limits: from then on it cannot be accepted, is listed as expired and holds no seat. Resending it (admin, as revoking) renews its expiry with a new secret; its invitee may decline it.",
 	RuleInviteLink:     "An account admin may create a reusable invite link for one level (viewer or admin) on the account or scopes within it, never above what they hold, and disable or rotate it. A signed-in user holding its secret joins as an accepted invitation would, within the plan and the seats counted at the moment of joining, while the link is enabled and its creator may still give that access.",
@@ -141,6 +145,8 @@ var ruleNames = map[Rule]string{
 	RuleDeleteProfile:  "RuleDeleteProfile",
 	RuleAudit:          "RuleAudit",
 	RuleRequire2FA:     "RuleRequire2FA",
+	RuleSSO:            "RuleSSO",
+	RuleDomainCapture:  "RuleDomainCapture",
 	RuleIPAllowlist:    "RuleIPAllowlist",
 	RuleInviteExpiry:   "RuleInviteExpiry",
 	RuleInviteLink:     "RuleInviteLink",
