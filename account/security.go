@@ -98,7 +98,7 @@ func (o SetSecurityPolicy) Apply(ctx context.Context, t *txn.Tx, actor rbac.Hold
 	if err != nil && !isNotFound(err) {
 		return store.SecurityPolicy{}, err
 	}
-	p := store.SecurityPolicy{Tenant: o.Tenant, Require2FA: o.Require2FA, IPAllowlist: list, UpdatedBy: actor.ID, Updated: tx.Env.Now()}
+	p := store.SecurityPolicy{Tenant: o.Tenant, Require2FA: o.Require2FA, IPAllowlist: list, SSO: before.SSO, EnforceSSO: before.EnforceSSO, UpdatedBy: actor.ID, Updated: tx.Env.Now()}
 	if err := tx.w.PutSecurityPolicy(ctx, p); err != nil {
 		return store.SecurityPolicy{}, err
 	}

@@ -51,7 +51,8 @@ func Check(ctx context.Context, r Reader, holder rbac.Holder, action rbac.Action
 
 // ApplyPolicies applies to d, a decision for holder on path's leaf, the security
 // policies of the accounts and organizations on path (SecurityPolicy) and tokenIPs, a
-// token's own allowlist, with rbac.ApplyPolicy on the Auth of ctx at now.
+// token's own allowlist, with rbac.ApplyPolicyTo on the Auth of ctx at now (and the
+// user's address when a policy enforces single sign-on).
 func ApplyPolicies(ctx context.Context, r Reader, holder rbac.Holder, path rbac.Path, d rbac.Decision, now time.Time, tokenIPs []netip.Prefix) (rbac.Decision, error) {
 	if !d.Allowed {
 		return d, nil
@@ -74,7 +75,15 @@ func ApplyPolicies(ctx context.Context, r Reader, holder rbac.Holder, path rbac.
 	if n == 0 && len(tokenIPs) == 0 {
 		return d, nil
 	}
-	return rbac.ApplyPolicy(d, holder, AuthFrom(ctx), now, tokenIPs, pols[:n]...), nil
+	email := ""
+	if holder.Kind == rbac.HolderUser && (len(pols[0].EnforceSSO) > 0 || len(pols[1].EnforceSSO) > 0) {
+		u, err := r.User(ctx, holder.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return rbac.Decision{Action: d.Action, Scope: d.Scope, Rule: rbac.RuleInvalidScope}, err
+		}
+		email = u.Email
+	}
+	return rbac.ApplyPolicyTo(d, holder, email, AuthFrom(ctx), now, tokenIPs, pols[:n]...), nil
 }
 
 // TokenLive reports whether t may act at now: until its Expires (a zero Expires

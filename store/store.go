@@ -177,6 +177,8 @@ type Member struct {
 	// LastActive is when the user last acted in the tenant, as recorded by
 	// TouchMember (at most about a minute old); zero when never recorded.
 	LastActive time.Time
+	// Mapped are the grants an SSO role mapping gave the member (D33), by scope.
+	Mapped []MappedGrant
 }
 
 // Grant is a stored grant: rbac.Grant plus the tenant (account, or organization for
@@ -259,13 +261,66 @@ type SecurityPolicy struct {
 	// IPAllowlist restricts the addresses of requests, normalized by
 	// rbac.NormalizeAllowlist; empty: no restriction.
 	IPAllowlist []netip.Prefix
-	UpdatedBy   string // the user who last set it
-	Updated     time.Time
+	// SSO are the IDs of the tenant's single sign-on connections, and EnforceSSO the
+	// verified domains whose users must sign in through one of them (D33), in order:
+	// what the operations on connections and domains keep here, so that a check reads
+	// one record.
+	SSO        []string
+	EnforceSSO []string
+	UpdatedBy  string // the user who last set it
+	Updated    time.Time
 }
 
 // Policy returns what p requires, as rbac decides it.
 func (p SecurityPolicy) Policy() rbac.Policy {
-	return rbac.Policy{Require2FA: p.Require2FA, IPAllowlist: p.IPAllowlist}
+	return rbac.Policy{Require2FA: p.Require2FA, IPAllowlist: p.IPAllowlist, SSO: p.SSO, EnforceSSO: p.EnforceSSO}
+}
+
+// SSOConnection is a single sign-on connection of an account or organization (D33).
+// The protocol (SAML, OIDC) is the host's; the library keeps what a sign-in through
+// it grants.
+type SSOConnection struct {
+	ID     string
+	Tenant rbac.Ref
+	Name   string
+	// Enforce: users whose address is in one of the tenant's verified domains must
+	// sign in through one of its connections.
+	Enforce bool
+	// NoPersonalAccount: a user created by a first sign-in gets no personal free
+	// account.
+	NoPersonalAccount bool
+	// Mapping is applied on every sign-in: the grants of the groups the identity
+	// provider names.
+	Mapping   []RoleMapping
+	CreatedBy string // the user the mapping acts for: it gives nothing above what they may give
+	Created   time.Time
+}
+
+// RoleMapping maps an identity-provider group (or attribute value) to a grant.
+type RoleMapping struct {
+	Group string
+	Scope rbac.Ref
+	Level rbac.Level
+}
+
+// MappedGrant is a grant that an SSO role mapping gave a member: the sign-in that
+// applies the mapping again removes it when the mapping no longer gives it, and
+// leaves every other grant alone.
+type MappedGrant struct {
+	Scope rbac.Ref
+	Level rbac.Level
+}
+
+// Domain is an email domain that a tenant verified (D33, D34). A domain belongs to one
+// tenant at most.
+type Domain struct {
+	Name       string // lower case
+	Tenant     rbac.Ref
+	VerifiedBy string
+	Verified   time.Time
+	// Capture is the level on the tenant that users of the domain get by joining on
+	// their own (D34); rbac.None: they may not.
+	Capture rbac.Level
 }
 
 // Event is an audit event (D31). Seq is assigned by the store, increasing in commit
@@ -293,6 +348,7 @@ type Reader interface {
 	InviteLinkReader
 	TokenReader
 	PolicyReader
+	SSOReader
 	EventReader
 }
 
@@ -410,6 +466,18 @@ type PolicyReader interface {
 	SecurityPolicy(ctx context.Context, tenant rbac.Ref) (SecurityPolicy, error)
 }
 
+// SSOReader reads single sign-on connections and verified domains.
+type SSOReader interface {
+	// SSOConnection returns the connection with the given ID, or ErrNotFound.
+	SSOConnection(ctx context.Context, id string) (SSOConnection, error)
+	// SSOConnections lists the connections of tenant, by ID.
+	SSOConnections(ctx context.Context, tenant rbac.Ref) iter.Seq2[SSOConnection, error]
+	// Domain returns the verified domain name (lower case), or ErrNotFound.
+	Domain(ctx context.Context, name string) (Domain, error)
+	// Domains lists the domains tenant verified, by name.
+	Domains(ctx context.Context, tenant rbac.Ref) iter.Seq2[Domain, error]
+}
+
 // EventReader reads the audit log.
 type EventReader interface {
 	// Events returns up to limit audit events of tenant with Seq greater than after,
@@ -432,6 +500,7 @@ type Writer interface {
 	InviteLinkWriter
 	TokenWriter
 	PolicyWriter
+	SSOWriter
 	EventWriter
 }
 
@@ -445,8 +514,8 @@ type AccountWriter interface {
 	// DeleteAccount removes the account or organization and everything in it: for an
 	// organization its sub-accounts first; its resources, the grants on its scopes,
 	// its memberships, teams (with their members and grants), invitations made in it
-	// (with all their grants), invite links, tokens (with their grants) and its
-	// security policy. Users and events stay.
+	// (with all their grants), invite links, tokens (with their grants), its
+	// security policy, SSO connections and verified domains. Users and events stay.
 	DeleteAccount(ctx context.Context, ref rbac.Ref) error
 }
 
@@ -485,6 +554,9 @@ type MemberWriter interface {
 	// TouchMember sets the LastActive of user's membership of tenant to at.
 	// ErrNotFound when there is no such membership.
 	TouchMember(ctx context.Context, tenant rbac.Ref, user string, at time.Time) error
+	// SetMapped sets the Mapped grants of user's membership of tenant. ErrNotFound
+	// when there is no such membership.
+	SetMapped(ctx context.Context, tenant rbac.Ref, user string, mapped []MappedGrant) error
 }
 
 // GrantWriter puts and removes grants.
@@ -549,6 +621,21 @@ type PolicyWriter interface {
 	// PutSecurityPolicy sets the security policy of p.Tenant, replacing any. ErrNotFound
 	// when the tenant does not exist. DeleteAccount removes it with the tenant.
 	PutSecurityPolicy(ctx context.Context, p SecurityPolicy) error
+}
+
+// SSOWriter adds, changes and removes single sign-on connections and verified domains.
+// DeleteAccount removes the tenant's.
+type SSOWriter interface {
+	// PutSSOConnection adds the connection or replaces the one with its ID (whose
+	// Tenant stays). ErrNotFound when the tenant does not exist.
+	PutSSOConnection(ctx context.Context, c SSOConnection) error
+	// DeleteSSOConnection removes the connection.
+	DeleteSSOConnection(ctx context.Context, id string) error
+	// PutDomain adds the domain or replaces it. ErrExists when another tenant has
+	// it; ErrNotFound when the tenant does not exist.
+	PutDomain(ctx context.Context, d Domain) error
+	// DeleteDomain removes the domain.
+	DeleteDomain(ctx context.Context, name string) error
 }
 
 // EventWriter appends to the audit log.

@@ -21,7 +21,16 @@ func clonePrefixes(l []netip.Prefix) []netip.Prefix {
 func copyPolicy(p *store.SecurityPolicy) store.SecurityPolicy {
 	c := *p
 	c.IPAllowlist = clonePrefixes(p.IPAllowlist)
+	c.SSO, c.EnforceSSO = cloneStrings(p.SSO), cloneStrings(p.EnforceSSO)
 	return c
+}
+
+// cloneStrings copies l, nil for an empty one.
+func cloneStrings(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	return slices.Clone(l)
 }
 
 // setPolicy sets tenant's policy (nil: removes it), logging the inverse.
@@ -84,5 +93,11 @@ func (s *state) applyPolicies(ctx context.Context, holder rbac.Holder, path rbac
 	if n == 0 && len(tokenIPs) == 0 {
 		return d
 	}
-	return rbac.ApplyPolicy(d, holder, store.AuthFrom(ctx), now, tokenIPs, pols[:n]...)
+	email := ""
+	if holder.Kind == rbac.HolderUser && (len(pols[0].EnforceSSO) > 0 || len(pols[1].EnforceSSO) > 0) {
+		if u := s.users[holder.ID]; u != nil {
+			email = u.Email
+		}
+	}
+	return rbac.ApplyPolicyTo(d, holder, email, store.AuthFrom(ctx), now, tokenIPs, pols[:n]...)
 }

@@ -56,6 +56,11 @@ type state struct {
 
 	policies map[rbac.Ref]*store.SecurityPolicy // by tenant; see policy.go
 
+	connections       map[string]*store.SSOConnection // see sso.go
+	tenantConnections map[rbac.Ref][]string           // sorted
+	domains           map[string]*store.Domain        // by lower-case name
+	tenantDomains     map[rbac.Ref][]string           // sorted
+
 	events map[rbac.Ref]*eventLog // per tenant, in Seq order
 	seq    uint64
 	feed   feedIndex // every tenant's events, in Seq order (see feed.go)
@@ -132,28 +137,32 @@ type userTenant struct {
 
 func newState() *state {
 	return &state{
-		grants:        map[uint64]grantVal{},
-		holderTenant:  map[uint64][]uint32{},
-		users:         map[string]*store.User{},
-		emails:        map[string]string{},
-		oauth:         map[store.OAuthLink]string{},
-		members:       map[rbac.Ref]*memberSet{},
-		memberships:   map[string][]rbac.Ref{},
-		teams:         map[string]*team{},
-		teamNames:     map[tenantKey]string{},
-		tenantTeams:   map[rbac.Ref][]string{},
-		userTeams:     map[userTenant][]string{},
-		invites:       map[string]*store.Invitation{},
-		inviteEmails:  map[tenantKey]string{},
-		tenantInvites: map[rbac.Ref][]string{},
-		emailInvites:  map[string][]string{},
-		links:         map[string]*store.InviteLink{},
-		tenantLinks:   map[rbac.Ref][]string{},
-		userLinks:     map[string][]string{},
-		tokens:        map[string]*store.Token{},
-		tenantTokens:  map[rbac.Ref][]string{},
-		policies:      map[rbac.Ref]*store.SecurityPolicy{},
-		events:        map[rbac.Ref]*eventLog{},
+		grants:            map[uint64]grantVal{},
+		holderTenant:      map[uint64][]uint32{},
+		users:             map[string]*store.User{},
+		emails:            map[string]string{},
+		oauth:             map[store.OAuthLink]string{},
+		members:           map[rbac.Ref]*memberSet{},
+		memberships:       map[string][]rbac.Ref{},
+		teams:             map[string]*team{},
+		teamNames:         map[tenantKey]string{},
+		tenantTeams:       map[rbac.Ref][]string{},
+		userTeams:         map[userTenant][]string{},
+		invites:           map[string]*store.Invitation{},
+		inviteEmails:      map[tenantKey]string{},
+		tenantInvites:     map[rbac.Ref][]string{},
+		emailInvites:      map[string][]string{},
+		links:             map[string]*store.InviteLink{},
+		tenantLinks:       map[rbac.Ref][]string{},
+		userLinks:         map[string][]string{},
+		tokens:            map[string]*store.Token{},
+		tenantTokens:      map[rbac.Ref][]string{},
+		policies:          map[rbac.Ref]*store.SecurityPolicy{},
+		connections:       map[string]*store.SSOConnection{},
+		tenantConnections: map[rbac.Ref][]string{},
+		domains:           map[string]*store.Domain{},
+		tenantDomains:     map[rbac.Ref][]string{},
+		events:            map[rbac.Ref]*eventLog{},
 	}
 }
 

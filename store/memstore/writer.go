@@ -258,6 +258,7 @@ func (w *writer) deleteTenant(sid uint32) {
 	if st.policies[ref] != nil {
 		w.setPolicy(ref, nil)
 	}
+	w.deleteSSO(ref)
 	if ms := st.members[ref]; ms != nil {
 		for _, u := range slices.Clone(ms.users) {
 			w.removeMember(ref, u)
@@ -507,7 +508,7 @@ func (w *writer) InsertMember(ctx context.Context, m store.Member) error {
 			return exists("member " + m.User + " of " + m.Tenant.String())
 		}
 	}
-	w.addMember(m)
+	w.addMember(copyMember(m))
 	return nil
 }
 
