@@ -440,8 +440,9 @@ type SSOSignIn struct {
 // SSOSignedIn is the answer of SSOSignIn.
 type SSOSignedIn struct {
 	User    store.User
-	Created bool // the user was created by this sign-in
-	Joined  bool // the user became a member of the connection's tenant
+	Created bool     // the user was created by this sign-in
+	Account rbac.Ref // the personal account created with the user, if any
+	Joined  bool     // the user became a member of the connection's tenant
 	Mapped  []store.MappedGrant
 }
 
@@ -502,7 +503,7 @@ func (o SSOSignIn) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (SSO
 			if err != nil {
 				return SSOSignedIn{}, err
 			}
-			tenants = append(tenants, own.Ref)
+			tenants, out.Account = append(tenants, own.Ref), own.Ref
 		}
 	case err != nil:
 		return SSOSignedIn{}, err

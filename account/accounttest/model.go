@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tenantry/tenantry/account"
+	"github.com/tenantry/tenantry/store"
 
 	"github.com/tenantry/tenantry/rbac"
 )
@@ -37,6 +38,11 @@ type model struct {
 	policies  map[rbac.Ref]rbac.Policy
 	auth      *rbac.Auth
 	twoFactor map[string]bool
+	// conns are the SSO connections, domains the verified domains, mapped the grants
+	// SSO mappings gave each member (D33, D34).
+	conns   map[string]*mConn
+	domains map[string]*mDomain
+	mapped  map[mkey][]store.MappedGrant
 
 	// Every ID ever created, to check that deleted records are gone.
 	everUsers   []string
@@ -91,6 +97,19 @@ type mToken struct {
 	ips     []netip.Prefix
 }
 
+type mConn struct {
+	tenant     rbac.Ref
+	enforce    bool
+	noPersonal bool
+	mapping    []store.RoleMapping
+	author     string
+}
+
+type mDomain struct {
+	tenant  rbac.Ref
+	capture rbac.Level
+}
+
 type mLink struct {
 	tenant   rbac.Ref
 	level    rbac.Level
@@ -133,6 +152,7 @@ func newModel(now *time.Time) *model {
 		invites: map[string]*mInvite{}, tokens: map[string]*mToken{}, links: map[string]*mLink{},
 		now: now, active: map[mkey]time.Time{}, used: map[string]time.Time{},
 		policies: map[rbac.Ref]rbac.Policy{}, twoFactor: map[string]bool{},
+		conns: map[string]*mConn{}, domains: map[string]*mDomain{}, mapped: map[mkey][]store.MappedGrant{},
 	}
 }
 
@@ -217,11 +237,35 @@ func (m *model) level(h rbac.Holder, s rbac.Ref) rbac.Level {
 func (m *model) policiesOn(s rbac.Ref) []rbac.Policy {
 	var out []rbac.Policy
 	for _, ref := range m.path(s) {
-		if p, ok := m.policies[ref]; ok && ref.Kind.Ownable() {
+		if p, ok := m.policyOf(ref); ok && ref.Kind.Ownable() {
 			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// policyOf returns tenant's security policy, with the SSO connections and enforced
+// domains its connections and domains make (D33), and whether it has one.
+func (m *model) policyOf(tenant rbac.Ref) (rbac.Policy, bool) {
+	p, ok := m.policies[tenant]
+	if !ok {
+		return p, false
+	}
+	enforce := false
+	for _, id := range slices.Sorted(maps.Keys(m.conns)) {
+		if c := m.conns[id]; c.tenant == tenant {
+			p.SSO = append(p.SSO, id)
+			enforce = enforce || c.enforce
+		}
+	}
+	if enforce {
+		for _, name := range slices.Sorted(maps.Keys(m.domains)) {
+			if m.domains[name].tenant == tenant {
+				p.EnforceSSO = append(p.EnforceSSO, name)
+			}
+		}
+	}
+	return p, true
 }
 
 // blocked reports whether the security policies on s refuse h, acting in the current
@@ -233,7 +277,7 @@ func (m *model) blocked(h rbac.Holder, s rbac.Ref) bool {
 			ips = t.ips
 		}
 	}
-	d := rbac.ApplyPolicy(rbac.Decision{Allowed: true}, h, m.auth, *m.now, ips, m.policiesOn(s)...)
+	d := rbac.ApplyPolicyTo(rbac.Decision{Allowed: true}, h, m.users[h.ID], m.auth, *m.now, ips, m.policiesOn(s)...)
 	return !d.Allowed
 }
 
@@ -254,7 +298,11 @@ func (m *model) decide(h rbac.Holder, a rbac.Action, s rbac.Ref) rbac.Decision {
 	if t := m.tokens[h.ID]; h.Kind == rbac.HolderToken && t != nil {
 		ips = t.ips
 	}
-	return rbac.ApplyPolicy(d, h, m.auth, *m.now, ips, m.policiesOn(s)...)
+	email := ""
+	if h.Kind == rbac.HolderUser {
+		email = m.users[h.ID]
+	}
+	return rbac.ApplyPolicyTo(d, h, email, m.auth, *m.now, ips, m.policiesOn(s)...)
 }
 
 func (m *model) decideGrants(h rbac.Holder, a rbac.Action, s rbac.Ref) rbac.Decision {
@@ -431,6 +479,21 @@ func (m *model) deleteTenant(ref rbac.Ref) {
 	delete(m.members, ref)
 	delete(m.tenants, ref)
 	delete(m.policies, ref)
+	for id, c := range m.conns {
+		if c.tenant == ref {
+			delete(m.conns, id)
+		}
+	}
+	for name, d := range m.domains {
+		if d.tenant == ref {
+			delete(m.domains, name)
+		}
+	}
+	for k := range m.mapped {
+		if k.tenant == ref {
+			delete(m.mapped, k)
+		}
+	}
 }
 
 func (m *model) deleteResource(ref rbac.Ref) {
@@ -455,6 +518,7 @@ func (m *model) deleteToken(id string) {
 func (m *model) deleteMember(tenant rbac.Ref, user string) {
 	delete(m.members[tenant], user)
 	delete(m.active, mkey{tenant, user})
+	delete(m.mapped, mkey{tenant, user})
 	for k := range m.grants {
 		if k.h == rbac.User(user) && m.tenantOf(k.s) == tenant {
 			delete(m.grants, k)
@@ -474,6 +538,11 @@ func (m *model) deleteUser(id string) {
 	for k := range m.active {
 		if k.user == id {
 			delete(m.active, k)
+		}
+	}
+	for k := range m.mapped {
+		if k.user == id {
+			delete(m.mapped, k)
 		}
 	}
 	for lid, l := range m.links {

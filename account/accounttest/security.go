@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -37,6 +38,9 @@ func (w *machine) drawAuth(t *rapid.T) {
 		Method:       rbac.AuthPassword,
 		SecondFactor: rapid.IntRange(0, 2).Draw(t, "secondFactor") > 0,
 		ClientIP:     rapid.SampledFrom(opsAddrs).Draw(t, "clientIP"),
+	}
+	if ids := slices.Sorted(maps.Keys(w.m.conns)); len(ids) > 0 && rapid.IntRange(0, 2).Draw(t, "viaSSO?") == 0 {
+		a.Method, a.Provider = rbac.AuthSSO, rapid.SampledFrom(append(ids, "sso-none")).Draw(t, "provider")
 	}
 	w.m.auth, w.ctx = &a, account.WithAuth(w.base, a)
 }
@@ -111,15 +115,19 @@ func (w *machine) tokenAllowlist(t *rapid.T) {
 func (w *machine) comparePolicies(ctx context.Context, r store.Reader) error {
 	for _, ref := range w.m.everTenants {
 		p, err := r.SecurityPolicy(ctx, ref)
-		mp, ok := w.m.policies[ref]
+		mp, ok := w.m.policyOf(ref)
 		switch {
 		case ok != (err == nil):
 			if ok || !errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("security policy of %v: store err %v, model has one: %v", ref, err, ok)
 			}
-		case ok && (!p.Require2FA.Equal(mp.Require2FA) || !slices.Equal(p.IPAllowlist, mp.IPAllowlist)):
+		case ok && (!p.Require2FA.Equal(mp.Require2FA) || !slices.Equal(p.IPAllowlist, mp.IPAllowlist) ||
+			!slices.Equal(p.SSO, mp.SSO) || !slices.Equal(p.EnforceSSO, mp.EnforceSSO)):
 			return fmt.Errorf("security policy of %v: %+v, model %+v", ref, p, mp)
 		}
+	}
+	if err := w.compareSSO(ctx, r); err != nil {
+		return err
 	}
 	for _, id := range w.m.everTokens {
 		mt := w.m.tokens[id]
