@@ -9,6 +9,7 @@ import (
 	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/profile"
 	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/store/memstore"
 )
 
@@ -213,4 +214,37 @@ func ExampleSweepTokens() {
 	// Output:
 	// warn the creator of "deploy": expires 2026-05-08
 	// swept: 1
+}
+
+// An account enforces single sign-on for its domain: the first sign-in through its
+// connection creates the user and the membership, and the connection's role mapping
+// gives the grants of the user's groups (D33).
+func ExampleSSOSignIn() {
+	ctx := context.Background()
+	svc := account.New(memstore.New(), account.Options{})
+	ann := must(account.Do(ctx, svc, rbac.Holder{}, profile.Register{Email: "ann@acme.test", Name: "Acme"}))
+	owner, acct := rbac.User(ann.User.ID), ann.Account.Ref
+	must(account.Do(ctx, svc, owner, account.SetPlan{Account: acct, Plan: "business"}))
+	web := must(account.Do(ctx, svc, owner, account.CreateResource{Parent: acct, Kind: rbac.KindProject, Name: "Web"}))
+	must(account.Do(ctx, svc, owner, account.VerifyDomain{Tenant: acct, Domain: "acme.test"}))
+	okta := must(account.Do(ctx, svc, owner, account.CreateSSOConnection{
+		Tenant: acct, Name: "Okta", Enforce: true,
+		Mapping: []store.RoleMapping{{Group: "engineering", Scope: web.Ref, Level: rbac.Viewer}},
+	}))
+
+	// The host verified the SAML response; it reports the sign-in as the service.
+	in := must(account.Do(ctx, svc, rbac.Holder{}, account.SSOSignIn{Connection: okta.ID, Email: "dev@acme.test", Groups: []string{"engineering"}}))
+	dev := rbac.User(in.User.ID)
+	fmt.Println("created:", in.Created, "joined:", in.Joined)
+
+	viaSSO := account.WithAuth(ctx, rbac.Auth{Method: rbac.AuthSSO, Provider: okta.ID})
+	d := must(svc.Check(viaSSO, dev, rbac.ProjectView, web.Ref))
+	fmt.Println("through Okta:", d.Allowed)
+	withPassword := account.WithAuth(ctx, rbac.Auth{Method: rbac.AuthPassword, SecondFactor: true})
+	d = must(svc.Check(withPassword, dev, rbac.ProjectView, web.Ref))
+	fmt.Println("with a password:", d.Allowed, d.Rule)
+	// Output:
+	// created: true joined: true
+	// through Okta: true
+	// with a password: false D33
 }
