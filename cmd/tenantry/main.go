@@ -12,7 +12,7 @@
 //	what-can HOLDER SCOPE         what HOLDER may do on SCOPE and every scope below it (--all: the refusals too)
 //	policy                        the policy table as Markdown (POLICY.md), or as JSON
 //	audit TENANT                  the audit log from a cursor (--after N); -f keeps following
-//	review TENANT                 an access review as CSV or JSON: every member, invitation and token × every scope
+//	review TENANT                 an access review as CSV or JSON (--format): every member, team, token and invitation × every scope
 //	migrate                       create or upgrade the store's tables
 //	help [COMMAND]                the usage of tenantry or of a command
 //
@@ -95,7 +95,7 @@ Commands:
   what-can HOLDER SCOPE         what HOLDER may do on SCOPE and every scope below it (--all: refusals too)
   policy                        the policy table as Markdown (POLICY.md), or as JSON
   audit TENANT                  the audit log from a cursor (--after N); -f keeps following
-  review TENANT                 an access review as CSV or JSON: members, invitations, tokens × scopes
+  review TENANT                 an access review as CSV or JSON (--format): members, teams, tokens, invitations × scopes
   migrate                       create or upgrade the store's tables
   help [COMMAND]                this text, or a command's ('tenantry COMMAND -h' too)
 

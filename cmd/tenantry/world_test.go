@@ -216,17 +216,18 @@ func testReview(t *testing.T, w world) {
 	if err != nil {
 		t.Fatalf("review is not CSV: %v\n%s", err, out)
 	}
-	if !slices.Equal(recs[0], reviewHeader) {
+	if !slices.Equal(recs[0], account.ReviewColumns) {
 		t.Fatalf("review header %q", recs[0])
 	}
-	holders := []string{"user:user-1", "user:user-2", "user:user-3", "user:user-4", "token:tok-1", "invite:inv-4"}
+	col := func(rec []string, name string) string { return rec[slices.Index(account.ReviewColumns, name)] }
+	holders := []string{"user:user-1", "user:user-2", "user:user-3", "user:user-4", "team:team-1", "token:tok-1", "invite:inv-4"}
 	if len(recs)-1 != len(holders)*len(demoScopes) {
 		t.Fatalf("review: %d rows, want %d holders × %d scopes", len(recs)-1, len(holders), len(demoScopes))
 	}
 	byKey := map[string][]string{}
 	for i, rec := range recs[1:] {
 		h, s := holders[i/len(demoScopes)], demoScopes[i%len(demoScopes)]
-		if rec[0] != h || rec[3] != s || rec[2] != "account:acct-1" {
+		if col(rec, "holder") != h || col(rec, "scope") != s || col(rec, "member_of") != "account:acct-1" {
 			t.Fatalf("review row %d: %q, want %s on %s", i, rec, h, s)
 		}
 		byKey[h+" "+s] = rec
@@ -238,50 +239,68 @@ func testReview(t *testing.T, w world) {
 	for _, tc := range []struct {
 		holder, scope                         string
 		level, via, viaScope, viaLevel, inher string
-		note                                  string
+		source                                string
 	}{
-		{"user:user-1", "campaigns:acct-1", "owner", "user:user-1", "account:acct-1", "owner", "true", ""},
-		{"user:user-2", "inbox:inbox-1", carol, "user:user-2", "account:acct-1", carol, "true", ""},
-		{"user:user-3", "inbox:inbox-1", "admin", "user:user-3", "inbox:inbox-1", "admin", "false", ""},
-		{"user:user-3", "inbox:inbox-2", "none", "", "", "", "", ""},
-		{"user:user-4", "inbox:inbox-2", "viewer", "user:user-4", "project:proj-1", "viewer", "true", ""},
-		{"user:user-4", "domain:dom-1", "viewer", "team:team-1", "domain:dom-1", "viewer", "false", ""},
-		{"invite:inv-4", "inbox:inbox-2", "viewer", "invite:inv-4", "inbox:inbox-2", "viewer", "false", ""},
-		{"invite:inv-4", "inbox:inbox-1", "none", "", "", "", "", ""},
-		{"token:tok-1", "account:acct-1", "none", "", "", "", "", ""},
+		{"user:user-1", "campaigns:acct-1", "owner", "user:user-1", "account:acct-1", "owner", "true", "owner"},
+		{"user:user-2", "inbox:inbox-1", carol, "user:user-2", "account:acct-1", carol, "true", "grant"},
+		{"user:user-3", "inbox:inbox-1", "admin", "user:user-3", "inbox:inbox-1", "admin", "false", "grant"},
+		{"user:user-3", "inbox:inbox-2", "none", "", "", "", "", "none"},
+		{"user:user-4", "inbox:inbox-2", "viewer", "user:user-4", "project:proj-1", "viewer", "true", "grant"},
+		{"user:user-4", "domain:dom-1", "viewer", "team:team-1", "domain:dom-1", "viewer", "false", "team"},
+		{"team:team-1", "domain:dom-1", "viewer", "team:team-1", "domain:dom-1", "viewer", "false", "grant"},
+		{"invite:inv-4", "inbox:inbox-2", "viewer", "invite:inv-4", "inbox:inbox-2", "viewer", "false", "grant"},
+		{"invite:inv-4", "inbox:inbox-1", "none", "", "", "", "", "none"},
+		{"token:tok-1", "account:acct-1", "none", "", "", "", "", "none"},
 	} {
 		rec := byKey[tc.holder+" "+tc.scope]
-		got := []string{rec[5], rec[6], rec[7], rec[8], rec[9], rec[10]}
-		if want := []string{tc.level, tc.via, tc.viaScope, tc.viaLevel, tc.inher, tc.note}; !slices.Equal(got, want) {
+		got := []string{col(rec, "level"), col(rec, "via_holder"), col(rec, "via_scope"), col(rec, "via_level"), col(rec, "inherited"), col(rec, "source")}
+		if want := []string{tc.level, tc.via, tc.viaScope, tc.viaLevel, tc.inher, tc.source}; !slices.Equal(got, want) {
 			t.Errorf("review %s on %s: %q, want %q", tc.holder, tc.scope, got, want)
 		}
 	}
 	tok := byKey["token:tok-1 inbox:inbox-1"]
 	switch {
-	case w.cappedToken && (tok[5] != "viewer" || tok[8] != "admin" || !strings.Contains(tok[10], "capped by its creator user:user-2") || !strings.Contains(tok[10], "D40")):
+	case w.cappedToken && (col(tok, "level") != "viewer" || col(tok, "via_level") != "admin" || col(tok, "capped_by") != "user:user-2"):
 		t.Errorf("review of a capped token: %q", tok)
-	case !w.cappedToken && (tok[5] != "admin" || tok[10] != ""):
+	case !w.cappedToken && (col(tok, "level") != "admin" || col(tok, "capped_by") != ""):
 		t.Errorf("review of a token: %q", tok)
 	}
-	if name := byKey["user:user-4 domain:dom-1"][1]; name != "erin@acme.test" {
-		t.Errorf("review: erin's name is %q", name)
+	if col(tok, "expired") != "false" || col(tok, "two_factor") != "" { // the demo token never expires: no expiry
+		t.Errorf("review of a token: %q", tok)
+	}
+	erin := byKey["user:user-4 domain:dom-1"]
+	if col(erin, "name") != "erin@acme.test" || col(erin, "two_factor") != "false" || col(erin, "last_change_action") != "team.add_member" ||
+		col(erin, "last_change_by") != "user:user-1" || col(erin, "last_active") == "" {
+		t.Errorf("review of erin: %q", erin)
+	}
+	if inv := byKey["invite:inv-4 account:acct-1"]; col(inv, "last_change_action") != "member.invite" || col(inv, "expired") != "false" || col(inv, "expires") == "" {
+		t.Errorf("review of the invitation: %q", inv)
 	}
 
-	// JSON: the same rows.
-	var rows []reviewRow
-	decode(t, w.run(t, exitOK, "review", "--json", "acct-1").stdout, &rows)
-	if len(rows) != len(recs)-1 {
-		t.Fatalf("review --json: %d rows, CSV %d", len(rows), len(recs)-1)
+	// JSON: the same rows, in a versioned document.
+	var doc account.ReviewDocument
+	decode(t, w.run(t, exitOK, "review", "--json", "acct-1").stdout, &doc)
+	var doc2 account.ReviewDocument
+	decode(t, w.run(t, exitOK, "review", "--format", "json", "acct-1").stdout, &doc2)
+	if doc.Version != account.ReviewVersion || doc.Tenant != "account:acct-1" || doc.TenantName != "Acme" || len(doc2.Rows) != len(doc.Rows) {
+		t.Fatalf("review --json: %+v", doc)
 	}
-	for i, r := range rows {
+	if len(doc.Rows) != len(recs)-1 {
+		t.Fatalf("review --json: %d rows, CSV %d", len(doc.Rows), len(recs)-1)
+	}
+	for i, r := range doc.Rows {
 		rec := recs[i+1]
-		if r.Holder != rec[0] || r.HolderName != rec[1] || strings.Join(r.MemberOf, " ") != rec[2] || r.Scope != rec[3] ||
-			r.ScopeName != rec[4] || r.Level != rec[5] || r.Note != rec[10] || (r.Via == nil) != (rec[6] == "") ||
-			(r.Via != nil && (r.Via.Holder != rec[6] || r.Via.Scope != rec[7] || r.Via.Level != rec[8] || strconv.FormatBool(r.Inherited) != rec[9])) {
+		if r.Holder != col(rec, "holder") || r.Name != col(rec, "name") || strings.Join(r.MemberOf, " ") != col(rec, "member_of") || r.Scope != col(rec, "scope") ||
+			r.ScopeName != col(rec, "scope_name") || r.Level != col(rec, "level") || r.Source != col(rec, "source") || (r.Via == nil) != (col(rec, "via_holder") == "") ||
+			(r.Via != nil && (r.Via.Holder != col(rec, "via_holder") || r.Via.Scope != col(rec, "via_scope") || r.Via.Level != col(rec, "via_level") || strconv.FormatBool(*r.Inherited) != col(rec, "inherited"))) ||
+			(r.LastChange == nil) != (col(rec, "last_change_seq") == "") || (r.CappedBy == nil) != (col(rec, "capped_by") == "") {
 			t.Errorf("review --json row %d: %+v, CSV %q", i, r, rec)
 		}
 	}
 	w.run(t, exitNotFound, "review", "account:nope")
+	if r := w.run(t, exitUsage, "review", "--format", "xml", "acct-1"); !strings.Contains(r.stderr, "want csv or json") {
+		t.Errorf("review --format xml: %q", r.stderr)
+	}
 }
 
 // auditLines runs audit --json and returns its events and the cursor it printed.
@@ -537,11 +556,14 @@ func TestOrganization(t *testing.T) {
 		t.Errorf("what-can bob covers %v", scopes)
 	}
 
-	var rows []reviewRow
-	decode(t, want(t, exitOK, append(args, "review", "--json", org.Ref.String())...).stdout, &rows)
-	levels := map[string]reviewRow{}
-	for _, r := range rows {
+	var doc account.ReviewDocument
+	decode(t, want(t, exitOK, append(args, "review", "--json", org.Ref.String())...).stdout, &doc)
+	levels := map[string]account.ReviewJSONRow{}
+	for _, r := range doc.Rows {
 		levels[r.Holder+" "+r.Scope] = r
+	}
+	if !slices.Equal(doc.Tenants, []string{org.Ref.String(), sub.Ref.String()}) {
+		t.Errorf("review: tenants %q", doc.Tenants)
 	}
 	for _, tc := range []struct {
 		holder rbac.Holder
@@ -568,6 +590,21 @@ func TestOrganization(t *testing.T) {
 	}
 	if r := levels[ann.String()+" "+org.Ref.String()]; !slices.Equal(r.MemberOf, []string{org.Ref.String(), sub.Ref.String()}) {
 		t.Errorf("review: ann is a member of %q", r.MemberOf)
+	}
+
+	// The review of the sub-account covers its organization's members, who reach it.
+	decode(t, want(t, exitOK, append(args, "review", "--json", sub.Ref.String())...).stdout, &doc)
+	if !slices.Equal(doc.Tenants, []string{sub.Ref.String(), org.Ref.String()}) {
+		t.Errorf("review of the sub-account: tenants %q", doc.Tenants)
+	}
+	found := false
+	for _, r := range doc.Rows {
+		if r.Holder == bob.String() && r.Scope == proj.Ref.String() {
+			found = r.Level == "viewer" && slices.Equal(r.MemberOf, []string{org.Ref.String()})
+		}
+	}
+	if !found {
+		t.Errorf("review of the sub-account: no viewer row for bob, of the organization, on its project")
 	}
 }
 
