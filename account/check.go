@@ -208,27 +208,33 @@ func (tx *work) visible(ctx context.Context, actor rbac.Holder, scope rbac.Ref) 
 // ([rbac.RuleRequire2FA], [rbac.RuleIPAllowlist]), which can see path's leaf at level
 // lvl: nil when they let it act there, their refusal (a *rbac.DeniedError) otherwise.
 func (tx *work) gate(ctx context.Context, actor rbac.Holder, p rbac.Path, lvl rbac.Level) error {
+	d, err := tx.policyDecision(ctx, actor, p, lvl)
+	if err != nil {
+		return err
+	}
+	return d.Err()
+}
+
+// policyDecision is what the security policies on path say of actor acting there at
+// level lvl: allowed (with a notice, perhaps) or refused.
+func (tx *work) policyDecision(ctx context.Context, actor rbac.Holder, p rbac.Path, lvl rbac.Level) (rbac.Decision, error) {
+	d := rbac.Decision{Allowed: true, Action: rbac.AccountView, Scope: p.Leaf(), Level: lvl}
+	if p.Leaf().Kind == rbac.KindOrganization {
+		d.Action = rbac.OrgView
+	}
 	var tokenIPs []netip.Prefix
 	switch actor.Kind {
 	case rbac.HolderUser:
 	case rbac.HolderToken:
 		t, err := tx.r.Token(ctx, actor.ID)
 		if err != nil {
-			return err
+			return d, err
 		}
 		tokenIPs = t.IPAllowlist
 	default:
-		return nil
+		return d, nil
 	}
-	d := rbac.Decision{Allowed: true, Action: rbac.AccountView, Scope: p.Leaf(), Level: lvl}
-	if p.Leaf().Kind == rbac.KindOrganization {
-		d.Action = rbac.OrgView
-	}
-	d, err := store.ApplyPolicies(ctx, tx.r, actor, p, d, tx.Env.Now(), tokenIPs)
-	if err != nil {
-		return err
-	}
-	return d.Err()
+	return store.ApplyPolicies(ctx, tx.r, actor, p, d, tx.Env.Now(), tokenIPs)
 }
 
 // checkActor reports ErrUnauthenticated for an actor that is not a live user or a
@@ -280,6 +286,20 @@ func (tx *work) decide(ctx context.Context, holder rbac.Holder, action rbac.Acti
 // levelOn returns the path to scope and holder's effective level there (D5); a
 // token's is capped by its creator's ([rbac.RuleTokenCreator]).
 func (tx *work) levelOn(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Path, rbac.Level, error) {
+	p, lvl, err := tx.grantedLevel(ctx, holder, scope)
+	if err != nil {
+		return nil, rbac.None, err
+	}
+	if holder == tx.Actor && lvl > rbac.None {
+		if err := tx.gate(ctx, holder, p, lvl); err != nil {
+			return nil, rbac.None, err
+		}
+	}
+	return p, lvl, nil
+}
+
+// grantedLevel is levelOn before the security policies: what holder's grants give.
+func (tx *work) grantedLevel(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Path, rbac.Level, error) {
 	p, g, err := tx.reach(ctx, holder, scope)
 	if err != nil {
 		return nil, rbac.None, err
@@ -300,11 +320,6 @@ func (tx *work) levelOn(ctx context.Context, holder rbac.Holder, scope rbac.Ref)
 			return nil, rbac.None, err
 		}
 		lvl = min(lvl, rbac.EffectiveLevel(p, cg))
-	}
-	if holder == tx.Actor && lvl > rbac.None {
-		if err := tx.gate(ctx, holder, p, lvl); err != nil {
-			return nil, rbac.None, err
-		}
 	}
 	return p, lvl, nil
 }

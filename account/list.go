@@ -426,6 +426,12 @@ type AccountAccess struct {
 	// Levels are the distinct levels the user holds anywhere in the account, highest
 	// first, as the platform's access_levels.
 	Levels []rbac.Level
+	// Policy is what the account's security policy says of the actor's requests with
+	// the context's authentication: allowed (with Notice when 2FA becomes required at a
+	// date ahead), or refused under [rbac.RuleRequire2FA], [rbac.RuleSSO] or
+	// [rbac.RuleIPAllowlist] — then every request in the account is, but the account is
+	// still listed, so that the user learns what to do.
+	Policy rbac.Decision
 }
 
 // MyAccounts lists every account and organization the actor belongs to, with its levels
@@ -491,11 +497,15 @@ func (tx *work) accountAccess(ctx context.Context, actor rbac.Holder, ref rbac.R
 	if err != nil {
 		return AccountAccess{}, err
 	}
-	lvl, err := tx.level(ctx, actor, ref)
+	p, lvl, err := tx.grantedLevel(ctx, actor, ref)
 	if err != nil {
 		return AccountAccess{}, err
 	}
-	acc := AccountAccess{Account: a, Level: lvl}
+	pd, err := tx.policyDecision(ctx, actor, p, lvl)
+	if err != nil {
+		return AccountAccess{}, err
+	}
+	acc := AccountAccess{Account: a, Level: lvl, Policy: pd}
 	if lvl > rbac.None {
 		acc.Levels = append(acc.Levels, lvl)
 	}

@@ -261,3 +261,31 @@ func TestRemovalIsImmediate(t *testing.T) {
 		t.Fatalf("the next check after removal: %v", err)
 	}
 }
+
+// A user refused by one account's policy still lists their accounts, with the refusal,
+// so that they learn what to do (D29, D32).
+func TestMyAccountsUnderAPolicy(t *testing.T) {
+	f := newSecurityFixture(t)
+	strong := f.as(rbac.Auth{SecondFactor: true})
+	if _, err := account.Do(strong, f.svc, f.owner, account.SetSecurityPolicy{Tenant: f.acct, Require2FA: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	mine, err := account.Get(f.as(rbac.Auth{}), f.svc, f.viewer, account.MyAccounts{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, a := range mine.Items {
+		if a.Account.Ref == f.acct {
+			found = true
+			if a.Policy.Allowed || a.Policy.Rule != rbac.RuleRequire2FA {
+				t.Fatalf("policy %+v, want a D32 refusal", a.Policy)
+			}
+		} else if !a.Policy.Allowed {
+			t.Fatalf("%v refused: %s", a.Account.Ref, a.Policy.Reason())
+		}
+	}
+	if !found {
+		t.Fatal("the refusing account is not listed")
+	}
+}
