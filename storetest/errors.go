@@ -124,6 +124,10 @@ func errNotFound(e *env) {
 			return w.UpdateToken(ctx, store.Token{ID: "nope", Tenant: a1})
 		}},
 		{"Writer.DeleteToken", func(ctx context.Context, w store.Writer) error { return w.DeleteToken(ctx, "nope") }},
+		{"Reader.SecurityPolicy", func(ctx context.Context, w store.Writer) error { _, err := w.SecurityPolicy(ctx, a1); return err }},
+		{"Writer.PutSecurityPolicy with a missing tenant", func(ctx context.Context, w store.Writer) error {
+			return w.PutSecurityPolicy(ctx, store.SecurityPolicy{Tenant: rbac.Account("nope"), UpdatedBy: uAnn, Updated: t0})
+		}},
 	}
 	e.checkErrs(store.ErrNotFound, "a missing record must give an error matching store.ErrNotFound", cases)
 }

@@ -45,4 +45,5 @@ func ExampleCheck_withoutChecker() {
 	// skipped Feed/WaitWakesOnCommit
 	// skipped Feed/WaitHonoursContext
 	// skipped Feed/ConcurrentWritersNeverSkip
+	// skipped Model/CheckerAgreesInRandomWorlds
 }

@@ -398,7 +398,8 @@ func (e *env) tokenWorld() []rbac.Holder {
 }
 
 // reachChecker: a store.Checker decides as store.Check does, for users, teams and
-// tokens — live, capped by their creator, expired, missing.
+// tokens — live, capped by their creator, expired, missing — then again under
+// security policies, for requests of every Auth of checkAuths.
 func reachChecker(e *env) {
 	ck := e.needChecker()
 	e.world()
@@ -413,7 +414,7 @@ func reachChecker(e *env) {
 					return err
 				})
 				got, err := ck.Check(e.ctx, h, a, s, checkNow)
-				if err != nil || got.Allowed != want.Allowed || got.Level != want.Level || got.Rule != want.Rule || got.Need != want.Need {
+				if err != nil || !sameDecision(got, want) {
 					e.Errorf("store.go: Checker.Check must decide as store.Check: Check(%v, %v, %v) = %+v, %v; want %+v", h, a, s, got, err, want)
 				}
 			}
@@ -437,6 +438,7 @@ func reachChecker(e *env) {
 	if _, err := ck.Check(e.ctx, rbac.User(uAnn), rbac.InboxRead, rbac.Inbox("missing"), checkNow); !errors.Is(err, store.ErrNotFound) {
 		e.Errorf("store.go: Checker.Check on a missing scope must return ErrNotFound, got %v", err)
 	}
+	e.checkerAgreesUnderPolicies(ck, holders, []rbac.Ref{o1, a1, i1, a2, i2, p3})
 }
 
 // sees returns store.Sees's answer over the store's Reader.

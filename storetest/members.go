@@ -502,6 +502,7 @@ var tokensClauses = []clause{
 	{name: "CopiesInAndOut", fn: tokensCopies},
 	{name: "DeleteTokenCascades", fn: tokensDelete},
 	{name: "ExpiringByTimeThenID", fn: tokensExpiring},
+	{name: "IPAllowlistRoundTrip", fn: tokensIPAllowlist},
 }
 
 func newToken(id string, tenant rbac.Ref) store.Token {

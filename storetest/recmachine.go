@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ import (
 // modelClauses are the clauses of the Model group.
 var modelClauses = []clause{
 	{name: "RandomReadsAndWrites", fn: modelRandomReadsAndWrites, ownStores: true},
+	{name: "CheckerAgreesInRandomWorlds", fn: modelCheckerAgrees, ownStores: true},
 }
 
 // modelRandomReadsAndWrites runs the record machine with rapid, each run on a fresh
@@ -62,6 +64,12 @@ var (
 	recTimes = []time.Time{{}, t0.Add(time.Hour), t0.Add(2 * time.Hour), t0.Add(2 * time.Hour).In(time.FixedZone("UTC-5", -5*60*60)), t0.Add(3 * time.Hour)}
 	// recWindows are the [from, to) windows the Model group asks TokensExpiring for.
 	recWindows = [][2]time.Time{{{}, t0.AddDate(10, 0, 0)}, {t0.Add(time.Hour), t0.Add(3 * time.Hour)}, {t0.Add(2 * time.Hour), t0.Add(2 * time.Hour)}, {t0.Add(2 * time.Hour), t0.AddDate(1, 0, 0)}}
+	// recPrefixes are the prefixes of the allowlists the Model group draws, IPv4 and
+	// IPv6, some inside others (a drawn list is normalized).
+	recPrefixes = []netip.Prefix{pfx10, pfx10one, pfxDoc4, pfxHost4, pfxDoc6, pfxDoc6one, pfxHost6, pfxULA}
+	// recNows are the times the Model group checks at: between, and after, the
+	// instants of recTimes (which Require2FA and Expires are drawn from).
+	recNows    = []time.Time{t0.Add(90 * time.Minute), t0.Add(150 * time.Minute), t0.Add(4 * time.Hour)}
 	recTenants = slices.Concat(recOrgs, recAccts)
 	recScopes  = slices.Concat(recOrgs, recAccts, recProjs, recInboxes, recDomains)
 )
@@ -122,6 +130,8 @@ func (w *recMachine) actions() map[string]func(*rapid.T) {
 		"InsertToken":      w.insertToken,
 		"UpdateToken":      w.updateToken,
 		"DeleteToken":      w.deleteToken,
+		"PutPolicy":        w.putPolicy,
+		"Check":            w.check,
 		"AppendEvent":      w.appendEvent,
 		"RolledBack":       w.rolledBack,
 	}
@@ -187,6 +197,16 @@ func (w *recMachine) drawHolder(t *rapid.T) rbac.Holder {
 
 func drawTime(t *rapid.T, label string) time.Time {
 	return rapid.SampledFrom(recTimes).Draw(t, label)
+}
+
+// drawAllowlist draws a normalized allowlist of recPrefixes, often empty.
+func drawAllowlist(t *rapid.T, label string) []netip.Prefix {
+	idx := rapid.SliceOfNDistinct(rapid.IntRange(0, len(recPrefixes)-1), 0, 3, rapid.ID).Draw(t, label)
+	var l []netip.Prefix
+	for _, i := range idx {
+		l = append(l, recPrefixes[i])
+	}
+	return rbac.NormalizeAllowlist(l)
 }
 
 func drawHash(t *rapid.T) []byte {
@@ -556,7 +576,7 @@ func (w *recMachine) deleteInvitation(t *rapid.T) {
 func (w *recMachine) insertToken(t *rapid.T) {
 	tok := store.Token{ID: rapid.SampledFrom(recTokens).Draw(t, "id"), Tenant: w.drawLiveTenant(t), Name: "n",
 		Hash: rapid.SliceOfN(rapid.Byte(), 1, 4).Draw(t, "hash"), Last4: "1234", CreatedBy: "u1", Created: t0,
-		Expires: drawTime(t, "expires"), LastUsed: drawTime(t, "last used")}
+		Expires: drawTime(t, "expires"), LastUsed: drawTime(t, "last used"), IPAllowlist: drawAllowlist(t, "allowlist")}
 	_, had := w.m.tokens[tok.ID]
 	if w.write(t, "Writer.InsertToken", outcome(had, store.ErrExists), func(ctx context.Context, wr store.Writer) error { return wr.InsertToken(ctx, tok) }) {
 		w.m.tokens[tok.ID] = tok
@@ -567,10 +587,12 @@ func (w *recMachine) updateToken(t *rapid.T) {
 	id := pick(t, "token", sortedIDs(w.m.tokens), recTokens)
 	u := store.Token{ID: id, Name: "m", Hash: rapid.SliceOfN(rapid.Byte(), 1, 4).Draw(t, "hash"), Last4: "5678",
 		Expires: drawTime(t, "expires"), ResetTo: rapid.SampledFrom([]string{"", "k9"}).Draw(t, "reset to"),
-		CreatedBy: rapid.SampledFrom([]string{"u1", "u2"}).Draw(t, "created by"), LastUsed: drawTime(t, "last used")}
+		CreatedBy: rapid.SampledFrom([]string{"u1", "u2"}).Draw(t, "created by"), LastUsed: drawTime(t, "last used"),
+		IPAllowlist: drawAllowlist(t, "allowlist")}
 	old, had := w.m.tokens[id]
 	if w.write(t, "Writer.UpdateToken", outcome(!had, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error { return wr.UpdateToken(ctx, u) }) {
 		old.Name, old.Hash, old.Last4, old.CreatedBy, old.Expires, old.ResetTo, old.LastUsed = u.Name, u.Hash, u.Last4, u.CreatedBy, u.Expires, u.ResetTo, u.LastUsed
+		old.IPAllowlist = u.IPAllowlist
 		w.m.tokens[id] = old
 	}
 }
@@ -581,6 +603,79 @@ func (w *recMachine) deleteToken(t *rapid.T) {
 	if w.write(t, "Writer.DeleteToken", outcome(!had, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error { return wr.DeleteToken(ctx, id) }) {
 		w.m.dropGrants(func(k recGrantKey) bool { return k.h == rbac.Token(id) })
 		delete(w.m.tokens, id)
+	}
+}
+
+func (w *recMachine) putPolicy(t *rapid.T) {
+	p := store.SecurityPolicy{Tenant: w.drawTenant(t), Require2FA: drawTime(t, "require 2fa"), IPAllowlist: drawAllowlist(t, "allowlist"),
+		UpdatedBy: w.drawUser(t), Updated: drawTime(t, "updated")}
+	if p.Updated.IsZero() {
+		p.Updated = t0
+	}
+	_, tenant := w.m.accts[p.Tenant]
+	if w.write(t, "Writer.PutSecurityPolicy", outcome(!tenant, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error {
+		return wr.PutSecurityPolicy(ctx, p)
+	}) {
+		w.m.pols[p.Tenant] = p
+	}
+}
+
+// drawAuth draws how a request authenticated: not said, or with or without a second
+// factor from an address inside or outside recPrefixes, or none.
+func drawAuth(t *rapid.T) *rbac.Auth {
+	if rapid.IntRange(0, 4).Draw(t, "auth given") == 0 {
+		return nil
+	}
+	ips := []netip.Addr{{}, ipInTen, ipInTenOnly, ipDoc4, ipDoc6, ipMapped, netip.MustParseAddr("2001:db8:1::9"), netip.MustParseAddr("203.0.113.1")}
+	return &rbac.Auth{Method: rbac.AuthPassword, SecondFactor: rapid.Bool().Draw(t, "second factor"), ClientIP: rapid.SampledFrom(ips).Draw(t, "client ip")}
+}
+
+// check compares the store's Checker.Check with store.Check over its Reader, in the
+// random state the machine reached, policies and tokens' allowlists included: for a
+// random holder (a user or token), action, time and Auth, on every scope that exists
+// and a missing one.
+func (w *recMachine) check(t *rapid.T) {
+	ck, ok := store.CheckerOf(w.s)
+	if !ok {
+		t.Skip("the store does not implement store.Checker")
+	}
+	var live []rbac.Holder
+	for _, u := range sortedIDs(w.m.users) {
+		live = append(live, rbac.User(u))
+	}
+	for _, id := range sortedIDs(w.m.tokens) {
+		live = append(live, rbac.Token(id))
+	}
+	pool := []rbac.Holder{rbac.User(recUsers[0]), rbac.Token(recTokens[0])}
+	holders := []rbac.Holder{pick(t, "holder", live, pool)}
+	a := rapid.SampledFrom([]rbac.Action{rbac.AccountView, rbac.InboxRead, rbac.OrgView, rbac.AccountTransfer, rbac.AccessManage}).Draw(t, "action")
+	now := rapid.SampledFrom(recNows).Draw(t, "now")
+	auth := drawAuth(t)
+	ctx := withAuth(w.ctx, auth)
+	scopes := slices.Concat(sortedKeys(w.m.accts), sortedKeys(w.m.res), []rbac.Ref{rbac.Inbox("missing")})
+	for _, h := range holders {
+		for _, s := range scopes {
+			var want rbac.Decision
+			var werr error
+			if err := w.s.View(ctx, func(ctx context.Context, r store.Reader) error {
+				want, werr = store.Check(ctx, r, h, a, s, now)
+				return nil
+			}); err != nil {
+				t.Fatalf("View failed: %v", err)
+			}
+			got, err := ck.Check(ctx, h, a, s, now)
+			switch {
+			case werr != nil && errors.Is(werr, store.ErrNotFound):
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("store.go: Checker.Check(%v, %v, %v) on a missing scope must return ErrNotFound as store.Check does: got %+v, %v", h, a, s, got, err)
+				}
+			case werr != nil:
+				t.Fatalf("store.Check(%v, %v, %v): %v", h, a, s, werr)
+			case err != nil || !sameDecision(got, want):
+				t.Fatalf("store.go: Checker.Check must decide as store.Check, the security policies and the Auth of the context included: Check(%v, %v, %v) at %v with Auth %+v = %+v, %v; want %+v",
+					h, a, s, now, auth, got, err, want)
+			}
+		}
 	}
 }
 
@@ -619,7 +714,8 @@ func (w *recMachine) rolledBack(t *rapid.T) {
 		_ = wr.UpdateInvitation(ctx, store.Invitation{ID: inv, Hash: []byte("rolled back"), Expires: at})
 		_ = wr.UpdateInviteLink(ctx, store.InviteLink{ID: link, Hash: []byte("rolled back"), Disabled: true, Joined: 99})
 		_ = wr.InsertInviteLink(ctx, store.InviteLink{ID: "l-rolled-back", Tenant: tenant, CreatedBy: user, Hash: []byte("x"), Created: t0})
-		_ = wr.UpdateToken(ctx, store.Token{ID: tok, Name: "rolled back", Expires: at, LastUsed: at})
+		_ = wr.UpdateToken(ctx, store.Token{ID: tok, Name: "rolled back", Expires: at, LastUsed: at, IPAllowlist: []netip.Prefix{pfxHost6}})
+		_ = wr.PutSecurityPolicy(ctx, store.SecurityPolicy{Tenant: tenant, Require2FA: at, IPAllowlist: []netip.Prefix{pfxHost4}, UpdatedBy: user, Updated: t0})
 		_ = wr.DeleteInviteLink(ctx, link)
 		_ = wr.PutGrant(ctx, store.Grant{Grant: rbac.Grant{Holder: holder, Scope: scope, Level: rbac.Admin}, Tenant: w.m.tenantOf(scope)})
 		_, _ = wr.AppendEvent(ctx, store.Event{Time: t0, Tenant: tenant, Action: "rolled back"})
@@ -646,6 +742,7 @@ func (w *recMachine) compare(t *rapid.T) {
 		c.teams()
 		c.invitesAndTokens()
 		c.inviteLinks()
+		c.policies()
 		c.events()
 		return nil
 	})
@@ -849,6 +946,15 @@ func (c *recCompare) inviteLinks() {
 	for _, win := range recWindows {
 		recList(c, fmt.Sprintf("Reader.TokensExpiring(%v, %v) (by Expires then ID, none that never expires)", win[0], win[1]),
 			c.m.tokensExpiring(win[0], win[1]), eqToken, c.r.TokensExpiring(c.ctx, win[0], win[1]))
+	}
+}
+
+func (c *recCompare) policies() {
+	for _, tenant := range recTenants {
+		p, ok := c.m.pols[tenant]
+		recGet(c, "Reader.SecurityPolicy("+tenant.String()+")", ok, p, eqPolicy, func() (store.SecurityPolicy, error) {
+			return c.r.SecurityPolicy(c.ctx, tenant)
+		})
 	}
 }
 

@@ -24,6 +24,7 @@ type recModel struct {
 	invites map[string]store.Invitation
 	links   map[string]store.InviteLink
 	tokens  map[string]store.Token
+	pols    map[rbac.Ref]store.SecurityPolicy
 	events  map[rbac.Ref][]store.Event
 }
 
@@ -37,7 +38,8 @@ func newRecModel() *recModel {
 		users: map[string]store.User{}, accts: map[rbac.Ref]store.Account{}, res: map[rbac.Ref]store.Resource{},
 		members: map[rbac.Ref]map[string]store.Member{}, grants: map[recGrantKey]store.Grant{},
 		teams: map[string]store.Team{}, teamMem: map[string]map[string]bool{}, invites: map[string]store.Invitation{},
-		links: map[string]store.InviteLink{}, tokens: map[string]store.Token{}, events: map[rbac.Ref][]store.Event{},
+		links: map[string]store.InviteLink{}, tokens: map[string]store.Token{}, pols: map[rbac.Ref]store.SecurityPolicy{},
+		events: map[rbac.Ref][]store.Event{},
 	}
 }
 
@@ -140,6 +142,7 @@ func (m *recModel) deleteAccount(ref rbac.Ref) {
 		}
 	}
 	maps.DeleteFunc(m.links, func(_ string, l store.InviteLink) bool { return l.Tenant == ref })
+	delete(m.pols, ref)
 	delete(m.members, ref)
 	delete(m.accts, ref)
 }

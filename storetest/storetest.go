@@ -34,7 +34,8 @@
 // # Groups
 //
 // Tx, Context, Errors, Users, Accounts, Resources, Grants, Reach, Members, Teams,
-// Invitations, InviteLinks, Tokens, Audit and Feed check the contract clause by clause.
+// Invitations, InviteLinks, Tokens, Policies, Audit and Feed check the contract clause
+// by clause.
 // Model drives random reads and writes, with pgregory.net/rapid, against a small
 // independent model of the contract and compares the store with it after every step;
 // its number of runs follows rapid's flags (-rapid.checks, default 100). Operations,
@@ -189,6 +190,7 @@ var groups = []group{
 	{"Invitations", invitationsClauses},
 	{"InviteLinks", inviteLinksClauses},
 	{"Tokens", tokensClauses},
+	{"Policies", policiesClauses},
 	{"Audit", auditClauses},
 	{"Feed", feedClauses},
 	{"Model", modelClauses},
@@ -457,7 +459,7 @@ func eqInviteLink(a, b store.InviteLink) bool {
 func eqToken(a, b store.Token) bool {
 	return a.ID == b.ID && a.Tenant == b.Tenant && a.Name == b.Name && slices.Equal(a.Hash, b.Hash) && a.Last4 == b.Last4 &&
 		a.CreatedBy == b.CreatedBy && a.Created.Equal(b.Created) && a.Expires.Equal(b.Expires) && a.ResetTo == b.ResetTo &&
-		a.LastUsed.Equal(b.LastUsed)
+		a.LastUsed.Equal(b.LastUsed) && slices.Equal(a.IPAllowlist, b.IPAllowlist)
 }
 
 func eqEvent(a, b store.Event) bool {

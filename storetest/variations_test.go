@@ -336,6 +336,10 @@ func (w wrapReader) InvitationsByEmail(ctx context.Context, email string) iter.S
 	return wrapSeq(w.r.InvitationsByEmail(ctx, email))
 }
 
+func (w wrapReader) SecurityPolicy(ctx context.Context, tenant rbac.Ref) (store.SecurityPolicy, error) {
+	return wrap1(w.r.SecurityPolicy(ctx, tenant))
+}
+
 func (w wrapReader) Token(ctx context.Context, id string) (store.Token, error) {
 	return wrap1(w.r.Token(ctx, id))
 }
@@ -477,6 +481,10 @@ func (w wrapWriter) UpdateToken(ctx context.Context, t store.Token) error {
 
 func (w wrapWriter) DeleteToken(ctx context.Context, id string) error {
 	return wrap(w.w.DeleteToken(ctx, id))
+}
+
+func (w wrapWriter) PutSecurityPolicy(ctx context.Context, p store.SecurityPolicy) error {
+	return wrap(w.w.PutSecurityPolicy(ctx, p))
 }
 
 func (w wrapWriter) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {

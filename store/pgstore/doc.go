@@ -84,6 +84,18 @@
 // later. Transactions that append events therefore commit one at a time from their
 // first AppendEvent on; a rolled-back transaction leaves a gap in the numbers.
 //
+// # Checks
+//
+// Check, on the Store itself, decides as store.Check does. The check of a user or a
+// team is one statement and one round trip: it reads the path, the grants that reach
+// the scope and the security policies of the account and organization on the path
+// (one look-up of the primary key of security_policies per tenant), then decides with
+// rbac.Decide and, for a user allowed, rbac.ApplyPolicy on the Auth of the context. The
+// check of an API token runs that statement, then reads the token (with its own IP
+// allowlist) and its creator's access, in one read transaction. IP allowlists are
+// stored as cidr[]: their prefixes must be masked, as rbac.NormalizeAllowlist leaves
+// them (a write of another is refused), and read back exactly, IPv6 included.
+//
 // # The change feed
 //
 // Store implements store.Feed. Changes reads the events of every tenant by Seq, on the

@@ -296,19 +296,62 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 	return r.Reach(ctx, holder, scope, path, grants)
 }
 
-// Check implements store.Checker: for a user or team, Reach's one statement then
-// rbac.Decide; for a token, store.Check in one read transaction.
+// Check implements store.Checker, deciding as store.Check does. For a user or team it
+// runs one statement, which reads the path, the grants that reach the scope and the
+// security policies of the tenants on the path, then rbac.Decide and, for a user
+// allowed, rbac.ApplyPolicy on the Auth of ctx. For a token it runs that statement,
+// then reads the token and its creator's Reach, in one read transaction.
 func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
 	if holder.Kind == rbac.HolderToken {
-		return store.CheckIn(ctx, s, holder, action, scope, now)
+		return s.checkToken(ctx, holder, action, scope, now)
 	}
 	var buf [8]rbac.Grant
 	var pbuf [4]rbac.Ref
-	path, grants, err := s.Reach(ctx, holder, scope, pbuf[:0], buf[:0])
+	var pols pathPolicies
+	r := rw{s: s, q: s.pool}
+	path, grants, err := r.reach(ctx, holder, scope, pbuf[:0], buf[:0], &pols)
 	if err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
-	return rbac.Decide(action, path, grants), nil
+	d := rbac.Decide(action, path, grants)
+	if d.Allowed && holder.Kind == rbac.HolderUser && pols.n > 0 {
+		d = rbac.ApplyPolicy(d, holder, store.AuthFrom(ctx), now, nil, pols.list()...)
+	}
+	return d, nil
+}
+
+// checkToken is Check for a token: store.Check, with the policies read by the
+// statement that reads the token's path and grants.
+func (s *Store) checkToken(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
+	d := rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}
+	err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
+		w := r.(*rw)
+		var pols pathPolicies
+		path, grants, err := w.reach(ctx, holder, scope, nil, nil, &pols)
+		if err != nil {
+			return err
+		}
+		t, err := w.Token(ctx, holder.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		live := err == nil && store.TokenLive(t, now)
+		var creator []rbac.Grant
+		if live {
+			if _, creator, err = w.Reach(ctx, rbac.User(t.CreatedBy), scope, nil, nil); err != nil {
+				return err
+			}
+		}
+		d = rbac.DecideToken(action, path, grants, creator, live)
+		if d.Allowed && (pols.n > 0 || len(t.IPAllowlist) > 0) {
+			d = rbac.ApplyPolicy(d, holder, store.AuthFrom(ctx), now, t.IPAllowlist, pols.list()...)
+		}
+		return nil
+	})
+	if err != nil {
+		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
+	}
+	return d, nil
 }
 
 // Sees implements store.Checker: store.Sees in one read transaction.

@@ -11,6 +11,7 @@ const (
 	qChildren
 	qPath
 	qReach
+	qCheck
 	qScopeState
 	qInsertScope
 	qInsertRoot
@@ -74,6 +75,9 @@ const (
 	qUpdateToken
 	qDeleteToken
 
+	qSecurityPolicy
+	qPutSecurityPolicy
+
 	qTenantExists
 	qAppendEvent
 	qEvents
@@ -92,7 +96,8 @@ const (
 	memberCols     = `tenant_kind, tenant_id, user_id, created, last_active`
 	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, hash, created, expires`
 	inviteLinkCols = `id, tenant_kind, tenant_id, level, scope_kinds, scope_ids, created_by, hash, created, disabled, joined`
-	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used`
+	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used, ip_allowlist`
+	policyCols     = `tenant_kind, tenant_id, require_2fa, ip_allowlist, updated_by, updated`
 	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
 	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
 	tenantKinds = `(1, 2)`
@@ -109,35 +114,8 @@ var queryText = [numQueries]string{
 		WHERE parent_kind = $1 AND parent_id = $2 AND kind NOT IN ` + tenantKinds + ` ORDER BY kind, id`,
 	qPath: `SELECT path_kinds, path_ids FROM $schema.scopes WHERE kind = $1 AND id = $2`,
 
-	// qReach returns, in one statement, rows of (tag, holder kind, holder ID, scope
-	// kind, scope ID, level or position, view content): tag 0 for each element of the
-	// path (its position from 1 in the level column), 1 for the holder's own grants on
-	// the path, 2 for the grants of the teams a user holder belongs to in the tenants
-	// on the path, 3 for the accounts and organizations on the path a user holder owns.
-	// No row: the scope does not exist.
-	qReach: `WITH p AS MATERIALIZED (
-		SELECT u.k, u.i, u.ord
-		FROM $schema.scopes s, unnest(s.path_kinds, s.path_ids) WITH ORDINALITY AS u(k, i, ord)
-		WHERE s.kind = $1 AND s.id = $2
-	)
-	SELECT 0, 0::smallint, ''::text, p.k, p.i, p.ord::smallint, false FROM p
-	UNION ALL
-	SELECT 1, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content
-	FROM p JOIN $schema.grants g
-		ON g.holder_kind = $3 AND g.holder_id = $4 AND g.scope_kind = p.k AND g.scope_id = p.i
-	UNION ALL
-	SELECT 2, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content
-	FROM p pt
-	JOIN $schema.teams t ON t.tenant_kind = pt.k AND t.tenant_id = pt.i
-	JOIN $schema.team_members tm ON tm.team_id = t.id AND tm.user_id = $4
-	CROSS JOIN p
-	JOIN $schema.grants g
-		ON g.holder_kind = 2 AND g.holder_id = t.id AND g.scope_kind = p.k AND g.scope_id = p.i
-	WHERE $3::smallint = 1 AND pt.k IN ` + tenantKinds + `
-	UNION ALL
-	SELECT 3, $3::smallint, $4::text, s.kind, s.id, 1000::smallint, false
-	FROM p JOIN $schema.scopes s ON s.kind = p.k AND s.id = p.i
-	WHERE $3::smallint = 1 AND s.kind IN ` + tenantKinds + ` AND s.owner_id = $4`,
+	qReach: reachSQL(false),
+	qCheck: reachSQL(true),
 
 	// qScopeState tells whether a scope ($1, $2) and its parent ($3, $4) exist.
 	qScopeState: `SELECT
@@ -315,14 +293,23 @@ var queryText = [numQueries]string{
 	// qTokensExpiring reads the partial index tokens_expires.
 	qTokensExpiring: `SELECT ` + tokenCols + ` FROM $schema.tokens
 		WHERE expires IS NOT NULL AND expires >= $1 AND expires < $2 ORDER BY expires, id`,
-	qInsertToken: `INSERT INTO $schema.tokens
-		(id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used)
-	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11
+	qInsertToken: `INSERT INTO $schema.tokens (` + tokenCols + `)
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
 	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
 	ON CONFLICT DO NOTHING`,
 	qUpdateToken: `UPDATE $schema.tokens SET name = $2, hash = $3, last4 = $4, expires = $5, reset_to = $6,
-		created_by = $7, last_used = $8 WHERE id = $1`,
+		created_by = $7, last_used = $8, ip_allowlist = $9 WHERE id = $1`,
 	qDeleteToken: `DELETE FROM $schema.tokens WHERE id = $1`,
+
+	qSecurityPolicy: `SELECT ` + policyCols + ` FROM $schema.security_policies
+		WHERE tenant_kind = $1 AND tenant_id = $2`,
+	// qPutSecurityPolicy inserts or replaces the policy of an existing tenant; no row
+	// changed: the tenant does not exist.
+	qPutSecurityPolicy: `INSERT INTO $schema.security_policies (` + policyCols + `)
+	SELECT $1, $2, $3, $4, $5, $6
+	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)
+	ON CONFLICT (tenant_kind, tenant_id) DO UPDATE SET require_2fa = EXCLUDED.require_2fa,
+		ip_allowlist = EXCLUDED.ip_allowlist, updated_by = EXCLUDED.updated_by, updated = EXCLUDED.updated`,
 
 	qTenantExists: `SELECT EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)`,
 	// qAppendEvent takes a transaction-level advisory lock (keyed by the events
@@ -340,4 +327,55 @@ var queryText = [numQueries]string{
 	SELECT i.seq, i.time FROM i, LATERAL (SELECT pg_notify('$schema.feed', i.seq::text)) n`,
 	qEvents: `SELECT ` + eventCols + ` FROM $schema.events
 		WHERE tenant_kind = $1 AND tenant_id = $2 AND seq > $3 ORDER BY seq LIMIT $4`,
+}
+
+// reachSQL returns the text of qReach, or with policies that of qCheck.
+//
+// qReach returns, in one statement, rows of (tag, holder kind, holder ID, scope kind,
+// scope ID, level or position, view content): tag 0 for each element of the path (its
+// position from 1 in the level column), 1 for the holder's own grants on the path, 2
+// for the grants of the teams a user holder belongs to in the tenants on the path, 3
+// for the accounts and organizations on the path a user holder owns. No row: the
+// scope does not exist.
+//
+// qCheck, the Checker's statement, adds two columns, require_2fa and ip_allowlist
+// (NULL in the rows above), and tag 4 for the security policy of each account or
+// organization on the path (its position in the level column): one look-up of the
+// primary key of security_policies per tenant of the path, in the same round trip.
+func reachSQL(policies bool) string {
+	cols := ""
+	if policies {
+		cols = ", NULL::timestamptz, NULL::cidr[]"
+	}
+	q := `WITH p AS MATERIALIZED (
+		SELECT u.k, u.i, u.ord
+		FROM $schema.scopes s, unnest(s.path_kinds, s.path_ids) WITH ORDINALITY AS u(k, i, ord)
+		WHERE s.kind = $1 AND s.id = $2
+	)
+	SELECT 0, 0::smallint, ''::text, p.k, p.i, p.ord::smallint, false` + cols + ` FROM p
+	UNION ALL
+	SELECT 1, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content` + cols + `
+	FROM p JOIN $schema.grants g
+		ON g.holder_kind = $3 AND g.holder_id = $4 AND g.scope_kind = p.k AND g.scope_id = p.i
+	UNION ALL
+	SELECT 2, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content` + cols + `
+	FROM p pt
+	JOIN $schema.teams t ON t.tenant_kind = pt.k AND t.tenant_id = pt.i
+	JOIN $schema.team_members tm ON tm.team_id = t.id AND tm.user_id = $4
+	CROSS JOIN p
+	JOIN $schema.grants g
+		ON g.holder_kind = 2 AND g.holder_id = t.id AND g.scope_kind = p.k AND g.scope_id = p.i
+	WHERE $3::smallint = 1 AND pt.k IN ` + tenantKinds + `
+	UNION ALL
+	SELECT 3, $3::smallint, $4::text, s.kind, s.id, 1000::smallint, false` + cols + `
+	FROM p JOIN $schema.scopes s ON s.kind = p.k AND s.id = p.i
+	WHERE $3::smallint = 1 AND s.kind IN ` + tenantKinds + ` AND s.owner_id = $4`
+	if policies {
+		q += `
+	UNION ALL
+	SELECT 4, 0::smallint, ''::text, sp.tenant_kind, sp.tenant_id, p.ord::smallint, false, sp.require_2fa, sp.ip_allowlist
+	FROM p JOIN $schema.security_policies sp ON sp.tenant_kind = p.k AND sp.tenant_id = p.i
+	WHERE p.k IN ` + tenantKinds
+	}
+	return q
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -200,8 +202,65 @@ func (w *rw) Path(ctx context.Context, scope rbac.Ref, buf rbac.Path) (rbac.Path
 
 // Reach implements store.Reader with one statement.
 func (w *rw) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	return w.reach(ctx, holder, scope, path, grants, nil)
+}
+
+// pathPolicies holds the security policies of the accounts and organizations of a
+// path, root first, as qCheck reads them.
+type pathPolicies struct {
+	n   int
+	pos [2]int16 // the position of each policy's tenant in the path
+	pol [2]rbac.Policy
+}
+
+// add adds the policy of the tenant at position pos of the path, in path order.
+func (pp *pathPolicies) add(pos int16, p rbac.Policy) {
+	if pp.n == len(pp.pol) {
+		return
+	}
+	i := pp.n
+	for ; i > 0 && pp.pos[i-1] > pos; i-- {
+		pp.pos[i], pp.pol[i] = pp.pos[i-1], pp.pol[i-1]
+	}
+	pp.pos[i], pp.pol[i] = pos, p
+	pp.n++
+}
+
+// list returns the policies, root first.
+func (pp *pathPolicies) list() []rbac.Policy { return pp.pol[:pp.n] }
+
+// scanRowPolicy decodes the policy columns of a row of qCheck of tag 4: require_2fa
+// and ip_allowlist, the last two.
+func scanRowPolicy(rows pgx.Rows) (rbac.Policy, error) {
+	var p rbac.Policy
+	var require2FA pgtype.Timestamptz
+	fds, raw, m := rows.FieldDescriptions(), rows.RawValues(), rows.Conn().TypeMap()
+	n := len(fds)
+	if n < 2 || len(raw) != n {
+		return p, fmt.Errorf("pgstore: a row of %d columns, not qCheck's", n)
+	}
+	if err := m.Scan(fds[n-2].DataTypeOID, fds[n-2].Format, raw[n-2], &require2FA); err != nil {
+		return p, err
+	}
+	if err := m.Scan(fds[n-1].DataTypeOID, fds[n-1].Format, raw[n-1], &p.IPAllowlist); err != nil {
+		return p, err
+	}
+	if require2FA.Valid {
+		p.Require2FA = dbTime(require2FA.Time)
+	}
+	p.IPAllowlist = nonEmptyPrefixes(p.IPAllowlist)
+	return p, nil
+}
+
+// reach is Reach with one statement, qReach; with pols not nil it runs qCheck instead
+// and adds to pols the security policies of the tenants on the path.
+func (w *rw) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant, pols *pathPolicies) (rbac.Path, []rbac.Grant, error) {
 	path, grants = path[:0], grants[:0]
-	rows, err := w.q.Query(ctx, w.s.sql[qReach], int16(scope.Kind), scope.ID, int16(holder.Kind), holder.ID)
+	q := qReach
+	if pols != nil {
+		q = qCheck
+	}
+	rows, err := w.q.Query(ctx, w.s.sql[q], int16(scope.Kind), scope.ID, int16(holder.Kind), holder.ID)
 	if err != nil {
 		return path, grants, w.fail(ctx, "reach", err)
 	}
@@ -212,17 +271,31 @@ func (w *rw) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path
 		hid, sid           string
 		viewContent, found bool
 	)
+	// qCheck's policy columns are skipped (a nil destination), and decoded from the
+	// row's raw values in the rows of tag 4 only.
+	dest := []any{&tag, &hkind, &hid, &skind, &sid, &lvl, &viewContent, nil, nil}
+	if pols == nil {
+		dest = dest[:7]
+	}
 	for rows.Next() {
-		if err := rows.Scan(&tag, &hkind, &hid, &skind, &sid, &lvl, &viewContent); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return path[:0], grants[:0], w.fail(ctx, "reach", err)
 		}
 		ref := rbac.Ref{Kind: rbac.Kind(skind), ID: sid}
-		if tag == 0 {
+		switch tag {
+		case 0:
 			found = true
 			for len(path) < int(lvl) {
 				path = append(path, rbac.Ref{})
 			}
 			path[lvl-1] = ref
+			continue
+		case 4:
+			p, err := scanRowPolicy(rows)
+			if err != nil {
+				return path[:0], grants[:0], w.fail(ctx, "reach", err)
+			}
+			pols.add(lvl, p)
 			continue
 		}
 		if hkind == int16(holder.Kind) && hid == holder.ID {
@@ -292,9 +365,8 @@ func (w *rw) UpdateAccount(ctx context.Context, a store.Account) error {
 }
 
 // DeleteAccount implements store.Writer. Foreign keys cascade to the sub-accounts,
-// resources, grants on them, memberships, teams, invitations, invite links and
-// tokens; triggers
-// delete the grants of the teams, invitations and tokens.
+// resources, grants on them, memberships, teams, invitations, invite links, tokens and
+// security policies; triggers delete the grants of the teams, invitations and tokens.
 func (w *rw) DeleteAccount(ctx context.Context, ref rbac.Ref) error {
 	n, err := w.exec(ctx, "delete account", qDeleteAccount, int16(ref.Kind), ref.ID)
 	if err == nil && n == 0 {
@@ -810,9 +882,10 @@ func scanToken(r scanner) (store.Token, error) {
 	var t store.Token
 	var kind int16
 	var expires, used *time.Time
-	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Hash, &t.Last4, &t.CreatedBy, &t.Created, &expires, &t.ResetTo, &used)
+	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Hash, &t.Last4, &t.CreatedBy, &t.Created, &expires, &t.ResetTo, &used, &t.IPAllowlist)
 	t.Tenant.Kind = rbac.Kind(kind)
 	t.Created, t.Expires, t.LastUsed = dbTime(t.Created), fromNull(expires), fromNull(used)
+	t.IPAllowlist = nonEmptyPrefixes(t.IPAllowlist)
 	return t, err
 }
 
@@ -832,19 +905,30 @@ func (w *rw) TokensExpiring(ctx context.Context, from, to time.Time) iter.Seq2[s
 }
 
 // InsertToken implements store.Writer. ErrNotFound when the tenant does not exist.
+// Its IPAllowlist must hold valid, masked prefixes (see cidrList).
 func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 	const op = "insert token"
+	ips, err := cidrList(op, t.IPAllowlist)
+	if err != nil {
+		return err
+	}
 	n, err := w.exec(ctx, op, qInsertToken, t.ID, int16(t.Tenant.Kind), t.Tenant.ID, t.Name, t.Hash, t.Last4, t.CreatedBy,
-		t.Created, nullTime(t.Expires), t.ResetTo, nullTime(t.LastUsed))
+		t.Created, nullTime(t.Expires), t.ResetTo, nullTime(t.LastUsed), ips)
 	if err != nil || n == 1 {
 		return err
 	}
 	return w.tenantOrExists(ctx, op, t.Tenant, "token "+t.ID)
 }
 
-// UpdateToken implements store.Writer.
+// UpdateToken implements store.Writer. Its IPAllowlist must hold valid, masked
+// prefixes (see cidrList).
 func (w *rw) UpdateToken(ctx context.Context, t store.Token) error {
-	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy, nullTime(t.LastUsed))
+	const op = "update token"
+	ips, err := cidrList(op, t.IPAllowlist)
+	if err != nil {
+		return err
+	}
+	n, err := w.exec(ctx, op, qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy, nullTime(t.LastUsed), ips)
 	if err == nil && n == 0 {
 		err = notFound("update token " + t.ID)
 	}
@@ -856,6 +940,63 @@ func (w *rw) DeleteToken(ctx context.Context, id string) error {
 	n, err := w.exec(ctx, "delete token", qDeleteToken, id)
 	if err == nil && n == 0 {
 		err = notFound("delete token " + id)
+	}
+	return err
+}
+
+// --- Security policies --------------------------------------------------------
+
+// cidrList returns an IP allowlist as the store writes it to a cidr[] column: nil
+// (NULL) for an empty list. A cidr has no bits set beyond its mask, so every prefix
+// must be valid and masked, as rbac.NormalizeAllowlist leaves them; the store then
+// reads back exactly the prefixes it was given, IPv4 and IPv6 alike.
+func cidrList(op string, list []netip.Prefix) ([]netip.Prefix, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	for _, p := range list {
+		if !p.IsValid() || p != p.Masked() {
+			return nil, fmt.Errorf("pgstore: %s: IP allowlist: %v is not a valid masked prefix (see rbac.NormalizeAllowlist)", op, p)
+		}
+	}
+	return list, nil
+}
+
+// nonEmptyPrefixes returns l, or nil for an empty list.
+func nonEmptyPrefixes(l []netip.Prefix) []netip.Prefix {
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+func scanPolicy(r scanner) (store.SecurityPolicy, error) {
+	var p store.SecurityPolicy
+	var kind int16
+	var require2FA *time.Time
+	err := r.Scan(&kind, &p.Tenant.ID, &require2FA, &p.IPAllowlist, &p.UpdatedBy, &p.Updated)
+	p.Tenant.Kind = rbac.Kind(kind)
+	p.Require2FA, p.Updated = fromNull(require2FA), dbTime(p.Updated)
+	p.IPAllowlist = nonEmptyPrefixes(p.IPAllowlist)
+	return p, err
+}
+
+// SecurityPolicy implements store.Reader.
+func (w *rw) SecurityPolicy(ctx context.Context, tenant rbac.Ref) (store.SecurityPolicy, error) {
+	return get(ctx, w, "security policy", scanPolicy, qSecurityPolicy, int16(tenant.Kind), tenant.ID)
+}
+
+// PutSecurityPolicy implements store.Writer. Its IPAllowlist must hold valid, masked
+// prefixes (see cidrList). A foreign key deletes the policy with its tenant.
+func (w *rw) PutSecurityPolicy(ctx context.Context, p store.SecurityPolicy) error {
+	const op = "put security policy"
+	ips, err := cidrList(op, p.IPAllowlist)
+	if err != nil {
+		return err
+	}
+	n, err := w.exec(ctx, op, qPutSecurityPolicy, int16(p.Tenant.Kind), p.Tenant.ID, nullTime(p.Require2FA), ips, p.UpdatedBy, p.Updated)
+	if err == nil && n == 0 {
+		err = notFound(op + ": tenant " + p.Tenant.String())
 	}
 	return err
 }

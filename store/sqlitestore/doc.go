@@ -62,17 +62,21 @@
 //     commit since its last read.
 //   - Records are copied in and out; times are stored in UTC to the nanosecond and
 //     read back in UTC. A zero Event.Time is replaced by the time the transaction
-//     began.
+//     began. IP allowlists are stored as JSON arrays of prefixes in net/netip's text,
+//     and read back as they were given, IPv6 included.
 //
 // # Checks
 //
 // The Store is a store.Checker. The check of a user or a team that is not cached is
-// one SQL statement on a reader connection (Reach, then rbac.Decide: about 50 µs on
-// this project's machine, most of it SQLite's read transaction); the check of an API
-// token, which also reads the token and its creator's access, and Sees run in a read
-// transaction. Checks far outnumber writes, so the Store keeps the answers of Reach
-// for recent checks (Options.CheckCacheSize of them) for exactly one state of the
-// database: it
+// one SQL statement on a reader connection, which reads the path, the grants that reach
+// the scope and the security policies of the account and organization on the path
+// (one look-up of a primary key per tenant), then rbac.Decide and, for a user allowed,
+// rbac.ApplyPolicy on the Auth of the context: about 50 µs on this project's machine,
+// most of it SQLite's read transaction. The check of an API token runs that statement,
+// then reads the token (its own IP allowlist) and its creator's access, in one read
+// transaction; Sees runs in a read transaction. Checks far outnumber writes, so the
+// Store keeps the answers of that statement, policies included, for recent checks
+// (Options.CheckCacheSize of them) for exactly one state of the database: it
 // reads the header of SQLite's wal-index, which every connection of every process
 // maps from the -shm file and which each commit rewrites (https://sqlite.org/walformat.html),
 // and uses a cached answer only when the header is the one it was read at. A commit

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -38,8 +40,19 @@ func runHelper(h, path string, arg int) error {
 		return s.Update(ctx, func(ctx context.Context, w store.Writer) error {
 			return w.DeleteGrant(ctx, rbac.User("u-bob"), rbac.Account("a1"))
 		})
+	case "policy":
+		return s.Update(ctx, func(ctx context.Context, w store.Writer) error {
+			return w.PutSecurityPolicy(ctx, refusingPolicy)
+		})
 	}
 	return fmt.Errorf("unknown helper %q", h)
+}
+
+// refusingPolicy is the policy the cache tests put on account a1: an allowlist that
+// leaves out cacheClient, the address of their checks.
+var refusingPolicy = store.SecurityPolicy{
+	Tenant: rbac.Account("a1"), IPAllowlist: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
+	UpdatedBy: "u-ann", Updated: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 }
 
 // The crash test's records: in each transaction, a user u-N with the event

@@ -10,6 +10,7 @@ const (
 	qChildren
 	qPath
 	qReach
+	qCheck
 	qScopeTenant
 	qScopeExists
 	qInsertScope
@@ -79,6 +80,9 @@ const (
 	qUpdateToken
 	qDeleteToken
 
+	qSecurityPolicy
+	qPutSecurityPolicy
+
 	qTenantExists
 	qAppendEvent
 	qEvents
@@ -98,7 +102,8 @@ const (
 	memberCols     = `tenant_kind, tenant_id, user_id, created, last_active`
 	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, hash, created, expires`
 	inviteLinkCols = `id, tenant_kind, tenant_id, level, scopes, created_by, hash, created, disabled, joined`
-	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used`
+	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used, ip_allowlist`
+	policyCols     = `tenant_kind, tenant_id, require_2fa, ip_allowlist, updated_by, updated`
 	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
 	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
 	tenantKinds = `(1, 2)`
@@ -115,31 +120,8 @@ var queryText = [numQueries]string{
 		WHERE parent_kind = ?1 AND parent_id = ?2 AND kind NOT IN ` + tenantKinds + ` ORDER BY kind, id`,
 	qPath: `SELECT anc_kind, anc_id FROM scope_paths WHERE kind = ?1 AND id = ?2 ORDER BY depth`,
 
-	// qReach returns, in one statement, rows of (tag, holder kind, holder ID, scope
-	// kind, scope ID, level or depth, view content): tag 0 for each element of the
-	// path (its depth from 1 in the level column), 1 for the holder's own grants on
-	// the path, 2 for the grants of the teams a user holder belongs to in the tenants
-	// on the path, 3 for the accounts and organizations on the path a user holder owns.
-	// No row: the scope does not exist. CROSS JOIN fixes the order of the joins: from
-	// the user's team places, which are few, rather than from every team of a tenant.
-	qReach: `WITH p (k, i, d) AS MATERIALIZED (
-		SELECT anc_kind, anc_id, depth FROM scope_paths WHERE kind = ?1 AND id = ?2
-	)
-	SELECT 0, 0, '', k, i, d, 0 FROM p
-	UNION ALL
-	SELECT 1, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content
-	FROM p CROSS JOIN grants g
-	WHERE g.holder_kind = ?3 AND g.holder_id = ?4 AND g.scope_kind = p.k AND g.scope_id = p.i
-	UNION ALL
-	SELECT 2, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content
-	FROM team_members tm CROSS JOIN teams t CROSS JOIN p pt CROSS JOIN p CROSS JOIN grants g
-	WHERE ?3 = 1 AND tm.user_id = ?4 AND t.id = tm.team_id
-		AND pt.k = t.tenant_kind AND pt.i = t.tenant_id AND pt.k IN ` + tenantKinds + `
-		AND g.holder_kind = 2 AND g.holder_id = t.id AND g.scope_kind = p.k AND g.scope_id = p.i
-	UNION ALL
-	SELECT 3, ?3, ?4, s.kind, s.id, 1000, 0
-	FROM p CROSS JOIN scopes s
-	WHERE ?3 = 1 AND s.kind = p.k AND s.id = p.i AND s.kind IN ` + tenantKinds + ` AND s.owner_id = ?4`,
+	qReach: reachSQL(false),
+	qCheck: reachSQL(true),
 
 	// qScopeTenant returns the tenant of a scope.
 	qScopeTenant: `SELECT tenant_kind, tenant_id FROM scopes WHERE kind = ?1 AND id = ?2`,
@@ -259,13 +241,18 @@ var queryText = [numQueries]string{
 	// keys (see expiryKey).
 	qTokensExpiring: `SELECT ` + tokenCols + ` FROM tokens
 		WHERE expires_key IS NOT NULL AND expires_key >= ?1 AND expires_key < ?2 ORDER BY expires_key, id`,
-	qInsertToken: `INSERT INTO tokens
-		(id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+	qInsertToken: `INSERT INTO tokens (` + tokenCols + `)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 	ON CONFLICT DO NOTHING`,
 	qUpdateToken: `UPDATE tokens SET name = ?2, hash = ?3, last4 = ?4, expires = ?5, reset_to = ?6,
-		created_by = ?7, last_used = ?8 WHERE id = ?1`,
+		created_by = ?7, last_used = ?8, ip_allowlist = ?9 WHERE id = ?1`,
 	qDeleteToken: `DELETE FROM tokens WHERE id = ?1`,
+
+	qSecurityPolicy: `SELECT ` + policyCols + ` FROM security_policies WHERE tenant_kind = ?1 AND tenant_id = ?2`,
+	qPutSecurityPolicy: `INSERT INTO security_policies (` + policyCols + `)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+	ON CONFLICT (tenant_kind, tenant_id) DO UPDATE SET require_2fa = excluded.require_2fa,
+		ip_allowlist = excluded.ip_allowlist, updated_by = excluded.updated_by, updated = excluded.updated`,
 
 	qTenantExists: `SELECT EXISTS (SELECT 1 FROM scopes WHERE kind = ?1 AND id = ?2 AND kind IN ` + tenantKinds + `)`,
 	qAppendEvent: `INSERT INTO events (time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after)
@@ -273,4 +260,51 @@ var queryText = [numQueries]string{
 	RETURNING seq`,
 	qEvents: `SELECT ` + eventCols + ` FROM events
 		WHERE tenant_kind = ?1 AND tenant_id = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4`,
+}
+
+// reachSQL returns the text of qReach, or with policies that of qCheck.
+//
+// qReach returns, in one statement, rows of (tag, holder kind, holder ID, scope kind,
+// scope ID, level or depth, view content): tag 0 for each element of the path (its
+// depth from 1 in the level column), 1 for the holder's own grants on the path, 2 for
+// the grants of the teams a user holder belongs to in the tenants on the path, 3 for
+// the accounts and organizations on the path a user holder owns. No row: the scope
+// does not exist. CROSS JOIN fixes the order of the joins: from the user's team
+// places, which are few, rather than from every team of a tenant.
+//
+// qCheck, the Checker's statement, adds two columns, require_2fa and ip_allowlist
+// (NULL in the rows above), and tag 4 for the security policy of each account or
+// organization on the path (its depth in the level column): one look-up of the
+// primary key of security_policies per tenant of the path, in the same statement.
+func reachSQL(policies bool) string {
+	cols := ""
+	if policies {
+		cols = ", NULL, NULL"
+	}
+	q := `WITH p (k, i, d) AS MATERIALIZED (
+		SELECT anc_kind, anc_id, depth FROM scope_paths WHERE kind = ?1 AND id = ?2
+	)
+	SELECT 0, 0, '', k, i, d, 0` + cols + ` FROM p
+	UNION ALL
+	SELECT 1, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content` + cols + `
+	FROM p CROSS JOIN grants g
+	WHERE g.holder_kind = ?3 AND g.holder_id = ?4 AND g.scope_kind = p.k AND g.scope_id = p.i
+	UNION ALL
+	SELECT 2, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content` + cols + `
+	FROM team_members tm CROSS JOIN teams t CROSS JOIN p pt CROSS JOIN p CROSS JOIN grants g
+	WHERE ?3 = 1 AND tm.user_id = ?4 AND t.id = tm.team_id
+		AND pt.k = t.tenant_kind AND pt.i = t.tenant_id AND pt.k IN ` + tenantKinds + `
+		AND g.holder_kind = 2 AND g.holder_id = t.id AND g.scope_kind = p.k AND g.scope_id = p.i
+	UNION ALL
+	SELECT 3, ?3, ?4, s.kind, s.id, 1000, 0` + cols + `
+	FROM p CROSS JOIN scopes s
+	WHERE ?3 = 1 AND s.kind = p.k AND s.id = p.i AND s.kind IN ` + tenantKinds + ` AND s.owner_id = ?4`
+	if policies {
+		q += `
+	UNION ALL
+	SELECT 4, 0, '', sp.tenant_kind, sp.tenant_id, p.d, 0, sp.require_2fa, sp.ip_allowlist
+	FROM p CROSS JOIN security_policies sp
+	WHERE p.k IN ` + tenantKinds + ` AND sp.tenant_kind = p.k AND sp.tenant_id = p.i`
+	}
+	return q
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"net/netip"
 	"time"
 
 	"github.com/tenantry/tenantry/rbac"
@@ -228,6 +229,41 @@ func (d dbTimeScan) Scan(v any) error {
 
 func tm(t *time.Time) dbTimeScan { return dbTimeScan{t} }
 
+// encodePrefixes encodes an IP allowlist as a JSON array of prefixes, in order, as
+// netip.Prefix.String writes them, or NULL when it is empty. netip.ParsePrefix reads
+// back exactly the prefix that String wrote, IPv4 and IPv6 alike.
+func encodePrefixes(l []netip.Prefix) (any, error) {
+	if len(l) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(l)
+	return string(b), err
+}
+
+// prefixesScan reads what encodePrefixes wrote: nil for NULL or an empty array.
+type prefixesScan struct{ l *[]netip.Prefix }
+
+func (p prefixesScan) Scan(v any) error {
+	switch v := v.(type) {
+	case nil:
+		*p.l = nil
+		return nil
+	case string:
+		var l []netip.Prefix
+		if err := json.Unmarshal([]byte(v), &l); err != nil {
+			return fmt.Errorf("sqlitestore: stored IP allowlist %q: %w", v, err)
+		}
+		if len(l) == 0 {
+			l = nil
+		}
+		*p.l = l
+		return nil
+	}
+	return fmt.Errorf("sqlitestore: stored IP allowlist of type %T", v)
+}
+
+func prefixes(l *[]netip.Prefix) prefixesScan { return prefixesScan{l} }
+
 // expiryKeyFormat is the format of tokens.expires_key, which the schema derives from
 // expires: timeFormat with all nine fractional digits, so that keys sort as the times
 // do (for years 0000 to 9999, those timeFormat writes with four digits).
@@ -308,11 +344,45 @@ func (w *rw) Path(ctx context.Context, scope rbac.Ref, buf rbac.Path) (rbac.Path
 
 // Reach implements store.Reader with one statement.
 func (w *rw) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (rbac.Path, []rbac.Grant, error) {
+	return w.reach(ctx, holder, scope, path, grants, nil)
+}
+
+// pathPolicies holds the security policies of the accounts and organizations of a
+// path, root first, as qCheck reads them.
+type pathPolicies struct {
+	n     int
+	depth [2]int64 // the depth of each policy's tenant in the path
+	pol   [2]rbac.Policy
+}
+
+// add adds the policy of the tenant at depth d of the path, in path order.
+func (pp *pathPolicies) add(d int64, p rbac.Policy) {
+	if pp.n == len(pp.pol) {
+		return
+	}
+	i := pp.n
+	for ; i > 0 && pp.depth[i-1] > d; i-- {
+		pp.depth[i], pp.pol[i] = pp.depth[i-1], pp.pol[i-1]
+	}
+	pp.depth[i], pp.pol[i] = d, p
+	pp.n++
+}
+
+// list returns the policies, root first.
+func (pp *pathPolicies) list() []rbac.Policy { return pp.pol[:pp.n] }
+
+// reach is Reach with one statement, qReach; with pols not nil it runs qCheck instead
+// and adds to pols the security policies of the tenants on the path.
+func (w *rw) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant, pols *pathPolicies) (rbac.Path, []rbac.Grant, error) {
 	path, grants = path[:0], grants[:0]
 	if err := ctx.Err(); err != nil {
 		return path, grants, err
 	}
-	rows, err := w.queryQ(qReach, int64(scope.Kind), scope.ID, int64(holder.Kind), holder.ID)
+	q := qReach
+	if pols != nil {
+		q = qCheck
+	}
+	rows, err := w.queryQ(q, int64(scope.Kind), scope.ID, int64(holder.Kind), holder.ID)
 	if err != nil {
 		return path, grants, w.fail(ctx, "reach", err)
 	}
@@ -321,18 +391,27 @@ func (w *rw) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path
 		tag, hkind, skind, lvl int64
 		hid, sid               string
 		viewContent, found     bool
+		policy                 rbac.Policy
 	)
+	dest := []any{&tag, &hkind, &hid, &skind, &sid, &lvl, &viewContent, tm(&policy.Require2FA), prefixes(&policy.IPAllowlist)}
+	if pols == nil {
+		dest = dest[:7]
+	}
 	for rows.Next() {
-		if err := rows.Scan(&tag, &hkind, &hid, &skind, &sid, &lvl, &viewContent); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return path[:0], grants[:0], w.fail(ctx, "reach", err)
 		}
 		ref := rbac.Ref{Kind: rbac.Kind(skind), ID: sid}
-		if tag == 0 {
+		switch tag {
+		case 0:
 			found = true
 			for len(path) < int(lvl) {
 				path = append(path, rbac.Ref{})
 			}
 			path[lvl-1] = ref
+			continue
+		case 4:
+			pols.add(lvl, policy)
 			continue
 		}
 		if hkind == int64(holder.Kind) && hid == holder.ID {
@@ -412,8 +491,9 @@ func (w *rw) UpdateAccount(ctx context.Context, a store.Account) error {
 }
 
 // DeleteAccount implements store.Writer. Foreign keys cascade to the sub-accounts,
-// resources, paths, grants on them, memberships, teams, invitations, invite links and
-// tokens; triggers delete the grants of the teams, invitations and tokens.
+// resources, paths, grants on them, memberships, teams, invitations, invite links,
+// tokens and security policies; triggers delete the grants of the teams, invitations
+// and tokens.
 func (w *rw) DeleteAccount(ctx context.Context, ref rbac.Ref) error {
 	n, err := w.exec(ctx, "delete account", qDeleteAccount, int64(ref.Kind), ref.ID)
 	if err == nil && n == 0 {
@@ -1026,7 +1106,7 @@ func (w *rw) DeleteInviteLink(ctx context.Context, id string) error {
 func scanToken(r scanner) (store.Token, error) {
 	var t store.Token
 	var kind int64
-	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Hash, &t.Last4, &t.CreatedBy, tm(&t.Created), tm(&t.Expires), &t.ResetTo, tm(&t.LastUsed))
+	err := r.Scan(&t.ID, &kind, &t.Tenant.ID, &t.Name, &t.Hash, &t.Last4, &t.CreatedBy, tm(&t.Created), tm(&t.Expires), &t.ResetTo, tm(&t.LastUsed), prefixes(&t.IPAllowlist))
 	t.Tenant.Kind = rbac.Kind(kind)
 	return t, err
 }
@@ -1052,8 +1132,12 @@ func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 	if err := w.tenantExists(ctx, op, t.Tenant); err != nil {
 		return err
 	}
+	ips, err := encodePrefixes(t.IPAllowlist)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
 	n, err := w.exec(ctx, op, qInsertToken, t.ID, int64(t.Tenant.Kind), t.Tenant.ID, t.Name, t.Hash, t.Last4, t.CreatedBy,
-		dbTime(t.Created), nullTime(t.Expires), t.ResetTo, nullTime(t.LastUsed))
+		dbTime(t.Created), nullTime(t.Expires), t.ResetTo, nullTime(t.LastUsed), ips)
 	if err == nil && n == 0 {
 		err = exists(op + " " + t.ID)
 	}
@@ -1062,7 +1146,11 @@ func (w *rw) InsertToken(ctx context.Context, t store.Token) error {
 
 // UpdateToken implements store.Writer.
 func (w *rw) UpdateToken(ctx context.Context, t store.Token) error {
-	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy, nullTime(t.LastUsed))
+	ips, err := encodePrefixes(t.IPAllowlist)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: update token: %w", err)
+	}
+	n, err := w.exec(ctx, "update token", qUpdateToken, t.ID, t.Name, t.Hash, t.Last4, nullTime(t.Expires), t.ResetTo, t.CreatedBy, nullTime(t.LastUsed), ips)
 	if err == nil && n == 0 {
 		err = notFound("update token " + t.ID)
 	}
@@ -1075,6 +1163,36 @@ func (w *rw) DeleteToken(ctx context.Context, id string) error {
 	if err == nil && n == 0 {
 		err = notFound("delete token " + id)
 	}
+	return err
+}
+
+// --- Security policies --------------------------------------------------------
+
+func scanPolicy(r scanner) (store.SecurityPolicy, error) {
+	var p store.SecurityPolicy
+	var kind int64
+	err := r.Scan(&kind, &p.Tenant.ID, tm(&p.Require2FA), prefixes(&p.IPAllowlist), &p.UpdatedBy, tm(&p.Updated))
+	p.Tenant.Kind = rbac.Kind(kind)
+	return p, err
+}
+
+// SecurityPolicy implements store.Reader.
+func (w *rw) SecurityPolicy(ctx context.Context, tenant rbac.Ref) (store.SecurityPolicy, error) {
+	return get(ctx, w, "security policy", scanPolicy, qSecurityPolicy, int64(tenant.Kind), tenant.ID)
+}
+
+// PutSecurityPolicy implements store.Writer. A foreign key deletes the policy with
+// its tenant.
+func (w *rw) PutSecurityPolicy(ctx context.Context, p store.SecurityPolicy) error {
+	const op = "put security policy"
+	if err := w.tenantExists(ctx, op, p.Tenant); err != nil {
+		return err
+	}
+	ips, err := encodePrefixes(p.IPAllowlist)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	_, err = w.exec(ctx, op, qPutSecurityPolicy, int64(p.Tenant.Kind), p.Tenant.ID, nullTime(p.Require2FA), ips, p.UpdatedBy, dbTime(p.Updated))
 	return err
 }
 

@@ -394,29 +394,72 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 	if err := ctx.Err(); err != nil {
 		return path[:0], grants[:0], err
 	}
-	p, g, cached, err := s.reach(ctx, holder, scope, path, grants)
+	var pols pathPolicies
+	p, g, _, cached, err := s.reach(ctx, holder, scope, path, grants, &pols)
 	if err != nil || !cached {
 		return p, g, err
 	}
 	return append(path[:0], p...), append(grants[:0], g...), nil
 }
 
-// Check implements store.Checker: for a user or team, Reach then rbac.Decide; for a
-// token, store.Check in one read transaction.
+// Check implements store.Checker, deciding as store.Check does. For a user or team it
+// reads the path, the grants that reach the scope and the security policies of the
+// tenants on the path, from the check cache or with one SQL statement, then decides
+// with rbac.Decide and, for a user allowed, rbac.ApplyPolicy. For a token it runs, in
+// one read transaction, that statement, then reads the token and its creator's Reach.
 func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
 	if holder.Kind == rbac.HolderToken {
-		return store.CheckIn(ctx, s, holder, action, scope, now)
+		return s.checkToken(ctx, holder, action, scope, now)
 	}
 	var buf [8]rbac.Grant
 	var pbuf [4]rbac.Ref
-	path, grants, _, err := s.reach(ctx, holder, scope, pbuf[:0], buf[:0])
+	var polBuf pathPolicies
+	path, grants, pols, _, err := s.reach(ctx, holder, scope, pbuf[:0], buf[:0], &polBuf)
 	if err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
-	return rbac.Decide(action, path, grants), nil
+	d := rbac.Decide(action, path, grants)
+	if d.Allowed && holder.Kind == rbac.HolderUser && len(pols) > 0 {
+		d = rbac.ApplyPolicy(d, holder, store.AuthFrom(ctx), now, nil, pols...)
+	}
+	return d, nil
+}
+
+// checkToken is Check for a token: store.Check in one read transaction, with the
+// policies read by the statement that reads the token's path and grants.
+func (s *Store) checkToken(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
+	d := rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}
+	err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
+		w := r.(*rw)
+		var pols pathPolicies
+		path, grants, err := w.reach(ctx, holder, scope, nil, nil, &pols)
+		if err != nil {
+			return err
+		}
+		t, err := w.Token(ctx, holder.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		live := err == nil && store.TokenLive(t, now)
+		var creator []rbac.Grant
+		if live {
+			if _, creator, err = w.Reach(ctx, rbac.User(t.CreatedBy), scope, nil, nil); err != nil {
+				return err
+			}
+		}
+		d = rbac.DecideToken(action, path, grants, creator, live)
+		if d.Allowed && (pols.n > 0 || len(t.IPAllowlist) > 0) {
+			d = rbac.ApplyPolicy(d, holder, store.AuthFrom(ctx), now, t.IPAllowlist, pols.list()...)
+		}
+		return nil
+	})
+	if err != nil {
+		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
+	}
+	return d, nil
 }
 
 // Sees implements store.Checker: store.Sees in one read transaction.
@@ -424,10 +467,13 @@ func (s *Store) Sees(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (b
 	return store.SeesIn(ctx, s, holder, scope)
 }
 
-// reach answers Reach from the check cache (cached true: the slices returned are the
-// cache's, which must not be changed), or runs its statement with path and grants as
-// buffers and caches the answer.
-func (s *Store) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant) (_ rbac.Path, _ []rbac.Grant, cached bool, _ error) {
+// reach answers the Checker's read, Reach's path and grants with the security
+// policies of the tenants on the path, from the check cache (cached true: the slices
+// returned are the cache's, which must not be changed), or runs qCheck with path,
+// grants and pols as buffers and caches the answer. Policies are part of the cached
+// answer: changing one, as any commit, changes the wal-index header, after which no
+// answer cached before is used.
+func (s *Store) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant, pols *pathPolicies) (_ rbac.Path, _ []rbac.Grant, _ []rbac.Policy, cached bool, _ error) {
 	x := s.wal.Load()
 	var hdr walHeader
 	cacheable := false
@@ -436,25 +482,27 @@ func (s *Store) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 		if cacheable {
 			if a, ok := s.cache.get(hdr, checkKey{holder, scope}); ok {
 				if !a.found {
-					return path[:0], grants[:0], false, notFound("reach " + scope.String())
+					return path[:0], grants[:0], nil, false, notFound("reach " + scope.String())
 				}
-				return a.path, a.grants, true, nil
+				return a.path, a.grants, a.policies, true, nil
 			}
 		}
 	}
 	r := rw{q: s.readers, stmts: s.statements(ctx, s.readers, &s.readerStmts)}
-	path, grants, err := r.Reach(ctx, holder, scope, path, grants)
+	path, grants, err := r.reach(ctx, holder, scope, path, grants, pols)
 	found := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return path, grants, false, err
+		return path, grants, nil, false, err
 	}
 	if cacheable {
 		// The answer belongs to hdr when the header has not changed meanwhile.
 		if again, ok := x.header(); ok && again == hdr {
-			s.cache.put(hdr, checkKey{holder, scope}, &reachAnswer{path: slices.Clone(path), grants: slices.Clone(grants), found: found})
+			s.cache.put(hdr, checkKey{holder, scope}, &reachAnswer{
+				path: slices.Clone(path), grants: slices.Clone(grants), policies: slices.Clone(pols.list()), found: found,
+			})
 		}
 	}
-	return path, grants, false, err
+	return path, grants, pols.list(), false, err
 }
 
 // stmtSet is every statement of the store prepared on one pool. database/sql

@@ -70,12 +70,14 @@ type checkKey struct {
 	scope  rbac.Ref
 }
 
-// reachAnswer is a cached answer of Reach: the path and grants, or found false when
-// the scope does not exist. It is never changed once cached.
+// reachAnswer is a cached answer of the Checker's read: the path, grants and the
+// security policies of the tenants on the path, or found false when the scope does
+// not exist. It is never changed once cached.
 type reachAnswer struct {
-	path   rbac.Path
-	grants []rbac.Grant
-	found  bool
+	path     rbac.Path
+	grants   []rbac.Grant
+	policies []rbac.Policy
+	found    bool
 }
 
 // checkCache holds the answers of Reach read at one wal-index header, at most max of
