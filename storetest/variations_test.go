@@ -336,6 +336,22 @@ func (w wrapReader) InvitationsByEmail(ctx context.Context, email string) iter.S
 	return wrapSeq(w.r.InvitationsByEmail(ctx, email))
 }
 
+func (w wrapReader) SSOConnection(ctx context.Context, id string) (store.SSOConnection, error) {
+	return wrap1(w.r.SSOConnection(ctx, id))
+}
+
+func (w wrapReader) SSOConnections(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.SSOConnection, error] {
+	return wrapSeq(w.r.SSOConnections(ctx, tenant))
+}
+
+func (w wrapReader) Domain(ctx context.Context, name string) (store.Domain, error) {
+	return wrap1(w.r.Domain(ctx, name))
+}
+
+func (w wrapReader) Domains(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Domain, error] {
+	return wrapSeq(w.r.Domains(ctx, tenant))
+}
+
 func (w wrapReader) SecurityPolicy(ctx context.Context, tenant rbac.Ref) (store.SecurityPolicy, error) {
 	return wrap1(w.r.SecurityPolicy(ctx, tenant))
 }
@@ -481,6 +497,26 @@ func (w wrapWriter) UpdateToken(ctx context.Context, t store.Token) error {
 
 func (w wrapWriter) DeleteToken(ctx context.Context, id string) error {
 	return wrap(w.w.DeleteToken(ctx, id))
+}
+
+func (w wrapWriter) SetMapped(ctx context.Context, tenant rbac.Ref, user string, mapped []store.MappedGrant) error {
+	return wrap(w.w.SetMapped(ctx, tenant, user, mapped))
+}
+
+func (w wrapWriter) PutSSOConnection(ctx context.Context, c store.SSOConnection) error {
+	return wrap(w.w.PutSSOConnection(ctx, c))
+}
+
+func (w wrapWriter) DeleteSSOConnection(ctx context.Context, id string) error {
+	return wrap(w.w.DeleteSSOConnection(ctx, id))
+}
+
+func (w wrapWriter) PutDomain(ctx context.Context, d store.Domain) error {
+	return wrap(w.w.PutDomain(ctx, d))
+}
+
+func (w wrapWriter) DeleteDomain(ctx context.Context, name string) error {
+	return wrap(w.w.DeleteDomain(ctx, name))
 }
 
 func (w wrapWriter) PutSecurityPolicy(ctx context.Context, p store.SecurityPolicy) error {
