@@ -1,4 +1,4 @@
--- Tenantry schema for SQLite, version 5: the security policies of accounts and
+-- Tenantry schema for SQLite, version 4: the security policies of accounts and
 -- organizations, and a token's own IP allowlist.
 --
 -- An IP allowlist is a JSON array of prefixes as net/netip writes them

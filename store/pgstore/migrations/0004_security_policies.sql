@@ -1,4 +1,4 @@
--- Tenantry schema for PostgreSQL, version 5: the security policies of accounts and
+-- Tenantry schema for PostgreSQL, version 4: the security policies of accounts and
 -- organizations, and a token's own IP allowlist. As every migration of this package,
 -- a plain goose file naming the schema "tenantry".
 --

@@ -1,4 +1,4 @@
--- Tenantry schema for PostgreSQL, version 4: when an invitation expires, when a member
+-- Tenantry schema for PostgreSQL, version 3: when an invitation expires, when a member
 -- last acted in a tenant and when a token was last used, an index of the tokens that
 -- expire, and invite links. As every migration of this package, a plain goose file
 -- naming the schema "tenantry".
