@@ -472,3 +472,38 @@ func TestPagesSecurityCSRF(t *testing.T) {
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "'", "&#39;", "<", "&lt;", ">", "&gt;", `"`, "&#34;").Replace(s)
 }
+
+// An organization has its Security tab too; its sub-accounts' tabs show the
+// organization's policy, which reaches them, and the plan is the organization's.
+func TestPagesSecurityOrganization(t *testing.T) {
+	w := newPagesWorld(t, web.PagesOptions{})
+	ann := rbac.User(w.users["ann"])
+	org, err := account.Do(annAuth(), w.svc, ann, account.CreateOrganization{Name: "Group", Plan: "business"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := account.Do(annAuth(), w.svc, ann, account.CreateSubAccount{Org: org.Ref, Name: "Group EU"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.setTwoFactor("ann", true)
+	w.secondFactor["ann"] = true
+	orgPath := "/app/organizations/" + org.Ref.ID + "/security"
+	if p := w.get("ann", orgPath, 200); !strings.Contains(p, "and of its sub-accounts") || strings.Contains(p, `id="plan-note"`) {
+		t.Errorf("the organization's tab:\n%s", p)
+	}
+	_, page := w.post("ann", orgPath, orgPath+"/ip-allowlist", url.Values{"ip_allowlist": {"192.0.2.0/24"}})
+	if class, text := flashOf(page); class != "flash-ok" {
+		t.Fatalf("saving the organization's list: %s %q", class, text)
+	}
+	subPath := "/app/accounts/" + sub.Ref.ID + "/security"
+	p := w.get("ann", subPath, 200)
+	if !strings.Contains(p, `id="org-ips"`) || !strings.Contains(p, "<code>192.0.2.0/24</code>") || strings.Contains(p, `id="plan-note"`) {
+		t.Errorf("the sub-account's tab:\n%s", p)
+	}
+	// The organization's list reaches the sub-account.
+	w.addr["ann"] = "198.51.100.9:4000"
+	if p := w.get("ann", subPath, 403); !strings.Contains(p, "Your address is not allowed") {
+		t.Errorf("the sub-account from outside the organization's list:\n%s", p)
+	}
+}
