@@ -140,27 +140,15 @@ func (p *pages) securityPage(r *http.Request, c *call, kind rbac.Kind) (string, 
 			d.Org, d.OrgName = &v, t.org
 		}
 	}
-	d.PlanNote = p.planNote(ctx, c, t)
+	d.PlanNote = p.planNote(t)
 	return "security", &pageData{Title: "Security · " + t.Name, Tenant: t, Tab: "security", Page: d}, nil
 }
 
 // planNote says why the tenant's plan refuses security policies, or "" when it
-// includes them or the plan cannot be read.
-func (p *pages) planNote(ctx context.Context, c *call, t *tenantView) string {
-	a, err := account.Get(ctx, p.svc, c.me, account.Account{Account: t.Ref})
-	if err != nil {
-		return ""
-	}
-	name := a.Plan
-	if a.Org != "" {
-		o, err := account.Get(ctx, p.svc, c.me, account.Account{Account: rbac.Org(a.Org)})
-		if err != nil {
-			return ""
-		}
-		name = o.Plan
-	}
-	if plan, ok := p.svc.Plan(name); ok && !plan.SecurityPolicies {
-		return fmt.Sprintf("The plan %q does not include security policies: saving them is refused (%s).", name, rbac.RulePlan)
+// includes them or the plan is not known.
+func (p *pages) planNote(t *tenantView) string {
+	if plan, ok := p.svc.Plan(t.plan); ok && !plan.SecurityPolicies {
+		return fmt.Sprintf("The plan %q does not include security policies: saving them is refused (%s).", t.plan, rbac.RulePlan)
 	}
 	return ""
 }
@@ -349,4 +337,5 @@ func ruleSuffix(msg string) rbac.Rule {
 var fieldLabels = map[string]string{
 	"require_2fa":  "Two-factor requirement",
 	"ip_allowlist": "IP allowlist",
+	"from":         "Required from",
 }

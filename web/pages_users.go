@@ -44,6 +44,7 @@ type tenantView struct {
 	viewsTenant bool     // the viewer may view the tenant itself
 	org         string   // the organization's name, for a sub-account
 	orgRef      rbac.Ref // the organization, for a sub-account
+	plan        string   // the plan's name (the organization's, for a sub-account); "" when unknown
 }
 
 func (p *pages) tenantPath(ref rbac.Ref) string {
@@ -69,10 +70,10 @@ func (p *pages) tenant(ctx context.Context, c *call, ref rbac.Ref) (*tenantView,
 	if d, err = p.svc.Check(ctx, c.me, viewAction[a.Ref.Kind], a.Ref); err == nil {
 		t.viewsTenant, t.Notice = d.Allowed, c.notice(d, a.Name)
 	}
-	if a.Org != "" {
-		if o, err := account.Get(ctx, p.svc, c.me, account.Account{Account: rbac.Org(a.Org)}); err == nil {
-			t.org, t.orgRef = o.Name, o.Ref
-		}
+	if a.Org == "" {
+		t.plan = a.Plan
+	} else if o, err := account.Get(ctx, p.svc, c.me, account.Account{Account: rbac.Org(a.Org)}); err == nil {
+		t.org, t.orgRef, t.plan = o.Name, o.Ref, o.Plan
 	}
 	return t, nil
 }
