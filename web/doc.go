@@ -45,7 +45,9 @@
 // account.WithAuth (the client's address, and for a session whether it passed a second
 // factor and its SSO connection, as the host's session function says), so that every
 // check and operation of the request decides the account's security policies
-// (required two-factor authentication, IP allowlists) on it.
+// (required two-factor authentication, IP allowlists) on it. The pages' Security tab
+// sets them, My Profile turns two-factor authentication on and restricts tokens to
+// addresses, and a refusal by a policy says what to do about it.
 //
 // # Existence
 //

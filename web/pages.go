@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"embed"
@@ -67,6 +68,7 @@ type PagesOptions struct {
 //	GET  {prefix}/accounts/{id}/users                  User Management (?project=&inbox=&domain=, or ?inactive=DAYS)
 //	GET  {prefix}/accounts/{id}/members/{holder}       a member's permissions (holder "user:ID" or "invite:ID")
 //	GET  {prefix}/accounts/{id}/audit                  the account's audit log (?cursor=)
+//	GET  {prefix}/accounts/{id}/security               the account's security policy: required 2FA, IP allowlist
 //	GET  {prefix}/invitations/{id}                     accept or decline an invitation (?code=)
 //	GET  {prefix}/join/{id}                            join through an invite link (?code=)
 //
@@ -88,7 +90,10 @@ type PagesOptions struct {
 // and rule. An outcome too long for a cookie (the links of many invitations) is shown
 // instead by that page answering the POST itself. A page that fails shows the error
 // with the status of Status: a refusal of the policy (403) with its reason, and what
-// the user cannot see exactly as what does not exist (404).
+// the user cannot see exactly as what does not exist (404). A refusal by an account's
+// security policy (rbac.RuleRequire2FA, rbac.RuleIPAllowlist) says what to do about
+// it, and every account page carries a notice when two-factor authentication becomes
+// required there at a date still ahead.
 func Pages(svc *account.Service, opts PagesOptions) http.Handler {
 	p := &pages{svc: svc, opts: opts, prefix: strings.TrimSuffix(opts.Prefix, "/"), log: opts.Logger}
 	if p.log == nil {
@@ -246,6 +251,7 @@ func (p *pages) routes() {
 	p.post("/profile/time-zone", p.setTimeZone)
 	p.post("/profile/oauth/unlink", p.unlinkOAuth)
 	p.post("/profile/delete", p.deleteProfile)
+	p.post("/profile/two-factor", p.setTwoFactor)
 	p.post("/accounts", p.createAccount)
 	p.get("/invitations/{invitation}", p.invitationPage)
 	p.post("/invitations/{invitation}/accept", p.acceptInvitation)
@@ -258,6 +264,7 @@ func (p *pages) routes() {
 		p.get(base+"/users", func(r *http.Request, c *call) (string, any, error) { return p.usersPage(r, c, kind) })
 		p.get(base+"/members/{holder}", func(r *http.Request, c *call) (string, any, error) { return p.memberPage(r, c, kind) })
 		p.get(base+"/audit", func(r *http.Request, c *call) (string, any, error) { return p.auditPage(r, c, kind) })
+		p.get(base+"/security", func(r *http.Request, c *call) (string, any, error) { return p.securityPage(r, c, kind) })
 		for path, fn := range map[string]func(*http.Request, *call, rbac.Ref) (string, flash, error){
 			"/invitations":                     p.invite,
 			"/invitations/{invitation}/revoke": p.revokeInvitation,
@@ -273,6 +280,9 @@ func (p *pages) routes() {
 			"/leave":                           p.leave,
 			"/tokens":                          p.createToken,
 			"/tokens/{token}/delete":           p.deleteToken,
+			"/tokens/{token}/allowlist":        p.setTokenAllowlist,
+			"/security/two-factor":             p.setRequire2FA,
+			"/security/ip-allowlist":           p.setIPAllowlist,
 		} {
 			p.post(base+path, func(r *http.Request, c *call) (string, flash, error) {
 				ref, err := tenantRef(r, kind)
@@ -389,7 +399,7 @@ func (p *pages) showInPlace(w http.ResponseWriter, r *http.Request, back string,
 // errorFlash is the flash message of a refused or failed form.
 func (p *pages) errorFlash(r *http.Request, err error) flash {
 	ev := p.errorView(r, err)
-	return flash{Error: true, Status: ev.Status, Text: ev.Message, Rule: ev.Rule, RuleText: ev.RuleText}
+	return flash{Error: true, Status: ev.Status, Text: strings.TrimSpace(ev.Help + " " + ev.Message), Rule: ev.Rule, RuleText: ev.RuleText}
 }
 
 // errorView is an error as the pages show it.
@@ -399,6 +409,11 @@ type errorView struct {
 	Message    string
 	Rule       rbac.Rule
 	RuleText   string
+	// Heading, Help and HelpLink say, for a refusal by an account's security policy,
+	// what happened and what to do.
+	Heading  string
+	Help     string
+	HelpLink string
 }
 
 func (p *pages) errorView(r *http.Request, err error) errorView {
@@ -407,9 +422,11 @@ func (p *pages) errorView(r *http.Request, err error) errorView {
 	var denied *rbac.DeniedError
 	switch {
 	case errors.As(err, &denied):
-		ev.Message = body.Reason
 		ev.Rule = body.Rule
 		ev.RuleText = body.Rule.Text()
+		// The rule's text is shown beside the reason: not twice.
+		ev.Message = strings.TrimSuffix(body.Reason, " ("+string(body.Rule)+": "+ev.RuleText+")")
+		p.refusalHelp(r, &ev, denied)
 	case status == http.StatusNotFound:
 		ev.Message = "There is nothing here, or nothing you may see."
 	case status == http.StatusInternalServerError:
@@ -422,13 +439,17 @@ func (p *pages) errorView(r *http.Request, err error) errorView {
 		case map[string][]string:
 			var parts []string
 			for field, reasons := range e {
-				parts = append(parts, field+": "+strings.Join(reasons, "; "))
+				parts = append(parts, cmp.Or(fieldLabels[field], field)+": "+strings.Join(reasons, "; "))
 			}
 			ev.Message = strings.Join(parts, ", ")
 		}
-	}
-	if ev.Message != "" && ev.Rule == "" {
-		ev.Message = strings.ToUpper(ev.Message[:1]) + ev.Message[1:]
+		if ev.Message != "" {
+			ev.Message = strings.ToUpper(ev.Message[:1]) + ev.Message[1:]
+		}
+		// A refusal that cites a rule shows it as the policy's refusals do.
+		if ev.Rule = ruleSuffix(ev.Message); ev.Rule != "" {
+			ev.RuleText = ev.Rule.Text()
+		}
 	}
 	return ev
 }
@@ -445,7 +466,7 @@ func (p *pages) renderErrorFlash(w http.ResponseWriter, r *http.Request, c *call
 	if ev.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="pages"`)
 	}
-	pd := &pageData{Title: ev.StatusText, Error: &ev, Flash: f}
+	pd := &pageData{Title: cmp.Or(ev.Heading, ev.StatusText), Error: &ev, Flash: f}
 	p.renderFor(w, r, c, ev.Status, "error", pd)
 }
 
@@ -456,11 +477,13 @@ type pageData struct {
 	Prefix string
 	CSRF   string
 	Me     string // the signed-in user's address, for the header
-	Flash  *flash
-	Error  *errorView
-	Tenant *tenantView // the account a page is about
-	Tab    string      // the account page shown: "users", "audit"
-	Page   any         // the page's own data
+	// TwoFactor: the signed-in user has two-factor authentication on in their profile.
+	TwoFactor bool
+	Flash     *flash
+	Error     *errorView
+	Tenant    *tenantView // the account a page is about
+	Tab       string      // the account page shown: "users", "audit", "security"
+	Page      any         // the page's own data
 }
 
 // renderFor renders a page for the signed-in user of c (nil: nobody).
@@ -468,7 +491,7 @@ func (p *pages) renderFor(w http.ResponseWriter, r *http.Request, c *call, statu
 	if c != nil {
 		pd.CSRF = c.csrf
 		if u, err := account.Get(r.Context(), p.svc, c.me, profile.Get{}); err == nil {
-			pd.Me = u.Email
+			pd.Me, pd.TwoFactor = u.Email, u.TwoFactor
 		}
 	}
 	p.render(w, r, status, name, pd)
@@ -508,7 +531,7 @@ func (p *pages) static() http.Handler {
 // parsePageTemplates parses each page with the layout.
 func parsePageTemplates() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"profile", "users", "member", "audit", "invitation", "join", "error", "deleted"} {
+	for _, name := range []string{"profile", "users", "member", "audit", "security", "invitation", "join", "error", "deleted"} {
 		t := template.New(name).Funcs(pageFuncs)
 		out[name] = template.Must(t.ParseFS(pagesFS, "pages/layout.html", "pages/"+name+".html"))
 	}

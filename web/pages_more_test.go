@@ -500,7 +500,7 @@ func TestPagesTokenLifetimeAndLastUse(t *testing.T) {
 		t.Fatalf("no secret:\n%s", p)
 	}
 	rowOf := func(name string) string {
-		return regexp.MustCompile(`(?s)<tr><td>` + name + `</td>.*?</tr>`).FindString(w.get("ann", "/app/profile", 200))
+		return regexp.MustCompile(`(?s)<tr data-token="` + name + `">.*?</tr>`).FindString(w.get("ann", "/app/profile", 200))
 	}
 	if !strings.Contains(rowOf("Week"), `class="nowrap last-used">never<`) {
 		t.Errorf("the new token's row: %s", rowOf("Week"))

@@ -34,7 +34,8 @@ type tokenRow struct {
 	Access          []grantView
 	Created         string
 	Expires         string
-	LastUsed        string // "3 hours ago", "never"
+	LastUsed        string   // "3 hours ago", "never"
+	IPs             []string // the token's own IP allowlist
 }
 
 // tokenGroup is the tokens of one account the user manages.
@@ -58,6 +59,13 @@ type profileData struct {
 	Lifetimes   []option // a new token's lifetime choices
 	Owned       []string // what deleting the profile erases
 	Left        []string // the accounts deleting the profile leaves
+	// Refused is why the accounts cannot be listed: an account's security policy
+	// refuses this sign-in.
+	Refused *errorView
+	// Notices are the accounts that will require two-factor authentication.
+	Notices []noticeView
+	// SecondFactor: this sign-in passed a second factor.
+	SecondFactor bool
 }
 
 func (p *pages) profilePage(r *http.Request, c *call) (string, any, error) {
@@ -66,7 +74,7 @@ func (p *pages) profilePage(r *http.Request, c *call) (string, any, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	d := &profileData{User: u}
+	d := &profileData{User: u, SecondFactor: c.auth.SecondFactor}
 	c.setZone(u.TimeZone)
 	day := c.date
 	for _, l := range account.TokenLifetimes {
@@ -75,8 +83,21 @@ func (p *pages) profilePage(r *http.Request, c *call) (string, any, error) {
 	}
 	d.Lifetimes = append(d.Lifetimes, option{Value: "never", Label: "never expires"})
 	for a, err := range account.All(ctx, p.svc, c.me, account.MyAccounts{}) {
+		if errors.Is(err, rbac.ErrDenied) {
+			// An account's security policy refuses this sign-in, and with it the
+			// list: the rest of the profile, where two-factor authentication is
+			// turned on, stays usable.
+			ev := p.errorView(r, err)
+			d.Refused = &ev
+			break
+		}
 		if err != nil {
 			return "", nil, err
+		}
+		if dec, err := p.svc.Check(ctx, c.me, viewAction[a.Account.Ref.Kind], a.Account.Ref); err == nil {
+			if n := c.notice(dec, a.Account.Name); n != nil {
+				d.Notices = append(d.Notices, *n)
+			}
 		}
 		row := accountRow{Name: a.Account.Name, Kind: a.Account.Ref.Kind.String(), Level: a.Level.String(), Owner: a.Account.Owner == c.me.ID, Path: p.tenantPath(a.Account.Ref)}
 		if a.Account.Org != "" {
@@ -111,6 +132,9 @@ func (p *pages) profilePage(r *http.Request, c *call) (string, any, error) {
 				tr := tokenRow{ID: tk.ID, Name: tk.Name, Last4: tk.Last4, Created: day(tk.Created), Expires: "never", LastUsed: ago(c.now(), tk.LastUsed, c.loc)}
 				if !tk.Expires.IsZero() {
 					tr.Expires = day(tk.Expires)
+				}
+				for _, pr := range tk.IPAllowlist {
+					tr.IPs = append(tr.IPs, pr.String())
 				}
 				for _, gr := range tk.Grants {
 					tr.Access = append(tr.Access, grantView{Level: gr.Level.String(), Scope: names.of(gr.Scope), Kind: gr.Scope.Kind.String()})
@@ -200,6 +224,9 @@ func (p *pages) createToken(r *http.Request, c *call, t rbac.Ref) (string, flash
 		return back, flash{}, Invalid("level", "not a level")
 	}
 	op := account.CreateToken{Tenant: t, Name: r.PostForm.Get("name"), Grants: []account.GrantSpec{{Scope: t, Level: l}}}
+	if op.IPAllowlist, err = parseAllowlist("ip_allowlist", r.PostForm.Get("ip_allowlist")); err != nil {
+		return back, flash{}, err
+	}
 	switch e := r.PostForm.Get("expires_in"); e {
 	case "never":
 		op.NeverExpires = true
@@ -217,6 +244,9 @@ func (p *pages) createToken(r *http.Request, c *call, t rbac.Ref) (string, flash
 	expiry := "It never expires."
 	if !tk.Expires.IsZero() {
 		expiry = "It expires on " + c.date(tk.Expires) + "."
+	}
+	if n := len(tk.IPAllowlist); n > 0 {
+		expiry += " It is allowed from " + plural(n, "address range") + " only."
 	}
 	return back, flash{Text: "Token " + tk.Name + " created. " + expiry + " Copy its secret now: it is shown only once.", Secret: tk.Secret, SecretLabel: "Token secret"}, nil
 }

@@ -36,7 +36,9 @@ type pagesWorld struct {
 	prefix            string
 	lastFlash         *http.Cookie
 	lastFlashFor      string
-	clock             time.Time // the time of the service and of the server
+	clock             time.Time         // the time of the service and of the server
+	secondFactor      map[string]bool   // the users whose sessions passed a second factor
+	addr              map[string]string // the users' client addresses (RemoteAddr); 192.0.2.1 otherwise
 }
 
 // now is the world's clock; advance moves it on.
@@ -46,7 +48,7 @@ func (w *pagesWorld) advance(d time.Duration) { w.clock = w.clock.Add(d) }
 func newPagesWorld(t *testing.T, opts web.PagesOptions) *pagesWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &pagesWorld{t: t, users: map[string]string{}, prefix: "/app", clock: time.Now().UTC().Truncate(time.Second)}
+	w := &pagesWorld{t: t, users: map[string]string{}, prefix: "/app", clock: time.Now().UTC().Truncate(time.Second), secondFactor: map[string]bool{}, addr: map[string]string{}}
 	w.svc = account.New(memstore.New(), account.Options{Now: w.now})
 	must := func(err error) {
 		t.Helper()
@@ -103,13 +105,15 @@ func newPagesWorld(t *testing.T, opts web.PagesOptions) *pagesWorld {
 	return w
 }
 
-// testSessions are the tests' sessions: the cookie "as" names the user.
+// testSessions are the tests' sessions: the cookie "as" names the user, and the
+// cookie "2fa" says the session passed a second factor.
 func testSessions(r *http.Request) (web.Auth, error) {
 	c, err := r.Cookie("as")
 	if err != nil {
 		return web.Auth{}, web.ErrNoCredentials
 	}
-	return web.Auth{Actor: rbac.User(c.Value), Method: web.MethodSession, Session: "s-" + c.Value}, nil
+	_, err = r.Cookie("2fa")
+	return web.Auth{Actor: rbac.User(c.Value), Method: web.MethodSession, Session: "s-" + c.Value, SecondFactor: err == nil}, nil
 }
 
 // do sends a request as the named user ("" for nobody), with the flash cookie the
@@ -129,8 +133,14 @@ func (w *pagesWorld) do(user, method, path string, form url.Values, hdr http.Hea
 	for k, v := range hdr {
 		r.Header[k] = v
 	}
+	if a, ok := w.addr[user]; ok {
+		r.RemoteAddr = a
+	}
 	if user != "" {
 		r.AddCookie(&http.Cookie{Name: "as", Value: w.users[user]})
+		if w.secondFactor[user] {
+			r.AddCookie(&http.Cookie{Name: "2fa", Value: "1"})
+		}
 		if w.lastFlash != nil && w.lastFlashFor == user {
 			r.AddCookie(w.lastFlash)
 		}
@@ -261,6 +271,7 @@ func TestPagesContentSecurityPolicy(t *testing.T) {
 		{"ann", w.usersPath(w.acct), 200},
 		{"ann", w.memberPath("ines"), 200},
 		{"ann", "/app/accounts/" + w.acct.ID + "/audit", 200},
+		{"ann", w.securityPath(), 200},
 		{"ines", w.usersPath(w.acct), 200},
 		{"ann", w.usersPath(w.acct) + "?inactive=30", 200},
 		{"ann", "/app/join/some-link?code=x", 200},
@@ -470,9 +481,11 @@ func TestPagesRefusalShowsReason(t *testing.T) {
 	if rec.Code != wantStatus || wantStatus != 403 {
 		t.Fatalf("vic: %d, want %d", rec.Code, wantStatus)
 	}
+	// The rule's text is shown once, beside the reason.
 	vp := html.UnescapeString(rec.Body.String())
-	if !strings.Contains(vp, body.Reason) || !strings.Contains(vp, `<span class="badge">`+string(body.Rule)+`</span>`) || strings.Contains(vp, "<form") {
-		t.Errorf("vic's page lacks the reason %q or shows a form:\n%s", body.Reason, vp)
+	reason, cut := strings.CutSuffix(body.Reason, " ("+string(body.Rule)+": "+body.Rule.Text()+")")
+	if !cut || !strings.Contains(vp, reason) || !strings.Contains(vp, `<span class="badge">`+string(body.Rule)+`</span> `+body.Rule.Text()) || strings.Count(vp, body.Rule.Text()) != 1 || strings.Contains(vp, "<form") {
+		t.Errorf("vic's page lacks the reason %q and its rule once, or shows a form:\n%s", reason, vp)
 	}
 	// Only the owner is offered the transfer.
 	if !strings.Contains(w.get("ann", w.memberPath("vic"), 200), "Transfer ownership") {

@@ -32,13 +32,19 @@ var pageFuncs = template.FuncMap{
 type tenantView struct {
 	Ref      rbac.Ref
 	Name     string
-	Kind     string   // "account", "organization"
-	Path     string   // the pages' path of the tenant
-	Owner    string   // the owner's user ID
-	IsOwner  bool     // the signed-in user owns it
-	CanAudit bool     // the signed-in user may read its audit log
-	org      string   // the organization's name, for a sub-account
-	orgRef   rbac.Ref // the organization, for a sub-account
+	Kind     string // "account", "organization"
+	Path     string // the pages' path of the tenant
+	Owner    string // the owner's user ID
+	IsOwner  bool   // the signed-in user owns it
+	CanAudit bool   // the signed-in user may read its audit log
+	// CanSecurity: the signed-in user may manage its security policy.
+	CanSecurity bool
+	// Notice is the viewer's notice that two-factor authentication becomes required.
+	Notice      *noticeView
+	viewsTenant bool     // the viewer may view the tenant itself
+	org         string   // the organization's name, for a sub-account
+	orgRef      rbac.Ref // the organization, for a sub-account
+	plan        string   // the plan's name (the organization's, for a sub-account); "" when unknown
 }
 
 func (p *pages) tenantPath(ref rbac.Ref) string {
@@ -55,13 +61,19 @@ func (p *pages) tenant(ctx context.Context, c *call, ref rbac.Ref) (*tenantView,
 	if err != nil {
 		return nil, err
 	}
+	_ = p.setLocation(ctx, c) // for the notice's date; UTC without it
 	t := &tenantView{Ref: a.Ref, Name: a.Name, Kind: a.Ref.Kind.String(), Path: p.tenantPath(a.Ref), Owner: a.Owner, IsOwner: a.Owner == c.me.ID}
 	d, err := p.svc.Check(ctx, c.me, rbac.AccountAuditView, a.Ref)
 	t.CanAudit = err == nil && d.Allowed
-	if a.Org != "" {
-		if o, err := account.Get(ctx, p.svc, c.me, account.Account{Account: rbac.Org(a.Org)}); err == nil {
-			t.org, t.orgRef = o.Name, o.Ref
-		}
+	d, err = p.svc.Check(ctx, c.me, rbac.AccountSecurityManage, a.Ref)
+	t.CanSecurity = err == nil && d.Allowed
+	if d, err = p.svc.Check(ctx, c.me, viewAction[a.Ref.Kind], a.Ref); err == nil {
+		t.viewsTenant, t.Notice = d.Allowed, c.notice(d, a.Name)
+	}
+	if a.Org == "" {
+		t.plan = a.Plan
+	} else if o, err := account.Get(ctx, p.svc, c.me, account.Account{Account: rbac.Org(a.Org)}); err == nil {
+		t.org, t.orgRef, t.plan = o.Name, o.Ref, o.Plan
 	}
 	return t, nil
 }
@@ -288,6 +300,7 @@ func (p *pages) usersPage(r *http.Request, c *call, kind rbac.Kind) (string, any
 	if err != nil {
 		return "", nil, err
 	}
+	p.tenantNotice(ctx, c, t, flat)
 	q := r.URL.Query()
 	var scopes []rbac.Ref
 	d := &usersData{Tree: flat}
@@ -501,6 +514,7 @@ func (p *pages) memberPage(r *http.Request, c *call, kind rbac.Kind) (string, an
 	if err != nil {
 		return "", nil, err
 	}
+	p.tenantNotice(ctx, c, t, flat)
 	teams, _ := p.teamNames(ctx, c, t.Ref)
 	d := &memberData{Person: p.person(t, c, a, names, teams), Editable: a.CanUpdate}
 	d.CanTransfer = t.IsOwner && h.Kind == rbac.HolderUser && !a.Owner && h != c.me

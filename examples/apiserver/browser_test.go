@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -214,12 +215,13 @@ func (tb *tab) people() []string {
 	return got
 }
 
-// checkAccessible checks the page's basics: every form control has a label, no
-// positive tabindex, every interactive element is a real link or control, and each
-// of them is reached with the Tab key.
+// checkAccessible checks the page's basics, with every disclosure (details) opened:
+// every form control has a label, no positive tabindex, every interactive element is
+// a real link or control, and each of them is reached with the Tab key.
 func (tb *tab) checkAccessible(name string) {
 	tb.t.Helper()
 	problems := eval[[]string](tb, `(() => {
+		document.querySelectorAll("details").forEach(d => { d.open = true; });
 		const out = [];
 		const label = el => (el.labels && [...el.labels].some(l => l.innerText.trim())) ||
 			(el.getAttribute("aria-label") || "").trim() ||
@@ -245,12 +247,14 @@ func (tb *tab) checkAccessible(name string) {
 		document.activeElement && document.activeElement.blur();
 		window.__reached = new Set();
 		document.addEventListener("focusin", e => window.__reached.add(e.target));
-		return [...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")].filter(el => el.offsetParent !== null && !el.disabled).length;
+		// A date input takes three stops: its day, month and year.
+		return [...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary")].filter(el => el.offsetParent !== null && !el.disabled)
+			.reduce((n, el) => n + (el.type === "date" ? 3 : 1), 0);
 	})()`)
 	for range want + 2 {
 		tb.do(chromedp.KeyEvent("\t"))
 	}
-	missed := eval[[]string](tb, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea")]
+	missed := eval[[]string](tb, `[...document.querySelectorAll("a[href], button, input:not([type=hidden]), select, textarea, summary")]
 		.filter(el => el.offsetParent !== null && !el.disabled && !window.__reached.has(el)).map(el => el.outerHTML.slice(0, 100))`)
 	for _, m := range missed {
 		tb.t.Errorf("%s: not reached with Tab: %s", name, m)
@@ -384,8 +388,9 @@ func TestBrowser(t *testing.T) {
 		}
 		tb.submit(`.danger-zone form[action$="/transfer"] button`)
 		flash := tb.text(".flash-error")
-		if !strings.Contains(flash, "Refused (403)") || !strings.Contains(flash, want.Reason) || tb.text(".flash-error .rule .badge") != string(want.Rule) {
-			t.Errorf("the refusal shows %q, want the reason %q and rule %s", flash, want.Reason, want.Rule)
+		reason := strings.TrimSuffix(want.Reason, " ("+string(want.Rule)+": "+want.Rule.Text()+")")
+		if !strings.Contains(flash, "Refused (403)") || !strings.Contains(flash, reason) || tb.text(".flash-error .rule .badge") != string(want.Rule) || !strings.Contains(flash, want.Rule.Text()) {
+			t.Errorf("the refusal shows %q, want the reason %q and rule %s", flash, reason, want.Rule)
 		}
 		a, err := account.Get(context.Background(), w.svc, rbac.User(string(w.fx.Users[0].ID)), account.Account{Account: w.eu})
 		if err != nil || a.Owner != string(w.fx.Users[0].ID) {
@@ -492,5 +497,60 @@ func TestBrowser(t *testing.T) {
 		if got := joined(); !slices.Equal(got, []string{"1 enabled"}) {
 			t.Errorf("the links after joining: %v", got)
 		}
+	})
+
+	t.Run("RequireTwoFactor", func(t *testing.T) {
+		olivia := rbac.User(string(w.fx.Users[0].ID))
+		t.Cleanup(func() {
+			// The requirement ends with the journey, as the owner signed in with 2FA.
+			ctx := account.WithAuth(context.Background(), rbac.Auth{SecondFactor: true, ClientIP: netip.MustParseAddr("127.0.0.1")})
+			if _, err := account.Do(ctx, w.svc, olivia, account.SetSecurityPolicy{Tenant: w.eu}); err != nil {
+				t.Error(err)
+			}
+		})
+		// olivia turns two-factor authentication on: the demo's sessions then pass a
+		// second factor, as her profile says.
+		owner := w.signIn(t, "olivia@demo.test", pagesPrefix+"/profile")
+		owner.submit(`#tfa-on`)
+		if got := owner.text("#tfa-state"); got != "on" || !strings.Contains(owner.text(".flash-ok"), "is on") {
+			t.Fatalf("olivia's 2FA: %q, %q", got, owner.text(".flash"))
+		}
+		security := pagesPrefix + "/accounts/" + w.eu.ID + "/security"
+		owner.open(euUsers)
+		owner.submit(chromedp.CSS(`nav.tabs a[href="` + security + `"]`))
+		if got := owner.text("#my-sign-in"); got != "passed a second factor" {
+			t.Errorf("olivia's sign-in: %q", got)
+		}
+		if got := owner.text("#my-ip"); got != "127.0.0.1" {
+			t.Errorf("olivia's address: %q", got)
+		}
+		owner.checkAccessible("Security")
+		owner.submit(`#tfa-form button[value=now]`)
+		if !strings.Contains(owner.text(".flash-ok"), "required from now on") || !strings.Contains(owner.text("#tfa-state"), "required") {
+			t.Fatalf("requiring 2FA: %q; %q", owner.text(".flash"), owner.text("#tfa-state"))
+		}
+		owner.screenshot("security.png")
+
+		// pia has no second factor: every page of Demo EU refuses her, saying why and
+		// what to do; her profile, where she turns 2FA on, stays open.
+		pia := w.signIn(t, "pia@demo.test", pagesPrefix+"/profile")
+		if pia.text("#tfa-on") == "" {
+			t.Errorf("pia's profile: %q", pia.text("#two-factor"))
+		}
+		pia.openRefused(euUsers)
+		if got := pia.text("main h1"); !strings.HasPrefix(got, "Two-factor authentication required") || !strings.Contains(got, "403") {
+			t.Errorf("pia's refusal: %q", got)
+		}
+		if help := pia.text("#error-help"); !strings.Contains(help, "Turn two-factor authentication on in My Profile") {
+			t.Errorf("pia's refusal says %q", help)
+		}
+		if got := pia.text(".rule .badge"); got != string(rbac.RuleRequire2FA) || !strings.Contains(pia.text("#error-reason"), "sign in with a second factor") {
+			t.Errorf("pia's refusal cites %q: %q", got, pia.text("#error-reason"))
+		}
+		if n := eval[int](pia, `document.querySelectorAll("main form").length`); n != 0 {
+			t.Errorf("%d forms on a refused page", n)
+		}
+		pia.screenshot("refusal-2fa.png")
+		pia.checkAccessible("a refusal for 2FA")
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,10 @@ import (
 
 	"github.com/tenantry/tenantry/account"
 	"github.com/tenantry/tenantry/examples/apiserver/api"
+	"github.com/tenantry/tenantry/profile"
+	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store/memstore"
+	"github.com/tenantry/tenantry/web"
 )
 
 // The demo fixture works through the API: each token sees what its grants allow.
@@ -158,5 +162,54 @@ func TestRunGraceful(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Errorf("run: %v", err)
+	}
+}
+
+// A demo session passes a second factor exactly when its user has two-factor
+// authentication on in their profile: the owner may then require it, and a member
+// without it is refused (D32).
+func TestDemoSecondFactor(t *testing.T) {
+	svc := account.New(memstore.New(), account.Options{NewID: api.NewID})
+	sessions := api.NewSessions()
+	fx, err := buildDemo(t.Context(), svc, sessions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandler(svc, handlerConfig{logger: slog.New(slog.DiscardHandler), sessions: sessions, web: web.Options{NoRateLimit: true}})
+	get := func(session, path string) (int, string) {
+		t.Helper()
+		r := httptest.NewRequest("GET", path, nil)
+		r.Header.Set("Cookie", "session="+session)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		return w.Code, w.Body.String()
+	}
+	eu := pagesPrefix + "/accounts/" + string(fx.Accounts[0].ID)
+	olivia, adam := fx.Users[0], fx.Users[1]
+	if _, p := get(olivia.Session, eu+"/security"); !strings.Contains(p, `id="my-sign-in">did not pass a second factor<`) {
+		t.Errorf("olivia's session passed a second factor without 2FA on:\n%s", p)
+	}
+	if _, err := account.Do(t.Context(), svc, rbac.User(string(olivia.ID)), profile.SetTwoFactor{On: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, p := get(olivia.Session, eu+"/security"); !strings.Contains(p, `id="my-sign-in">passed a second factor<`) {
+		t.Errorf("olivia's session, 2FA on, passed no second factor:\n%s", p)
+	}
+	// The requirement, set through the library as olivia's session would.
+	ctx := account.WithAuth(t.Context(), rbac.Auth{SecondFactor: true, ClientIP: netip.MustParseAddr("192.0.2.1")})
+	if _, err := account.Do(ctx, svc, rbac.User(string(olivia.ID)), account.SetSecurityPolicy{Tenant: rbac.Account(string(fx.Accounts[0].ID)), Require2FA: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if code, p := get(adam.Session, eu+"/users"); code != 403 || !strings.Contains(p, "Two-factor authentication required") {
+		t.Errorf("adam without 2FA: %d", code)
+	}
+	if code, _ := get(adam.Session, "/api/accounts/"+string(fx.Accounts[0].ID)+"/account_accesses"); code != 403 {
+		t.Errorf("adam's API call without 2FA: %d", code)
+	}
+	if _, err := account.Do(t.Context(), svc, rbac.User(string(adam.ID)), profile.SetTwoFactor{On: true}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get(adam.Session, eu+"/users"); code != 200 {
+		t.Errorf("adam with 2FA: %d", code)
 	}
 }

@@ -26,8 +26,13 @@ type handlerConfig struct {
 }
 
 // newHandler returns the service: the API at /api (api.NewHandler), and the pages
-// of package web at /app, behind the same sessions.
+// of package web at /app, behind the same sessions. Unless told otherwise, a session
+// counts as having passed a second factor when its user has two-factor authentication
+// on in their profile (demoSecondFactor), so that requiring it can be tried out.
 func newHandler(svc *account.Service, c handlerConfig) http.Handler {
+	if c.sessions.SecondFactor == nil {
+		c.sessions.SecondFactor = demoSecondFactor(svc)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", api.NewHandler(svc, api.Options{Logger: c.logger, Sessions: c.sessions, Web: c.web}))
 
@@ -73,5 +78,15 @@ func demoSignIn(svc *account.Service, sessions *api.Sessions, demoUser string) h
 			next = pagesPrefix + "/profile"
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
+	}
+}
+
+// demoSecondFactor stands in for the host's sign-in with a second factor (a TOTP code,
+// a security key): the example has none, so a demo session passes one exactly when
+// its user has two-factor authentication on in their profile.
+func demoSecondFactor(svc *account.Service) func(r *http.Request, userID string) bool {
+	return func(r *http.Request, userID string) bool {
+		u, err := account.Get(r.Context(), svc, rbac.User(userID), profile.Get{})
+		return err == nil && u.TwoFactor
 	}
 }

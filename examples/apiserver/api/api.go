@@ -91,6 +91,12 @@ func sessionOnly(fn web.HandlerFunc) web.HandlerFunc {
 // the host's business and not part of this example: the demo starts a session per
 // user and writes its secret to the demo fixture. It is safe for concurrent use.
 type Sessions struct {
+	// SecondFactor, when set, says whether a user's sessions passed a second factor
+	// (web.Auth.SecondFactor); the example's sessions have no sign-in of their own, so
+	// the demo answers what the user's profile says (profile.Profile.TwoFactor). Nil:
+	// none did. Set it before the sessions are used.
+	SecondFactor func(r *http.Request, userID string) bool
+
 	mu sync.Mutex
 	m  map[string]string // secret → user ID
 }
@@ -132,5 +138,9 @@ func (s *Sessions) Authenticate(r *http.Request) (web.Auth, error) {
 	if !ok {
 		return web.Auth{}, account.ErrUnauthenticated
 	}
-	return web.Auth{Actor: rbac.User(id), Method: web.MethodSession}, nil
+	a := web.Auth{Actor: rbac.User(id), Method: web.MethodSession}
+	if s.SecondFactor != nil {
+		a.SecondFactor = s.SecondFactor(r, id)
+	}
+	return a, nil
 }
