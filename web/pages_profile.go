@@ -26,6 +26,8 @@ type accountRow struct {
 	Path     string
 	Manage   bool // may open User Management: an admin somewhere in it
 	CanAudit bool
+	// Refused is the account's security policy refusing this sign-in.
+	Refused *errorView
 }
 
 // tokenRow is an API token as My Profile lists it.
@@ -59,8 +61,8 @@ type profileData struct {
 	Lifetimes   []option // a new token's lifetime choices
 	Owned       []string // what deleting the profile erases
 	Left        []string // the accounts deleting the profile leaves
-	// Refused is why the accounts cannot be listed: an account's security policy
-	// refuses this sign-in.
+	// Refused is the first refusal of this sign-in by an account's security policy,
+	// and what to do about it; each such account is listed with its own.
 	Refused *errorView
 	// Notices are the accounts that will require two-factor authentication.
 	Notices []noticeView
@@ -83,25 +85,32 @@ func (p *pages) profilePage(r *http.Request, c *call) (string, any, error) {
 	}
 	d.Lifetimes = append(d.Lifetimes, option{Value: "never", Label: "never expires"})
 	for a, err := range account.All(ctx, p.svc, c.me, account.MyAccounts{}) {
-		if errors.Is(err, rbac.ErrDenied) {
-			// An account's security policy refuses this sign-in, and with it the
-			// list: the rest of the profile, where two-factor authentication is
-			// turned on, stays usable.
-			ev := p.errorView(r, err)
-			d.Refused = &ev
-			break
-		}
 		if err != nil {
 			return "", nil, err
 		}
-		if dec, err := p.svc.Check(ctx, c.me, viewAction[a.Account.Ref.Kind], a.Account.Ref); err == nil {
-			if n := c.notice(dec, a.Account.Name); n != nil {
-				d.Notices = append(d.Notices, *n)
-			}
+		if n := c.notice(a.Policy, a.Account.Name); n != nil {
+			d.Notices = append(d.Notices, *n)
 		}
 		row := accountRow{Name: a.Account.Name, Kind: a.Account.Ref.Kind.String(), Level: a.Level.String(), Owner: a.Account.Owner == c.me.ID, Path: p.tenantPath(a.Account.Ref)}
 		if a.Account.Org != "" {
 			row.Kind = "sub-account"
+		}
+		if !a.Policy.Allowed {
+			// The account's security policy refuses this sign-in: it is listed, with
+			// what to do; the rest of the profile, where two-factor authentication is
+			// turned on, stays usable.
+			ev := p.errorView(r, &rbac.DeniedError{Decision: a.Policy})
+			row.Refused = &ev
+			if d.Refused == nil {
+				d.Refused = &ev
+			}
+			d.Accounts = append(d.Accounts, row)
+			if row.Owner {
+				d.Owned = append(d.Owned, fmt.Sprintf("%s (%s)", row.Name, row.Kind))
+			} else {
+				d.Left = append(d.Left, row.Name)
+			}
+			continue
 		}
 		for _, l := range a.Levels {
 			row.Levels = append(row.Levels, l.String())
@@ -319,23 +328,14 @@ func (p *pages) invitationPage(r *http.Request, c *call) (string, any, error) {
 	return "invitation", &pageData{Title: "Accept an invitation", Page: d}, nil
 }
 
-// errRollBack ends the transaction of invitationExpired.
-var errRollBack = errors.New("web: rolled back")
-
 // invitationExpired reports whether the invitation id, of which the user holds the
-// secret code, has expired. MyInvitations lists pending invitations only, and the
-// library tells an invitation's expiry to its addressee when accepting it: the page
-// asks so in a transaction that it always rolls back, so that nothing changes.
+// secret code, has expired (the library answers its addressee only).
 func (p *pages) invitationExpired(ctx context.Context, c *call, id, code string) (bool, error) {
-	var opErr error
-	err := p.svc.Update(ctx, func(ctx context.Context, tx *account.Tx) error {
-		_, opErr = account.Run(ctx, tx, c.me, account.AcceptInvitation{Invitation: rbac.Invite(id), Secret: code})
-		return errRollBack
-	})
-	if err != nil && !errors.Is(err, errRollBack) {
-		return false, err
+	v, err := account.Get(ctx, p.svc, c.me, account.AddressedInvitation{Invitation: rbac.Invite(id), Secret: code})
+	if errors.Is(err, account.ErrNotFound) {
+		return false, nil
 	}
-	return errors.Is(opErr, account.ErrExpired), nil
+	return v.Expired, err
 }
 
 func (p *pages) acceptInvitation(r *http.Request, c *call) (string, flash, error) {
