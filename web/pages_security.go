@@ -317,6 +317,9 @@ func (p *pages) refusalHelp(r *http.Request, ev *errorView, denied *rbac.DeniedE
 			ip = a.ClientIP.String()
 		}
 		ev.Help = "This account accepts requests from the addresses of its IP allowlist only, and yours, " + ip + ", is outside it. Connect from an allowed network, or ask an admin of the account to add your address."
+	case rbac.RuleSSO:
+		ev.Heading = "Single sign-on required"
+		ev.Help = "This account requires the users of its email domains to sign in through its single sign-on. Sign out and sign in again through your organization's identity provider to continue."
 	}
 }
 

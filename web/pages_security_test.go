@@ -507,3 +507,23 @@ func TestPagesSecurityOrganization(t *testing.T) {
 		t.Errorf("the sub-account from outside the organization's list:\n%s", p)
 	}
 }
+
+// With single sign-on enforced on the account's domain, a member who signed in
+// otherwise gets the D33 refusal page, saying to sign in through the identity provider.
+func TestPagesSSORefusal(t *testing.T) {
+	w := newPagesWorld(t, web.PagesOptions{})
+	w.setPlan("business")
+	w.setTwoFactor("ann", true)
+	ann := rbac.User(w.users["ann"])
+	if _, err := account.Do(annAuth(), w.svc, ann, account.VerifyDomain{Tenant: w.acct, Domain: "acme.test"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := account.Do(annAuth(), w.svc, ann, account.CreateSSOConnection{Tenant: w.acct, Name: "Okta", Enforce: true}); err != nil {
+		t.Fatal(err)
+	}
+	rec := w.do("adam", "GET", w.usersPath(w.acct), nil, nil)
+	body := rec.Body.String()
+	if rec.Code != http.StatusForbidden || !strings.Contains(body, "Single sign-on required") || !strings.Contains(body, `<span class="badge">D33</span>`) {
+		t.Fatalf("adam, signed in without SSO: %d\n%s", rec.Code, body)
+	}
+}
