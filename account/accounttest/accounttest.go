@@ -17,10 +17,11 @@ import (
 )
 
 // Run runs the state machine (StateMachine), the concurrency test (Concurrent), the
-// existence property (Existence) and the race for the last seats (LastSeats) against
-// the stores newStore makes, each as a subtest. newStore must return an empty store and
-// may register cleanups on the t it is given. The number of state-machine runs follows rapid's flags (-rapid.checks);
-// the steps of each run, -rapid.steps.
+// existence property (Existence), the race for the last seats (LastSeats) and the
+// immediacy of removals and policies (Immediate) against the stores newStore makes,
+// each as a subtest. newStore must return an empty store and may register cleanups on
+// the t it is given. The number of state-machine runs follows rapid's flags
+// (-rapid.checks); the steps of each run, -rapid.steps.
 //
 // A property makes a store for each of its runs. When the store has a Close method
 // (Close() or Close() error), it is called as soon as the run ends, so that a long
@@ -33,6 +34,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Concurrent", func(t *testing.T) { Concurrent(t, newStore) })
 	t.Run("Existence", func(t *testing.T) { Existence(t, newStore) })
 	t.Run("LastSeats", func(t *testing.T) { LastSeats(t, newStore) })
+	t.Run("Immediate", func(t *testing.T) { Immediate(t, newStore) })
 }
 
 // StateMachine runs the account/profile state machine on fresh stores: random
