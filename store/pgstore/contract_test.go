@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -629,7 +630,7 @@ func TestMembersPagination(t *testing.T) {
 		}
 		m, err := r.Member(ctx, rbac.Account("a2"), "m07")
 		must(t, err)
-		if m != (store.Member{Tenant: rbac.Account("a2"), User: "m07", Created: t0}) {
+		if want := (store.Member{Tenant: rbac.Account("a2"), User: "m07", Created: t0}); !reflect.DeepEqual(m, want) {
 			t.Errorf("Member = %+v", m)
 		}
 		page, err := r.Members(ctx, rbac.Account("a2"), "", 0)

@@ -89,8 +89,9 @@
 // Check, on the Store itself, decides as store.Check does. The check of a user or a
 // team is one statement and one round trip: it reads the path, the grants that reach
 // the scope and the security policies of the account and organization on the path
-// (one look-up of the primary key of security_policies per tenant), then decides with
-// rbac.Decide and, for a user allowed, rbac.ApplyPolicy on the Auth of the context. The
+// (one look-up of the primary key of security_policies per tenant, and of users for
+// the user's address when a policy enforces single sign-on), then decides with
+// rbac.Decide and, for a user allowed, rbac.ApplyPolicyTo on the Auth of the context. The
 // check of an API token runs that statement, then reads the token (with its own IP
 // allowlist) and its creator's access, in one read transaction. IP allowlists are
 // stored as cidr[]: their prefixes must be masked, as rbac.NormalizeAllowlist leaves

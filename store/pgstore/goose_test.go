@@ -163,8 +163,8 @@ func TestMigrationsFiles(t *testing.T) {
 			WHERE n.nspname = $1 AND c.relkind = 'r'`, pgstore.DefaultSchema).Scan(&n))
 		return n
 	}
-	if n := count(); n != 12 {
-		t.Errorf("after goose up: %d tables in schema %s, want 12", n, pgstore.DefaultSchema)
+	if n := count(); n != 14 {
+		t.Errorf("after goose up: %d tables in schema %s, want 14", n, pgstore.DefaultSchema)
 	}
 	if _, err := p.DownTo(ctx, 0); err != nil {
 		t.Fatalf("goose down: %v", err)

@@ -297,9 +297,10 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 }
 
 // Check implements store.Checker, deciding as store.Check does. For a user or team it
-// runs one statement, which reads the path, the grants that reach the scope and the
-// security policies of the tenants on the path, then rbac.Decide and, for a user
-// allowed, rbac.ApplyPolicy on the Auth of ctx. For a token it runs that statement,
+// runs one statement, which reads the path, the grants that reach the scope, the
+// security policies of the tenants on the path and, when one of them enforces single
+// sign-on, the user's address, then rbac.Decide and, for a user allowed,
+// rbac.ApplyPolicyTo on the Auth of ctx. For a token it runs that statement,
 // then reads the token and its creator's Reach, in one read transaction.
 func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
 	if holder.Kind == rbac.HolderToken {
@@ -315,7 +316,7 @@ func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Actio
 	}
 	d := rbac.Decide(action, path, grants)
 	if d.Allowed && holder.Kind == rbac.HolderUser && pols.n > 0 {
-		d = rbac.ApplyPolicy(d, holder, store.AuthFrom(ctx), now, nil, pols.list()...)
+		d = rbac.ApplyPolicyTo(d, holder, pols.email, store.AuthFrom(ctx), now, nil, pols.list()...)
 	}
 	return d, nil
 }

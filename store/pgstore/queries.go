@@ -35,6 +35,7 @@ const (
 	qMemberParents
 	qDeleteMember
 	qTouchMember
+	qSetMapped
 
 	qGrant
 	qHolderGrants
@@ -78,6 +79,16 @@ const (
 	qSecurityPolicy
 	qPutSecurityPolicy
 
+	qSSOConnection
+	qSSOConnections
+	qPutSSOConnection
+	qDeleteSSOConnection
+	qDomain
+	qDomains
+	qPutDomain
+	qDomainExists
+	qDeleteDomain
+
 	qTenantExists
 	qAppendEvent
 	qEvents
@@ -93,11 +104,13 @@ const (
 	ARRAY(SELECT o.subject FROM $schema.oauth_links o WHERE o.user_id = u.id ORDER BY o.pos)`
 	grantCols      = `holder_kind, holder_id, scope_kind, scope_id, level, view_content, tenant_kind, tenant_id`
 	teamCols       = `t.id, t.tenant_kind, t.tenant_id, t.name, t.created`
-	memberCols     = `tenant_kind, tenant_id, user_id, created, last_active`
+	memberCols     = `tenant_kind, tenant_id, user_id, created, last_active, mapped`
 	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, hash, created, expires`
 	inviteLinkCols = `id, tenant_kind, tenant_id, level, scope_kinds, scope_ids, created_by, hash, created, disabled, joined`
 	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used, ip_allowlist`
-	policyCols     = `tenant_kind, tenant_id, require_2fa, ip_allowlist, updated_by, updated`
+	policyCols     = `tenant_kind, tenant_id, require_2fa, ip_allowlist, updated_by, updated, sso, enforce_sso`
+	connectionCols = `id, tenant_kind, tenant_id, name, enforce, no_personal_account, mapping, created_by, created`
+	domainCols     = `name, tenant_kind, tenant_id, verified_by, verified, capture`
 	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
 	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
 	tenantKinds = `(1, 2)`
@@ -195,8 +208,8 @@ var queryText = [numQueries]string{
 	qCountMembers: `SELECT count(*) FROM $schema.members WHERE tenant_kind = $1 AND tenant_id = $2`,
 	qMemberships: `SELECT ` + memberCols + ` FROM $schema.members
 		WHERE user_id = $1 ORDER BY tenant_kind, tenant_id`,
-	qInsertMember: `INSERT INTO $schema.members (tenant_kind, tenant_id, user_id, created, last_active)
-	SELECT $1, $2, $3, $4, $5
+	qInsertMember: `INSERT INTO $schema.members (tenant_kind, tenant_id, user_id, created, last_active, mapped)
+	SELECT $1, $2, $3, $4, $5, $6::jsonb
 	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)
 		AND EXISTS (SELECT 1 FROM $schema.users WHERE id = $3)
 	ON CONFLICT DO NOTHING`,
@@ -219,6 +232,8 @@ var queryText = [numQueries]string{
 	)
 	SELECT count(*) FROM m`,
 	qTouchMember: `UPDATE $schema.members SET last_active = $4
+		WHERE tenant_kind = $1 AND tenant_id = $2 AND user_id = $3`,
+	qSetMapped: `UPDATE $schema.members SET mapped = $4::jsonb
 		WHERE tenant_kind = $1 AND tenant_id = $2 AND user_id = $3`,
 
 	qGrant: `SELECT ` + grantCols + ` FROM $schema.grants
@@ -306,10 +321,39 @@ var queryText = [numQueries]string{
 	// qPutSecurityPolicy inserts or replaces the policy of an existing tenant; no row
 	// changed: the tenant does not exist.
 	qPutSecurityPolicy: `INSERT INTO $schema.security_policies (` + policyCols + `)
-	SELECT $1, $2, $3, $4, $5, $6
+	SELECT $1, $2, $3, $4, $5, $6, $7, $8
 	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)
 	ON CONFLICT (tenant_kind, tenant_id) DO UPDATE SET require_2fa = EXCLUDED.require_2fa,
-		ip_allowlist = EXCLUDED.ip_allowlist, updated_by = EXCLUDED.updated_by, updated = EXCLUDED.updated`,
+		ip_allowlist = EXCLUDED.ip_allowlist, updated_by = EXCLUDED.updated_by, updated = EXCLUDED.updated,
+		sso = EXCLUDED.sso, enforce_sso = EXCLUDED.enforce_sso`,
+
+	qSSOConnection: `SELECT ` + connectionCols + ` FROM $schema.sso_connections WHERE id = $1`,
+	qSSOConnections: `SELECT ` + connectionCols + ` FROM $schema.sso_connections
+		WHERE tenant_kind = $1 AND tenant_id = $2 ORDER BY id`,
+	// qPutSSOConnection inserts the connection when its tenant exists, or replaces
+	// the one with its ID, whose tenant stays; no row changed: neither exists.
+	qPutSSOConnection: `INSERT INTO $schema.sso_connections (` + connectionCols + `)
+	SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9
+	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
+		OR EXISTS (SELECT 1 FROM $schema.sso_connections WHERE id = $1)
+	ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, enforce = EXCLUDED.enforce,
+		no_personal_account = EXCLUDED.no_personal_account, mapping = EXCLUDED.mapping,
+		created_by = EXCLUDED.created_by, created = EXCLUDED.created`,
+	qDeleteSSOConnection: `DELETE FROM $schema.sso_connections WHERE id = $1`,
+	qDomain:              `SELECT ` + domainCols + ` FROM $schema.domains WHERE name = $1`,
+	qDomains: `SELECT ` + domainCols + ` FROM $schema.domains
+		WHERE tenant_kind = $1 AND tenant_id = $2 ORDER BY name`,
+	// qPutDomain inserts the domain for an existing tenant, or replaces it when the
+	// tenant already has it; no row changed: another tenant has it, or the tenant
+	// does not exist (qDomainExists tells which).
+	qPutDomain: `INSERT INTO $schema.domains (` + domainCols + `)
+	SELECT $1, $2, $3, $4, $5, $6
+	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
+	ON CONFLICT (name) DO UPDATE SET verified_by = EXCLUDED.verified_by, verified = EXCLUDED.verified,
+		capture = EXCLUDED.capture
+	WHERE domains.tenant_kind = EXCLUDED.tenant_kind AND domains.tenant_id = EXCLUDED.tenant_id`,
+	qDomainExists: `SELECT EXISTS (SELECT 1 FROM $schema.domains WHERE name = $1)`,
+	qDeleteDomain: `DELETE FROM $schema.domains WHERE name = $1`,
 
 	qTenantExists: `SELECT EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $1 AND id = $2 AND kind IN ` + tenantKinds + `)`,
 	// qAppendEvent takes a transaction-level advisory lock (keyed by the events
@@ -338,14 +382,16 @@ var queryText = [numQueries]string{
 // for the accounts and organizations on the path a user holder owns. No row: the
 // scope does not exist.
 //
-// qCheck, the Checker's statement, adds two columns, require_2fa and ip_allowlist
-// (NULL in the rows above), and tag 4 for the security policy of each account or
-// organization on the path (its position in the level column): one look-up of the
-// primary key of security_policies per tenant of the path, in the same round trip.
+// qCheck, the Checker's statement, adds five columns, require_2fa, ip_allowlist, sso,
+// enforce_sso and email (NULL in the rows above), and tag 4 for the security policy
+// of each account or organization on the path (its position in the level column): one
+// look-up of the primary key of security_policies per tenant of the path, in the same
+// round trip. email is the user holder's address, read (by the primary key of users)
+// only in the row of a policy that enforces single sign-on, which needs it.
 func reachSQL(policies bool) string {
 	cols := ""
 	if policies {
-		cols = ", NULL::timestamptz, NULL::cidr[]"
+		cols = ", NULL::timestamptz, NULL::cidr[], NULL::text[], NULL::text[], NULL::text"
 	}
 	q := `WITH p AS MATERIALIZED (
 		SELECT u.k, u.i, u.ord
@@ -373,7 +419,10 @@ func reachSQL(policies bool) string {
 	if policies {
 		q += `
 	UNION ALL
-	SELECT 4, 0::smallint, ''::text, sp.tenant_kind, sp.tenant_id, p.ord::smallint, false, sp.require_2fa, sp.ip_allowlist
+	SELECT 4, 0::smallint, ''::text, sp.tenant_kind, sp.tenant_id, p.ord::smallint, false, sp.require_2fa, sp.ip_allowlist,
+		sp.sso, sp.enforce_sso,
+		CASE WHEN $3::smallint = 1 AND sp.enforce_sso IS NOT NULL
+			THEN (SELECT u.email FROM $schema.users u WHERE u.id = $4) END
 	FROM p JOIN $schema.security_policies sp ON sp.tenant_kind = p.k AND sp.tenant_id = p.i
 	WHERE p.k IN ` + tenantKinds
 	}

@@ -211,6 +211,9 @@ type pathPolicies struct {
 	n   int
 	pos [2]int16 // the position of each policy's tenant in the path
 	pol [2]rbac.Policy
+	// email is the user holder's address, read with a policy that enforces single
+	// sign-on (and only then).
+	email string
 }
 
 // add adds the policy of the tenant at position pos of the path, in path order.
@@ -229,27 +232,30 @@ func (pp *pathPolicies) add(pos int16, p rbac.Policy) {
 // list returns the policies, root first.
 func (pp *pathPolicies) list() []rbac.Policy { return pp.pol[:pp.n] }
 
-// scanRowPolicy decodes the policy columns of a row of qCheck of tag 4: require_2fa
-// and ip_allowlist, the last two.
-func scanRowPolicy(rows pgx.Rows) (rbac.Policy, error) {
+// scanRowPolicy decodes the policy columns of a row of qCheck of tag 4, the last five:
+// require_2fa, ip_allowlist, sso, enforce_sso and email (NULL unless the policy
+// enforces single sign-on and the holder is a user who exists).
+func scanRowPolicy(rows pgx.Rows) (rbac.Policy, *string, error) {
 	var p rbac.Policy
 	var require2FA pgtype.Timestamptz
+	var email *string
 	fds, raw, m := rows.FieldDescriptions(), rows.RawValues(), rows.Conn().TypeMap()
 	n := len(fds)
-	if n < 2 || len(raw) != n {
-		return p, fmt.Errorf("pgstore: a row of %d columns, not qCheck's", n)
+	if n < 5 || len(raw) != n {
+		return p, nil, fmt.Errorf("pgstore: a row of %d columns, not qCheck's", n)
 	}
-	if err := m.Scan(fds[n-2].DataTypeOID, fds[n-2].Format, raw[n-2], &require2FA); err != nil {
-		return p, err
-	}
-	if err := m.Scan(fds[n-1].DataTypeOID, fds[n-1].Format, raw[n-1], &p.IPAllowlist); err != nil {
-		return p, err
+	for i, dst := range []any{&require2FA, &p.IPAllowlist, &p.SSO, &p.EnforceSSO, &email} {
+		c := n - 5 + i
+		if err := m.Scan(fds[c].DataTypeOID, fds[c].Format, raw[c], dst); err != nil {
+			return p, nil, err
+		}
 	}
 	if require2FA.Valid {
 		p.Require2FA = dbTime(require2FA.Time)
 	}
 	p.IPAllowlist = nonEmptyPrefixes(p.IPAllowlist)
-	return p, nil
+	p.SSO, p.EnforceSSO = nonEmpty(p.SSO), nonEmpty(p.EnforceSSO)
+	return p, email, nil
 }
 
 // reach is Reach with one statement, qReach; with pols not nil it runs qCheck instead
@@ -273,7 +279,7 @@ func (w *rw) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path
 	)
 	// qCheck's policy columns are skipped (a nil destination), and decoded from the
 	// row's raw values in the rows of tag 4 only.
-	dest := []any{&tag, &hkind, &hid, &skind, &sid, &lvl, &viewContent, nil, nil}
+	dest := []any{&tag, &hkind, &hid, &skind, &sid, &lvl, &viewContent, nil, nil, nil, nil, nil}
 	if pols == nil {
 		dest = dest[:7]
 	}
@@ -291,11 +297,14 @@ func (w *rw) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path
 			path[lvl-1] = ref
 			continue
 		case 4:
-			p, err := scanRowPolicy(rows)
+			p, email, err := scanRowPolicy(rows)
 			if err != nil {
 				return path[:0], grants[:0], w.fail(ctx, "reach", err)
 			}
 			pols.add(lvl, p)
+			if email != nil {
+				pols.email = *email
+			}
 			continue
 		}
 		if hkind == int16(holder.Kind) && hid == holder.ID {
@@ -365,8 +374,8 @@ func (w *rw) UpdateAccount(ctx context.Context, a store.Account) error {
 }
 
 // DeleteAccount implements store.Writer. Foreign keys cascade to the sub-accounts,
-// resources, grants on them, memberships, teams, invitations, invite links, tokens and
-// security policies; triggers delete the grants of the teams, invitations and tokens.
+// resources, grants on them, memberships, teams, invitations, invite links, tokens,
+// security policies, SSO connections and verified domains; triggers delete the grants of the teams, invitations and tokens.
 func (w *rw) DeleteAccount(ctx context.Context, ref rbac.Ref) error {
 	n, err := w.exec(ctx, "delete account", qDeleteAccount, int16(ref.Kind), ref.ID)
 	if err == nil && n == 0 {
@@ -499,10 +508,17 @@ func scanMember(r scanner) (store.Member, error) {
 	var m store.Member
 	var kind int16
 	var active *time.Time
-	err := r.Scan(&kind, &m.Tenant.ID, &m.User, &m.Created, &active)
+	var mapped []byte
+	err := r.Scan(&kind, &m.Tenant.ID, &m.User, &m.Created, &active, &mapped)
+	if err != nil {
+		return m, err
+	}
 	m.Tenant.Kind = rbac.Kind(kind)
 	m.Created, m.LastActive = dbTime(m.Created), fromNull(active)
-	return m, err
+	if m.Mapped, err = decodeMapped(mapped); err != nil {
+		return m, fmt.Errorf("pgstore: mapped grants of member %s of %v: %w", m.User, m.Tenant, err)
+	}
+	return m, nil
 }
 
 // Member implements store.Reader.
@@ -535,7 +551,11 @@ func (w *rw) Memberships(ctx context.Context, user string) iter.Seq2[store.Membe
 // InsertMember implements store.Writer.
 func (w *rw) InsertMember(ctx context.Context, m store.Member) error {
 	const op = "insert member"
-	n, err := w.exec(ctx, op, qInsertMember, int16(m.Tenant.Kind), m.Tenant.ID, m.User, m.Created, nullTime(m.LastActive))
+	mapped, err := encodeMapped(m.Mapped)
+	if err != nil {
+		return fmt.Errorf("pgstore: %s: %w", op, err)
+	}
+	n, err := w.exec(ctx, op, qInsertMember, int16(m.Tenant.Kind), m.Tenant.ID, m.User, m.Created, nullTime(m.LastActive), mapped)
 	if err != nil || n == 1 {
 		return err
 	}
@@ -567,6 +587,20 @@ func (w *rw) TouchMember(ctx context.Context, tenant rbac.Ref, user string, at t
 	n, err := w.exec(ctx, "touch member", qTouchMember, int16(tenant.Kind), tenant.ID, user, nullTime(at))
 	if err == nil && n == 0 {
 		err = notFound("touch member " + user + " in " + tenant.String())
+	}
+	return err
+}
+
+// SetMapped implements store.Writer.
+func (w *rw) SetMapped(ctx context.Context, tenant rbac.Ref, user string, mapped []store.MappedGrant) error {
+	const op = "set mapped"
+	enc, err := encodeMapped(mapped)
+	if err != nil {
+		return fmt.Errorf("pgstore: %s: %w", op, err)
+	}
+	n, err := w.exec(ctx, op, qSetMapped, int16(tenant.Kind), tenant.ID, user, enc)
+	if err == nil && n == 0 {
+		err = notFound(op + ": member " + user + " of " + tenant.String())
 	}
 	return err
 }
@@ -974,10 +1008,11 @@ func scanPolicy(r scanner) (store.SecurityPolicy, error) {
 	var p store.SecurityPolicy
 	var kind int16
 	var require2FA *time.Time
-	err := r.Scan(&kind, &p.Tenant.ID, &require2FA, &p.IPAllowlist, &p.UpdatedBy, &p.Updated)
+	err := r.Scan(&kind, &p.Tenant.ID, &require2FA, &p.IPAllowlist, &p.UpdatedBy, &p.Updated, &p.SSO, &p.EnforceSSO)
 	p.Tenant.Kind = rbac.Kind(kind)
 	p.Require2FA, p.Updated = fromNull(require2FA), dbTime(p.Updated)
 	p.IPAllowlist = nonEmptyPrefixes(p.IPAllowlist)
+	p.SSO, p.EnforceSSO = nonEmpty(p.SSO), nonEmpty(p.EnforceSSO)
 	return p, err
 }
 
@@ -994,7 +1029,8 @@ func (w *rw) PutSecurityPolicy(ctx context.Context, p store.SecurityPolicy) erro
 	if err != nil {
 		return err
 	}
-	n, err := w.exec(ctx, op, qPutSecurityPolicy, int16(p.Tenant.Kind), p.Tenant.ID, nullTime(p.Require2FA), ips, p.UpdatedBy, p.Updated)
+	n, err := w.exec(ctx, op, qPutSecurityPolicy, int16(p.Tenant.Kind), p.Tenant.ID, nullTime(p.Require2FA), ips, p.UpdatedBy, p.Updated,
+		nonEmpty(p.SSO), nonEmpty(p.EnforceSSO))
 	if err == nil && n == 0 {
 		err = notFound(op + ": tenant " + p.Tenant.String())
 	}

@@ -70,12 +70,13 @@
 // The Store is a store.Checker. The check of a user or a team that is not cached is
 // one SQL statement on a reader connection, which reads the path, the grants that reach
 // the scope and the security policies of the account and organization on the path
-// (one look-up of a primary key per tenant), then rbac.Decide and, for a user allowed,
-// rbac.ApplyPolicy on the Auth of the context: about 50 µs on this project's machine,
+// (one look-up of a primary key per tenant, and one of users for the user's address
+// when a policy enforces single sign-on), then rbac.Decide and, for a user allowed,
+// rbac.ApplyPolicyTo on the Auth of the context: about 50 µs on this project's machine,
 // most of it SQLite's read transaction. The check of an API token runs that statement,
 // then reads the token (its own IP allowlist) and its creator's access, in one read
 // transaction; Sees runs in a read transaction. Checks far outnumber writes, so the
-// Store keeps the answers of that statement, policies included, for recent checks
+// Store keeps the answers of that statement, policies and address included, for recent checks
 // (Options.CheckCacheSize of them) for exactly one state of the database: it
 // reads the header of SQLite's wal-index, which every connection of every process
 // maps from the -shm file and which each commit rewrites (https://sqlite.org/walformat.html),

@@ -41,6 +41,7 @@ const (
 	qDeleteMemberGrants
 	qDeleteMemberTeams
 	qTouchMember
+	qSetMapped
 
 	qGrant
 	qHolderGrants
@@ -83,6 +84,18 @@ const (
 	qSecurityPolicy
 	qPutSecurityPolicy
 
+	qSSOConnection
+	qSSOConnections
+	qConnectionExists
+	qInsertSSOConnection
+	qUpdateSSOConnection
+	qDeleteSSOConnection
+	qDomain
+	qDomains
+	qDomainTenant
+	qPutDomain
+	qDeleteDomain
+
 	qTenantExists
 	qAppendEvent
 	qEvents
@@ -99,11 +112,13 @@ const (
 	(SELECT json_group_array(json_array(o.provider, o.subject) ORDER BY o.pos) FROM oauth_links o WHERE o.user_id = u.id)`
 	grantCols      = `holder_kind, holder_id, scope_kind, scope_id, level, view_content, tenant_kind, tenant_id`
 	teamCols       = `t.id, t.tenant_kind, t.tenant_id, t.name, t.created`
-	memberCols     = `tenant_kind, tenant_id, user_id, created, last_active`
+	memberCols     = `tenant_kind, tenant_id, user_id, created, last_active, mapped`
 	invitationCols = `id, tenant_kind, tenant_id, email, invited_by_kind, invited_by_id, teams, hash, created, expires`
 	inviteLinkCols = `id, tenant_kind, tenant_id, level, scopes, created_by, hash, created, disabled, joined`
 	tokenCols      = `id, tenant_kind, tenant_id, name, hash, last4, created_by, created, expires, reset_to, last_used, ip_allowlist`
-	policyCols     = `tenant_kind, tenant_id, require_2fa, ip_allowlist, updated_by, updated`
+	policyCols     = `tenant_kind, tenant_id, require_2fa, ip_allowlist, updated_by, updated, sso, enforce_sso`
+	connectionCols = `id, tenant_kind, tenant_id, name, enforce, no_personal_account, mapping, created_by, created`
+	domainCols     = `name, tenant_kind, tenant_id, verified_by, verified, capture`
 	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
 	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
 	tenantKinds = `(1, 2)`
@@ -168,8 +183,8 @@ var queryText = [numQueries]string{
 	qCountMembers: `SELECT count(*) FROM members WHERE tenant_kind = ?1 AND tenant_id = ?2`,
 	qMemberships: `SELECT ` + memberCols + ` FROM members
 		WHERE user_id = ?1 ORDER BY tenant_kind, tenant_id`,
-	qInsertMember: `INSERT INTO members (tenant_kind, tenant_id, user_id, created, last_active)
-	VALUES (?1, ?2, ?3, ?4, ?5)
+	qInsertMember: `INSERT INTO members (tenant_kind, tenant_id, user_id, created, last_active, mapped)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 	ON CONFLICT DO NOTHING`,
 	qDeleteMember: `DELETE FROM members WHERE tenant_kind = ?1 AND tenant_id = ?2 AND user_id = ?3`,
 	qDeleteMemberGrants: `DELETE FROM grants
@@ -177,6 +192,7 @@ var queryText = [numQueries]string{
 	qDeleteMemberTeams: `DELETE FROM team_members
 		WHERE user_id = ?3 AND team_id IN (SELECT id FROM teams WHERE tenant_kind = ?1 AND tenant_id = ?2)`,
 	qTouchMember: `UPDATE members SET last_active = ?4 WHERE tenant_kind = ?1 AND tenant_id = ?2 AND user_id = ?3`,
+	qSetMapped:   `UPDATE members SET mapped = ?4 WHERE tenant_kind = ?1 AND tenant_id = ?2 AND user_id = ?3`,
 
 	qGrant: `SELECT ` + grantCols + ` FROM grants
 		WHERE holder_kind = ?1 AND holder_id = ?2 AND scope_kind = ?3 AND scope_id = ?4`,
@@ -250,9 +266,28 @@ var queryText = [numQueries]string{
 
 	qSecurityPolicy: `SELECT ` + policyCols + ` FROM security_policies WHERE tenant_kind = ?1 AND tenant_id = ?2`,
 	qPutSecurityPolicy: `INSERT INTO security_policies (` + policyCols + `)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
 	ON CONFLICT (tenant_kind, tenant_id) DO UPDATE SET require_2fa = excluded.require_2fa,
-		ip_allowlist = excluded.ip_allowlist, updated_by = excluded.updated_by, updated = excluded.updated`,
+		ip_allowlist = excluded.ip_allowlist, updated_by = excluded.updated_by, updated = excluded.updated,
+		sso = excluded.sso, enforce_sso = excluded.enforce_sso`,
+
+	qSSOConnection: `SELECT ` + connectionCols + ` FROM sso_connections WHERE id = ?1`,
+	qSSOConnections: `SELECT ` + connectionCols + ` FROM sso_connections
+		WHERE tenant_kind = ?1 AND tenant_id = ?2 ORDER BY id`,
+	qConnectionExists:    `SELECT EXISTS (SELECT 1 FROM sso_connections WHERE id = ?1)`,
+	qInsertSSOConnection: `INSERT INTO sso_connections (` + connectionCols + `) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+	// qUpdateSSOConnection replaces the connection but its tenant.
+	qUpdateSSOConnection: `UPDATE sso_connections SET name = ?2, enforce = ?3, no_personal_account = ?4, mapping = ?5,
+		created_by = ?6, created = ?7 WHERE id = ?1`,
+	qDeleteSSOConnection: `DELETE FROM sso_connections WHERE id = ?1`,
+	qDomain:              `SELECT ` + domainCols + ` FROM domains WHERE name = ?1`,
+	qDomains: `SELECT ` + domainCols + ` FROM domains
+		WHERE tenant_kind = ?1 AND tenant_id = ?2 ORDER BY name`,
+	qDomainTenant: `SELECT tenant_kind, tenant_id FROM domains WHERE name = ?1`,
+	qPutDomain: `INSERT INTO domains (` + domainCols + `) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+	ON CONFLICT (name) DO UPDATE SET verified_by = excluded.verified_by, verified = excluded.verified,
+		capture = excluded.capture`,
+	qDeleteDomain: `DELETE FROM domains WHERE name = ?1`,
 
 	qTenantExists: `SELECT EXISTS (SELECT 1 FROM scopes WHERE kind = ?1 AND id = ?2 AND kind IN ` + tenantKinds + `)`,
 	qAppendEvent: `INSERT INTO events (time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after)
@@ -272,14 +307,16 @@ var queryText = [numQueries]string{
 // does not exist. CROSS JOIN fixes the order of the joins: from the user's team
 // places, which are few, rather than from every team of a tenant.
 //
-// qCheck, the Checker's statement, adds two columns, require_2fa and ip_allowlist
-// (NULL in the rows above), and tag 4 for the security policy of each account or
-// organization on the path (its depth in the level column): one look-up of the
-// primary key of security_policies per tenant of the path, in the same statement.
+// qCheck, the Checker's statement, adds five columns, require_2fa, ip_allowlist, sso,
+// enforce_sso and email (NULL in the rows above), and tag 4 for the security policy
+// of each account or organization on the path (its depth in the level column): one
+// look-up of the primary key of security_policies per tenant of the path, in the same
+// statement. email is the user holder's address, read (by the primary key of users)
+// only in the row of a policy that enforces single sign-on, which needs it.
 func reachSQL(policies bool) string {
 	cols := ""
 	if policies {
-		cols = ", NULL, NULL"
+		cols = ", NULL, NULL, NULL, NULL, NULL"
 	}
 	q := `WITH p (k, i, d) AS MATERIALIZED (
 		SELECT anc_kind, anc_id, depth FROM scope_paths WHERE kind = ?1 AND id = ?2
@@ -302,7 +339,8 @@ func reachSQL(policies bool) string {
 	if policies {
 		q += `
 	UNION ALL
-	SELECT 4, 0, '', sp.tenant_kind, sp.tenant_id, p.d, 0, sp.require_2fa, sp.ip_allowlist
+	SELECT 4, 0, '', sp.tenant_kind, sp.tenant_id, p.d, 0, sp.require_2fa, sp.ip_allowlist, sp.sso, sp.enforce_sso,
+		CASE WHEN ?3 = 1 AND sp.enforce_sso IS NOT NULL THEN (SELECT u.email FROM users u WHERE u.id = ?4) END
 	FROM p CROSS JOIN security_policies sp
 	WHERE p.k IN ` + tenantKinds + ` AND sp.tenant_kind = p.k AND sp.tenant_id = p.i`
 	}

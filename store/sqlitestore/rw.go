@@ -353,6 +353,9 @@ type pathPolicies struct {
 	n     int
 	depth [2]int64 // the depth of each policy's tenant in the path
 	pol   [2]rbac.Policy
+	// email is the user holder's address, read with a policy that enforces single
+	// sign-on (and only then).
+	email string
 }
 
 // add adds the policy of the tenant at depth d of the path, in path order.
@@ -392,8 +395,10 @@ func (w *rw) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path
 		hid, sid               string
 		viewContent, found     bool
 		policy                 rbac.Policy
+		email                  sql.NullString
 	)
-	dest := []any{&tag, &hkind, &hid, &skind, &sid, &lvl, &viewContent, tm(&policy.Require2FA), prefixes(&policy.IPAllowlist)}
+	dest := []any{&tag, &hkind, &hid, &skind, &sid, &lvl, &viewContent, tm(&policy.Require2FA), prefixes(&policy.IPAllowlist),
+		stringList(&policy.SSO), stringList(&policy.EnforceSSO), &email}
 	if pols == nil {
 		dest = dest[:7]
 	}
@@ -412,6 +417,9 @@ func (w *rw) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path
 			continue
 		case 4:
 			pols.add(lvl, policy)
+			if email.Valid {
+				pols.email = email.String
+			}
 			continue
 		}
 		if hkind == int64(holder.Kind) && hid == holder.ID {
@@ -492,7 +500,7 @@ func (w *rw) UpdateAccount(ctx context.Context, a store.Account) error {
 
 // DeleteAccount implements store.Writer. Foreign keys cascade to the sub-accounts,
 // resources, paths, grants on them, memberships, teams, invitations, invite links,
-// tokens and security policies; triggers delete the grants of the teams, invitations
+// tokens, security policies, SSO connections and verified domains; triggers delete the grants of the teams, invitations
 // and tokens.
 func (w *rw) DeleteAccount(ctx context.Context, ref rbac.Ref) error {
 	n, err := w.exec(ctx, "delete account", qDeleteAccount, int64(ref.Kind), ref.ID)
@@ -671,7 +679,7 @@ func (w *rw) DeleteUser(ctx context.Context, id string) error {
 func scanMember(r scanner) (store.Member, error) {
 	var m store.Member
 	var kind int64
-	err := r.Scan(&kind, &m.Tenant.ID, &m.User, tm(&m.Created), tm(&m.LastActive))
+	err := r.Scan(&kind, &m.Tenant.ID, &m.User, tm(&m.Created), tm(&m.LastActive), mappedList(&m.Mapped))
 	m.Tenant.Kind = rbac.Kind(kind)
 	return m, err
 }
@@ -714,7 +722,11 @@ func (w *rw) InsertMember(ctx context.Context, m store.Member) error {
 	if !ok {
 		return notFound(op + ": tenant " + m.Tenant.String() + " or user " + m.User)
 	}
-	n, err := w.exec(ctx, op, qInsertMember, int64(m.Tenant.Kind), m.Tenant.ID, m.User, dbTime(m.Created), nullTime(m.LastActive))
+	mapped, err := encodeMapped(m.Mapped)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	n, err := w.exec(ctx, op, qInsertMember, int64(m.Tenant.Kind), m.Tenant.ID, m.User, dbTime(m.Created), nullTime(m.LastActive), mapped)
 	if err == nil && n == 0 {
 		err = exists(op + " " + m.User + " in " + m.Tenant.String())
 	}
@@ -1171,7 +1183,8 @@ func (w *rw) DeleteToken(ctx context.Context, id string) error {
 func scanPolicy(r scanner) (store.SecurityPolicy, error) {
 	var p store.SecurityPolicy
 	var kind int64
-	err := r.Scan(&kind, &p.Tenant.ID, tm(&p.Require2FA), prefixes(&p.IPAllowlist), &p.UpdatedBy, tm(&p.Updated))
+	err := r.Scan(&kind, &p.Tenant.ID, tm(&p.Require2FA), prefixes(&p.IPAllowlist), &p.UpdatedBy, tm(&p.Updated),
+		stringList(&p.SSO), stringList(&p.EnforceSSO))
 	p.Tenant.Kind = rbac.Kind(kind)
 	return p, err
 }
@@ -1192,7 +1205,16 @@ func (w *rw) PutSecurityPolicy(ctx context.Context, p store.SecurityPolicy) erro
 	if err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
-	_, err = w.exec(ctx, op, qPutSecurityPolicy, int64(p.Tenant.Kind), p.Tenant.ID, nullTime(p.Require2FA), ips, p.UpdatedBy, dbTime(p.Updated))
+	sso, err := encodeStrings(p.SSO)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	enforce, err := encodeStrings(p.EnforceSSO)
+	if err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	_, err = w.exec(ctx, op, qPutSecurityPolicy, int64(p.Tenant.Kind), p.Tenant.ID, nullTime(p.Require2FA), ips, p.UpdatedBy, dbTime(p.Updated),
+		sso, enforce)
 	return err
 }
 

@@ -395,7 +395,7 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 		return path[:0], grants[:0], err
 	}
 	var pols pathPolicies
-	p, g, _, cached, err := s.reach(ctx, holder, scope, path, grants, &pols)
+	p, g, _, _, cached, err := s.reach(ctx, holder, scope, path, grants, &pols)
 	if err != nil || !cached {
 		return p, g, err
 	}
@@ -403,9 +403,10 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 }
 
 // Check implements store.Checker, deciding as store.Check does. For a user or team it
-// reads the path, the grants that reach the scope and the security policies of the
-// tenants on the path, from the check cache or with one SQL statement, then decides
-// with rbac.Decide and, for a user allowed, rbac.ApplyPolicy. For a token it runs, in
+// reads the path, the grants that reach the scope, the security policies of the
+// tenants on the path and, when one of them enforces single sign-on, the user's
+// address, from the check cache or with one SQL statement, then decides with
+// rbac.Decide and, for a user allowed, rbac.ApplyPolicyTo. For a token it runs, in
 // one read transaction, that statement, then reads the token and its creator's Reach.
 func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
 	if err := ctx.Err(); err != nil {
@@ -417,13 +418,13 @@ func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Actio
 	var buf [8]rbac.Grant
 	var pbuf [4]rbac.Ref
 	var polBuf pathPolicies
-	path, grants, pols, _, err := s.reach(ctx, holder, scope, pbuf[:0], buf[:0], &polBuf)
+	path, grants, pols, email, _, err := s.reach(ctx, holder, scope, pbuf[:0], buf[:0], &polBuf)
 	if err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
 	d := rbac.Decide(action, path, grants)
 	if d.Allowed && holder.Kind == rbac.HolderUser && len(pols) > 0 {
-		d = rbac.ApplyPolicy(d, holder, store.AuthFrom(ctx), now, nil, pols...)
+		d = rbac.ApplyPolicyTo(d, holder, email, store.AuthFrom(ctx), now, nil, pols...)
 	}
 	return d, nil
 }
@@ -468,12 +469,13 @@ func (s *Store) Sees(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (b
 }
 
 // reach answers the Checker's read, Reach's path and grants with the security
-// policies of the tenants on the path, from the check cache (cached true: the slices
-// returned are the cache's, which must not be changed), or runs qCheck with path,
-// grants and pols as buffers and caches the answer. Policies are part of the cached
-// answer: changing one, as any commit, changes the wal-index header, after which no
-// answer cached before is used.
-func (s *Store) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant, pols *pathPolicies) (_ rbac.Path, _ []rbac.Grant, _ []rbac.Policy, cached bool, _ error) {
+// policies of the tenants on the path and, when one of them enforces single sign-on,
+// the user holder's address, from the check cache (cached true: the slices returned
+// are the cache's, which must not be changed), or runs qCheck with path, grants and
+// pols as buffers and caches the answer. Policies and the address are part of the
+// cached answer: changing one, as any commit, changes the wal-index header, after
+// which no answer cached before is used.
+func (s *Store) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, path rbac.Path, grants []rbac.Grant, pols *pathPolicies) (_ rbac.Path, _ []rbac.Grant, _ []rbac.Policy, email string, cached bool, _ error) {
 	x := s.wal.Load()
 	var hdr walHeader
 	cacheable := false
@@ -482,9 +484,9 @@ func (s *Store) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 		if cacheable {
 			if a, ok := s.cache.get(hdr, checkKey{holder, scope}); ok {
 				if !a.found {
-					return path[:0], grants[:0], nil, false, notFound("reach " + scope.String())
+					return path[:0], grants[:0], nil, "", false, notFound("reach " + scope.String())
 				}
-				return a.path, a.grants, a.policies, true, nil
+				return a.path, a.grants, a.policies, a.email, true, nil
 			}
 		}
 	}
@@ -492,17 +494,18 @@ func (s *Store) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 	path, grants, err := r.reach(ctx, holder, scope, path, grants, pols)
 	found := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return path, grants, nil, false, err
+		return path, grants, nil, "", false, err
 	}
 	if cacheable {
 		// The answer belongs to hdr when the header has not changed meanwhile.
 		if again, ok := x.header(); ok && again == hdr {
 			s.cache.put(hdr, checkKey{holder, scope}, &reachAnswer{
-				path: slices.Clone(path), grants: slices.Clone(grants), policies: slices.Clone(pols.list()), found: found,
+				path: slices.Clone(path), grants: slices.Clone(grants), policies: slices.Clone(pols.list()), email: pols.email,
+				found: found,
 			})
 		}
 	}
-	return path, grants, pols.list(), false, err
+	return path, grants, pols.list(), pols.email, false, err
 }
 
 // stmtSet is every statement of the store prepared on one pool. database/sql

@@ -71,12 +71,14 @@ type checkKey struct {
 }
 
 // reachAnswer is a cached answer of the Checker's read: the path, grants and the
-// security policies of the tenants on the path, or found false when the scope does
-// not exist. It is never changed once cached.
+// security policies of the tenants on the path, with the user holder's address when
+// one of them enforces single sign-on, or found false when the scope does not exist.
+// It is never changed once cached.
 type reachAnswer struct {
 	path     rbac.Path
 	grants   []rbac.Grant
 	policies []rbac.Policy
+	email    string
 	found    bool
 }
 
