@@ -423,13 +423,14 @@ func TestTokens(t *testing.T) {
 		t.Errorf("a token that never expires: %s", b)
 	}
 
-	// Reset: the old secret stops working, the new one works, with the same grants.
+	// Reset: the new secret works, with the same grants; the old one keeps working for
+	// the 12-hour grace period (D38), and cannot be reset again.
 	b = f.want(200, "POST", tokens+"/"+string(ci.ID)+"/reset", f.admin.secret, "")
 	var reset api.TokenJSON
 	if err := json.Unmarshal(b, &reset); err != nil || reset.Token == "" || reset.ID == ci.ID || !slices.Equal(reset.Resources, ci.Resources) {
 		t.Fatalf("reset: %v %s", err, b)
 	}
-	f.want(401, "GET", "/api/accounts", ci.Token, "")
+	f.want(200, "GET", "/api/accounts", ci.Token, "")
 	f.want(200, "GET", "/api/accounts", reset.Token, "")
 	f.unchanged("resetting twice", func() { f.want(422, "POST", tokens+"/"+string(ci.ID)+"/reset", f.admin.secret, "") })
 
