@@ -330,15 +330,23 @@ var queryText = [numQueries]string{
 	qSSOConnection: `SELECT ` + connectionCols + ` FROM $schema.sso_connections WHERE id = $1`,
 	qSSOConnections: `SELECT ` + connectionCols + ` FROM $schema.sso_connections
 		WHERE tenant_kind = $1 AND tenant_id = $2 ORDER BY id`,
-	// qPutSSOConnection inserts the connection when its tenant exists, or replaces
-	// the one with its ID, whose tenant stays; no row changed: neither exists.
-	qPutSSOConnection: `INSERT INTO $schema.sso_connections (` + connectionCols + `)
-	SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9
-	WHERE EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
-		OR EXISTS (SELECT 1 FROM $schema.sso_connections WHERE id = $1)
-	ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, enforce = EXCLUDED.enforce,
-		no_personal_account = EXCLUDED.no_personal_account, mapping = EXCLUDED.mapping,
-		created_by = EXCLUDED.created_by, created = EXCLUDED.created`,
+	// qPutSSOConnection replaces the connection with its ID but its tenant, or else
+	// inserts it when its tenant exists; it returns the number of rows written, 0 when
+	// neither exists. (An INSERT ... ON CONFLICT would check the proposed row, tenant
+	// included, before finding the conflict.)
+	qPutSSOConnection: `WITH upd AS (
+		UPDATE $schema.sso_connections SET name = $4, enforce = $5, no_personal_account = $6, mapping = $7::jsonb,
+			created_by = $8, created = $9
+		WHERE id = $1
+		RETURNING 1
+	), ins AS (
+		INSERT INTO $schema.sso_connections (` + connectionCols + `)
+		SELECT $1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9
+		WHERE NOT EXISTS (SELECT 1 FROM upd)
+			AND EXISTS (SELECT 1 FROM $schema.scopes WHERE kind = $2 AND id = $3 AND kind IN ` + tenantKinds + `)
+		RETURNING 1
+	)
+	SELECT (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)`,
 	qDeleteSSOConnection: `DELETE FROM $schema.sso_connections WHERE id = $1`,
 	qDomain:              `SELECT ` + domainCols + ` FROM $schema.domains WHERE name = $1`,
 	qDomains: `SELECT ` + domainCols + ` FROM $schema.domains

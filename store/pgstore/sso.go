@@ -154,12 +154,16 @@ func (w *rw) PutSSOConnection(ctx context.Context, c store.SSOConnection) error 
 	if err != nil {
 		return fmt.Errorf("pgstore: %s: %w", op, err)
 	}
-	n, err := w.exec(ctx, op, qPutSSOConnection, c.ID, int16(c.Tenant.Kind), c.Tenant.ID, c.Name, c.Enforce, c.NoPersonalAccount,
-		mapping, c.CreatedBy, c.Created)
-	if err == nil && n == 0 {
-		err = notFound(op + " " + c.ID + ": tenant " + c.Tenant.String())
+	var n int64
+	err = w.q.QueryRow(ctx, w.s.sql[qPutSSOConnection], c.ID, int16(c.Tenant.Kind), c.Tenant.ID, c.Name, c.Enforce, c.NoPersonalAccount,
+		mapping, c.CreatedBy, c.Created).Scan(&n)
+	switch {
+	case err != nil:
+		return w.fail(ctx, op, err)
+	case n == 0:
+		return notFound(op + " " + c.ID + ": tenant " + c.Tenant.String())
 	}
-	return err
+	return nil
 }
 
 // DeleteSSOConnection implements store.Writer.
