@@ -92,6 +92,18 @@ var brokenCases = []brokenCase{
 	{"delete-organization-keeps-sub-account-policies", []string{"Policies/DeleteAccountCascades"}, func() store.Store {
 		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return keepPolicies{w, b, true} }}
 	}},
+	{"checker-without-address", []string{"Reach/CheckerAgreesWithCheck", "SSO/CheckEnforcesSSO", "Model/CheckerAgreesInRandomWorlds"}, func() store.Store {
+		return checkerWithoutAddress{memstore.New()}
+	}},
+	{"checker-ignores-enforced-sso", []string{"Reach/CheckerAgreesWithCheck", "SSO/CheckEnforcesSSO", "Model/CheckerAgreesInRandomWorlds"}, func() store.Store {
+		return checkerIgnoresEnforcedSSO{memstore.New()}
+	}},
+	{"delete-account-keeps-domains", []string{"SSO/DeleteAccountCascades"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return keepDomains{w, b} }}
+	}},
+	{"members-read-without-mapped", []string{"SSO/MemberMapped", "SSO/RolledBackLeavesNoTrace"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return withoutMapped{w} }}
+	}},
 	{"members-pages-skip-one", []string{"Members/KeysetPages"}, func() store.Store {
 		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return skipOne{w} }}
 	}},
@@ -189,6 +201,7 @@ type broken struct {
 	links   map[string]bool                   // keepLinks: the IDs of every invite link inserted
 	events  []store.Event                     // sideLog: every appended event
 	pols    map[rbac.Ref]store.SecurityPolicy // keepPolicies: policies DeleteAccount forgot
+	domains map[string]store.Domain           // keepDomains: domains DeleteAccount forgot
 }
 
 func (b *broken) w(w store.Writer) store.Writer {
@@ -760,4 +773,127 @@ func (k keepPolicies) SecurityPolicy(ctx context.Context, tenant rbac.Ref) (stor
 		return kept, nil
 	}
 	return p, err
+}
+
+// checkerWithoutAddress is a memstore whose Checker applies the security policies
+// without the user's address, as rbac.ApplyPolicy does: every user of a tenant that
+// enforces single sign-on is refused unless signed in through its connection.
+type checkerWithoutAddress struct{ *memstore.Store }
+
+func (c checkerWithoutAddress) Check(ctx context.Context, h rbac.Holder, a rbac.Action, s rbac.Ref, now time.Time) (rbac.Decision, error) {
+	var d rbac.Decision
+	err := c.Store.View(ctx, func(ctx context.Context, r store.Reader) error {
+		var err error
+		d, err = store.Check(ctx, withoutUsers{r}, h, a, s, now)
+		return err
+	})
+	return d, err
+}
+
+// withoutUsers is a Reader that finds no user.
+type withoutUsers struct{ store.Reader }
+
+func (withoutUsers) User(context.Context, string) (store.User, error) {
+	return store.User{}, store.ErrNotFound
+}
+
+// checkerIgnoresEnforcedSSO is a memstore whose Checker reads security policies
+// without their EnforceSSO.
+type checkerIgnoresEnforcedSSO struct{ *memstore.Store }
+
+func (c checkerIgnoresEnforcedSSO) Check(ctx context.Context, h rbac.Holder, a rbac.Action, s rbac.Ref, now time.Time) (rbac.Decision, error) {
+	var d rbac.Decision
+	err := c.Store.View(ctx, func(ctx context.Context, r store.Reader) error {
+		var err error
+		d, err = store.Check(ctx, withoutEnforcedSSO{r}, h, a, s, now)
+		return err
+	})
+	return d, err
+}
+
+// withoutEnforcedSSO is a Reader whose security policies enforce no single sign-on.
+type withoutEnforcedSSO struct{ store.Reader }
+
+func (r withoutEnforcedSSO) SecurityPolicy(ctx context.Context, tenant rbac.Ref) (store.SecurityPolicy, error) {
+	p, err := r.Reader.SecurityPolicy(ctx, tenant)
+	p.EnforceSSO = nil
+	return p, err
+}
+
+// keepDomains' DeleteAccount leaves the verified domains of the account it deletes
+// (and of an organization's sub-accounts), as rows without a cascade would stay:
+// Reader.Domain finds them until they are put again.
+type keepDomains struct {
+	store.Writer
+	b *broken
+}
+
+func (k keepDomains) DeleteAccount(ctx context.Context, ref rbac.Ref) error {
+	tenants := []rbac.Ref{ref}
+	if ref.Kind == rbac.KindOrganization {
+		for a, err := range k.Writer.SubAccounts(ctx, ref.ID) {
+			if err != nil {
+				return err
+			}
+			tenants = append(tenants, a.Ref)
+		}
+	}
+	var keep []store.Domain
+	for _, t := range tenants {
+		for d, err := range k.Writer.Domains(ctx, t) {
+			if err != nil {
+				return err
+			}
+			keep = append(keep, d)
+		}
+	}
+	if err := k.Writer.DeleteAccount(ctx, ref); err != nil {
+		return err
+	}
+	k.b.mu.Lock()
+	defer k.b.mu.Unlock()
+	if k.b.domains == nil {
+		k.b.domains = map[string]store.Domain{}
+	}
+	for _, d := range keep {
+		k.b.domains[d.Name] = d
+	}
+	return nil
+}
+
+func (k keepDomains) PutDomain(ctx context.Context, d store.Domain) error {
+	err := k.Writer.PutDomain(ctx, d)
+	if err == nil {
+		k.b.mu.Lock()
+		delete(k.b.domains, strings.ToLower(d.Name))
+		k.b.mu.Unlock()
+	}
+	return err
+}
+
+func (k keepDomains) Domain(ctx context.Context, name string) (store.Domain, error) {
+	d, err := k.Writer.Domain(ctx, name)
+	k.b.mu.Lock()
+	defer k.b.mu.Unlock()
+	if kept, ok := k.b.domains[strings.ToLower(name)]; ok && errors.Is(err, store.ErrNotFound) {
+		return kept, nil
+	}
+	return d, err
+}
+
+// withoutMapped reads memberships without their Mapped grants.
+type withoutMapped struct{ store.Writer }
+
+func (w withoutMapped) Member(ctx context.Context, tenant rbac.Ref, user string) (store.Member, error) {
+	m, err := w.Writer.Member(ctx, tenant, user)
+	m.Mapped = nil
+	return m, err
+}
+
+func (w withoutMapped) Members(ctx context.Context, tenant rbac.Ref, after string, limit int) ([]store.Member, error) {
+	ms, err := w.Writer.Members(ctx, tenant, after, limit)
+	for i := range ms {
+		ms[i].Mapped = nil
+	}
+	return ms, err
 }

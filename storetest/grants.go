@@ -399,7 +399,8 @@ func (e *env) tokenWorld() []rbac.Holder {
 
 // reachChecker: a store.Checker decides as store.Check does, for users, teams and
 // tokens — live, capped by their creator, expired, missing — then again under
-// security policies, for requests of every Auth of checkAuths.
+// security policies, for requests of every Auth of checkAuths, and under policies
+// that enforce single sign-on, for requests of every Auth of ssoAuths.
 func reachChecker(e *env) {
 	ck := e.needChecker()
 	e.world()
@@ -439,6 +440,7 @@ func reachChecker(e *env) {
 		e.Errorf("store.go: Checker.Check on a missing scope must return ErrNotFound, got %v", err)
 	}
 	e.checkerAgreesUnderPolicies(ck, holders, []rbac.Ref{o1, a1, i1, a2, i2, p3})
+	e.checkerAgreesUnderSSO(ck, holders, []rbac.Ref{o1, a1, p1, i1, a2, i2, p3})
 }
 
 // sees returns store.Sees's answer over the store's Reader.

@@ -50,7 +50,7 @@ func newPolicy(tenant rbac.Ref, require2FA time.Time, ips ...netip.Prefix) store
 
 func eqPolicy(a, b store.SecurityPolicy) bool {
 	return a.Tenant == b.Tenant && a.Require2FA.Equal(b.Require2FA) && slices.Equal(a.IPAllowlist, b.IPAllowlist) &&
-		a.UpdatedBy == b.UpdatedBy && a.Updated.Equal(b.Updated)
+		slices.Equal(a.SSO, b.SSO) && slices.Equal(a.EnforceSSO, b.EnforceSSO) && a.UpdatedBy == b.UpdatedBy && a.Updated.Equal(b.Updated)
 }
 
 // policy reads tenant's policy: found false on ErrNotFound; any other error stops
@@ -456,9 +456,11 @@ func (e *env) checkerAgreesUnderPolicies(ck store.Checker, holders []rbac.Holder
 
 // modelCheckerAgrees builds, with rapid, random worlds in one Update each —
 // organizations and accounts with owners, resources, teams, grants, tokens with their
-// own allowlists and security policies — and compares, for every user, team and token
-// on every scope, Checker.Check with store.Check over the store's Reader, for a
-// random action, time and Auth. It is skipped when the store has no store.Checker.
+// own allowlists, users with addresses in and out of the domains that security
+// policies enforce single sign-on for, and those policies — and compares, for every
+// user, team and token on every scope, Checker.Check with store.Check over the
+// store's Reader, for a random action, time and Auth (single sign-on through a
+// policy's connection or another included). It is skipped when the store has no store.Checker.
 func modelCheckerAgrees(e *env) {
 	if flag.Lookup("test.short") == nil || !flag.Parsed() {
 		e.skipf("pgregory.net/rapid needs the testing package's flags: outside go test, call testing.Init and flag.Parse before Check")
@@ -561,12 +563,19 @@ func randomWorld(t *rapid.T, ctx context.Context, s store.Store) (holders []rbac
 	for _, tn := range tenants {
 		if rapid.IntRange(0, 2).Draw(t, "has policy") > 0 {
 			pols = append(pols, store.SecurityPolicy{Tenant: tn, Require2FA: drawTime(t, "require 2fa"),
-				IPAllowlist: drawAllowlist(t, "allowlist"), UpdatedBy: users[0], Updated: t0})
+				IPAllowlist: drawAllowlist(t, "allowlist"), SSO: drawSome(t, "sso", recConnIDs),
+				EnforceSSO: drawSome(t, "enforce sso", recDomainNames), UpdatedBy: users[0], Updated: t0})
 		}
 	}
+	// Users' addresses in a domain that policies may enforce single sign-on for (in
+	// either case), in another, or with no domain.
+	emails := make([]string, len(users))
+	for i, u := range users {
+		emails[i] = u + rapid.SampledFrom([]string{"@x.test", "@Y.Test", "@w.test", ""}).Draw(t, "email domain")
+	}
 	err := s.Update(ctx, func(ctx context.Context, w store.Writer) error {
-		for _, u := range users {
-			if err := w.InsertUser(ctx, store.User{ID: u, Email: u + "@x.test", Name: "n", Created: t0}); err != nil {
+		for i, u := range users {
+			if err := w.InsertUser(ctx, store.User{ID: u, Email: emails[i], Name: "n", Created: t0}); err != nil {
 				return err
 			}
 		}

@@ -46,8 +46,10 @@ func modelRandomReadsAndWrites(e *env) {
 
 // The key pools of the Model group: small, so that draws collide often.
 var (
-	recUsers   = []string{"u1", "u2", "u3", "u4"}
-	recEmails  = []string{"ann@x.test", "bob@x.test", "cy@x.test", "dee@x.test", "eve@x.test"}
+	recUsers = []string{"u1", "u2", "u3", "u4"}
+	// recEmails are the users' addresses: in domains that policies enforce single
+	// sign-on for (recDomainNames), or not, or with no domain at all.
+	recEmails  = []string{"ann@x.test", "bob@x.test", "cy@x.test", "dee@x.test", "eve@x.test", "fay@y.test", "gus@w.test", "hal"}
 	recLinks   = []store.OAuthLink{{Provider: "gh", Subject: "1"}, {Provider: "gh", Subject: "2"}, {Provider: "gl", Subject: "1"}}
 	recOrgs    = []rbac.Ref{rbac.Org("o1"), rbac.Org("o2")}
 	recAccts   = []rbac.Ref{rbac.Account("a1"), rbac.Account("a2"), rbac.Account("a3")}
@@ -69,7 +71,18 @@ var (
 	recPrefixes = []netip.Prefix{pfx10, pfx10one, pfxDoc4, pfxHost4, pfxDoc6, pfxDoc6one, pfxHost6, pfxULA}
 	// recNows are the times the Model group checks at: between, and after, the
 	// instants of recTimes (which Require2FA and Expires are drawn from).
-	recNows    = []time.Time{t0.Add(90 * time.Minute), t0.Add(150 * time.Minute), t0.Add(4 * time.Hour)}
+	recNows = []time.Time{t0.Add(90 * time.Minute), t0.Add(150 * time.Minute), t0.Add(4 * time.Hour)}
+	// recConnIDs are the IDs of SSO connections, and the providers Auths name with
+	// them (an OAuth provider among them).
+	recConnIDs   = []string{"c1", "c2"}
+	recProviders = []string{"c1", "c2", "gh", ""}
+	// recDomainNames are the domains tenants verify and policies enforce SSO for.
+	recDomainNames = []string{"x.test", "y.test", "z.test"}
+	recMappings    = []store.RoleMapping{
+		{Group: "ops", Scope: rbac.Account("a1"), Level: rbac.Admin}, {Group: "dev", Scope: rbac.Project("p1"), Level: rbac.Viewer},
+		{Group: "all", Scope: rbac.Org("o1"), Level: rbac.Viewer},
+	}
+	recMapped  = []store.MappedGrant{{Scope: rbac.Account("a1"), Level: rbac.Admin}, {Scope: rbac.Inbox("i1"), Level: rbac.Viewer}, {Scope: rbac.Org("o1"), Level: rbac.Viewer}}
 	recTenants = slices.Concat(recOrgs, recAccts)
 	recScopes  = slices.Concat(recOrgs, recAccts, recProjs, recInboxes, recDomains)
 )
@@ -131,6 +144,11 @@ func (w *recMachine) actions() map[string]func(*rapid.T) {
 		"UpdateToken":      w.updateToken,
 		"DeleteToken":      w.deleteToken,
 		"PutPolicy":        w.putPolicy,
+		"SetMapped":        w.setMapped,
+		"PutConnection":    w.putConnection,
+		"DeleteConnection": w.deleteConnection,
+		"PutDomain":        w.putDomain,
+		"DeleteDomain":     w.deleteDomain,
 		"Check":            w.check,
 		"AppendEvent":      w.appendEvent,
 		"RolledBack":       w.rolledBack,
@@ -385,7 +403,7 @@ func (w *recMachine) deleteResource(t *rapid.T) {
 }
 
 func (w *recMachine) insertMember(t *rapid.T) {
-	m := store.Member{Tenant: w.drawTenant(t), User: w.drawUser(t), Created: t0, LastActive: drawTime(t, "last active")}
+	m := store.Member{Tenant: w.drawTenant(t), User: w.drawUser(t), Created: t0, LastActive: drawTime(t, "last active"), Mapped: drawSome(t, "mapped", recMapped)}
 	_, tenant := w.m.accts[m.Tenant]
 	_, user := w.m.users[m.User]
 	want := outcome(!tenant, store.ErrNotFound, !user, store.ErrNotFound, w.m.isMember(m.Tenant, m.User), store.ErrExists)
@@ -608,7 +626,7 @@ func (w *recMachine) deleteToken(t *rapid.T) {
 
 func (w *recMachine) putPolicy(t *rapid.T) {
 	p := store.SecurityPolicy{Tenant: w.drawTenant(t), Require2FA: drawTime(t, "require 2fa"), IPAllowlist: drawAllowlist(t, "allowlist"),
-		UpdatedBy: w.drawUser(t), Updated: drawTime(t, "updated")}
+		SSO: drawSome(t, "sso", recConnIDs), EnforceSSO: drawSome(t, "enforce sso", recDomainNames), UpdatedBy: w.drawUser(t), Updated: drawTime(t, "updated")}
 	if p.Updated.IsZero() {
 		p.Updated = t0
 	}
@@ -620,14 +638,105 @@ func (w *recMachine) putPolicy(t *rapid.T) {
 	}
 }
 
-// drawAuth draws how a request authenticated: not said, or with or without a second
-// factor from an address inside or outside recPrefixes, or none.
+// drawAuth draws how a request authenticated: not said, or by password, OAuth or
+// single sign-on (through one of recConnIDs or another provider), with or without a
+// second factor, from an address inside or outside recPrefixes, or none.
 func drawAuth(t *rapid.T) *rbac.Auth {
 	if rapid.IntRange(0, 4).Draw(t, "auth given") == 0 {
 		return nil
 	}
 	ips := []netip.Addr{{}, ipInTen, ipInTenOnly, ipDoc4, ipDoc6, ipMapped, netip.MustParseAddr("2001:db8:1::9"), netip.MustParseAddr("203.0.113.1")}
-	return &rbac.Auth{Method: rbac.AuthPassword, SecondFactor: rapid.Bool().Draw(t, "second factor"), ClientIP: rapid.SampledFrom(ips).Draw(t, "client ip")}
+	a := &rbac.Auth{Method: rbac.AuthPassword, SecondFactor: rapid.Bool().Draw(t, "second factor"), ClientIP: rapid.SampledFrom(ips).Draw(t, "client ip")}
+	switch rapid.IntRange(0, 3).Draw(t, "auth method") {
+	case 1:
+		a.Method, a.Provider = rbac.AuthOAuth, rapid.SampledFrom(recProviders).Draw(t, "provider")
+	case 2, 3:
+		a.Method, a.Provider = rbac.AuthSSO, rapid.SampledFrom(recProviders).Draw(t, "provider")
+	}
+	return a
+}
+
+// drawSome draws up to two distinct elements of pool, in a random order; nil for none.
+func drawSome[T any](t *rapid.T, label string, pool []T) []T {
+	idx := rapid.SliceOfNDistinct(rapid.IntRange(0, len(pool)-1), 0, 2, rapid.ID).Draw(t, label)
+	var out []T
+	for _, i := range idx {
+		out = append(out, pool[i])
+	}
+	return out
+}
+
+func (w *recMachine) setMapped(t *rapid.T) {
+	tenant, user, mapped := w.drawTenant(t), w.drawUser(t), drawSome(t, "mapped", recMapped)
+	if w.write(t, "Writer.SetMapped", outcome(!w.m.isMember(tenant, user), store.ErrNotFound), func(ctx context.Context, wr store.Writer) error {
+		return wr.SetMapped(ctx, tenant, user, mapped)
+	}) {
+		m := w.m.members[tenant][user]
+		m.Mapped = mapped
+		w.m.members[tenant][user] = m
+	}
+}
+
+func (w *recMachine) putConnection(t *rapid.T) {
+	c := store.SSOConnection{ID: pick(t, "connection", sortedIDs(w.m.conns), recConnIDs), Tenant: w.drawTenant(t),
+		Name: rapid.SampledFrom([]string{"Okta", "Azure"}).Draw(t, "name"), Enforce: rapid.Bool().Draw(t, "enforce"),
+		NoPersonalAccount: rapid.Bool().Draw(t, "no personal account"), Mapping: drawSome(t, "mapping", recMappings),
+		CreatedBy: w.drawUser(t), Created: drawTime(t, "created")}
+	old, had := w.m.conns[c.ID]
+	_, tenant := w.m.accts[c.Tenant]
+	if w.write(t, "Writer.PutSSOConnection", outcome(!had && !tenant, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error {
+		return wr.PutSSOConnection(ctx, c)
+	}) {
+		if had {
+			c.Tenant = old.Tenant
+		}
+		w.m.conns[c.ID] = c
+	}
+}
+
+func (w *recMachine) deleteConnection(t *rapid.T) {
+	id := pick(t, "connection", sortedIDs(w.m.conns), recConnIDs)
+	_, had := w.m.conns[id]
+	if w.write(t, "Writer.DeleteSSOConnection", outcome(!had, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error {
+		return wr.DeleteSSOConnection(ctx, id)
+	}) {
+		delete(w.m.conns, id)
+	}
+}
+
+// drawDomainName draws one of recDomainNames, in lower, upper or mixed case.
+func drawDomainName(t *rapid.T) string {
+	n := rapid.SampledFrom(recDomainNames).Draw(t, "domain")
+	switch rapid.IntRange(0, 2).Draw(t, "domain case") {
+	case 1:
+		return strings.ToUpper(n)
+	case 2:
+		return strings.ToUpper(n[:1]) + n[1:]
+	}
+	return n
+}
+
+func (w *recMachine) putDomain(t *rapid.T) {
+	d := store.Domain{Name: drawDomainName(t), Tenant: w.drawTenant(t), VerifiedBy: w.drawUser(t), Verified: drawTime(t, "verified"),
+		Capture: rapid.SampledFrom([]rbac.Level{rbac.None, rbac.Viewer, rbac.Admin}).Draw(t, "capture")}
+	key := strings.ToLower(d.Name)
+	old, had := w.m.domains[key]
+	_, tenant := w.m.accts[d.Tenant]
+	want := outcome(had && old.Tenant != d.Tenant, store.ErrExists, !tenant, store.ErrNotFound)
+	if w.write(t, "Writer.PutDomain", want, func(ctx context.Context, wr store.Writer) error { return wr.PutDomain(ctx, d) }) {
+		d.Name = key
+		w.m.domains[key] = d
+	}
+}
+
+func (w *recMachine) deleteDomain(t *rapid.T) {
+	name := drawDomainName(t)
+	_, had := w.m.domains[strings.ToLower(name)]
+	if w.write(t, "Writer.DeleteDomain", outcome(!had, store.ErrNotFound), func(ctx context.Context, wr store.Writer) error {
+		return wr.DeleteDomain(ctx, name)
+	}) {
+		delete(w.m.domains, strings.ToLower(name))
+	}
 }
 
 // check compares the store's Checker.Check with store.Check over its Reader, in the
@@ -715,7 +824,15 @@ func (w *recMachine) rolledBack(t *rapid.T) {
 		_ = wr.UpdateInviteLink(ctx, store.InviteLink{ID: link, Hash: []byte("rolled back"), Disabled: true, Joined: 99})
 		_ = wr.InsertInviteLink(ctx, store.InviteLink{ID: "l-rolled-back", Tenant: tenant, CreatedBy: user, Hash: []byte("x"), Created: t0})
 		_ = wr.UpdateToken(ctx, store.Token{ID: tok, Name: "rolled back", Expires: at, LastUsed: at, IPAllowlist: []netip.Prefix{pfxHost6}})
-		_ = wr.PutSecurityPolicy(ctx, store.SecurityPolicy{Tenant: tenant, Require2FA: at, IPAllowlist: []netip.Prefix{pfxHost4}, UpdatedBy: user, Updated: t0})
+		_ = wr.PutSecurityPolicy(ctx, store.SecurityPolicy{Tenant: tenant, Require2FA: at, IPAllowlist: []netip.Prefix{pfxHost4},
+			SSO: []string{"rolled-back"}, EnforceSSO: []string{"rolled-back.test"}, UpdatedBy: user, Updated: t0})
+		_ = wr.SetMapped(ctx, tenant, user, []store.MappedGrant{{Scope: scope, Level: rbac.Owner}})
+		_ = wr.PutSSOConnection(ctx, store.SSOConnection{ID: recConnIDs[0], Tenant: tenant, Name: "rolled back", CreatedBy: user, Created: t0})
+		_ = wr.PutSSOConnection(ctx, store.SSOConnection{ID: "c-rolled-back", Tenant: tenant, Name: "rolled back", CreatedBy: user, Created: t0})
+		_ = wr.PutDomain(ctx, store.Domain{Name: recDomainNames[0], Tenant: tenant, VerifiedBy: user, Verified: t0, Capture: rbac.Owner})
+		_ = wr.PutDomain(ctx, store.Domain{Name: "rolled-back.test", Tenant: tenant, VerifiedBy: user, Verified: t0})
+		_ = wr.DeleteDomain(ctx, recDomainNames[1])
+		_ = wr.DeleteSSOConnection(ctx, recConnIDs[1])
 		_ = wr.DeleteInviteLink(ctx, link)
 		_ = wr.PutGrant(ctx, store.Grant{Grant: rbac.Grant{Holder: holder, Scope: scope, Level: rbac.Admin}, Tenant: w.m.tenantOf(scope)})
 		_, _ = wr.AppendEvent(ctx, store.Event{Time: t0, Tenant: tenant, Action: "rolled back"})
@@ -743,6 +860,7 @@ func (w *recMachine) compare(t *rapid.T) {
 		c.invitesAndTokens()
 		c.inviteLinks()
 		c.policies()
+		c.sso()
 		c.events()
 		return nil
 	})
@@ -955,6 +1073,23 @@ func (c *recCompare) policies() {
 		recGet(c, "Reader.SecurityPolicy("+tenant.String()+")", ok, p, eqPolicy, func() (store.SecurityPolicy, error) {
 			return c.r.SecurityPolicy(c.ctx, tenant)
 		})
+	}
+}
+
+func (c *recCompare) sso() {
+	for _, id := range append(slices.Clone(recConnIDs), "c-rolled-back") {
+		conn, ok := c.m.conns[id]
+		recGet(c, "Reader.SSOConnection("+id+")", ok, conn, eqConnection, func() (store.SSOConnection, error) { return c.r.SSOConnection(c.ctx, id) })
+	}
+	for _, name := range append(slices.Clone(recDomainNames), "rolled-back.test") {
+		d, ok := c.m.domains[name]
+		recGet(c, "Reader.Domain("+strings.ToUpper(name)+") (in lower case)", ok, d, eqDomain, func() (store.Domain, error) {
+			return c.r.Domain(c.ctx, strings.ToUpper(name))
+		})
+	}
+	for _, tenant := range recTenants {
+		recList(c, "Reader.SSOConnections("+tenant.String()+")", c.m.connList(tenant), eqConnection, c.r.SSOConnections(c.ctx, tenant))
+		recList(c, "Reader.Domains("+tenant.String()+")", c.m.domainList(tenant), eqDomain, c.r.Domains(c.ctx, tenant))
 	}
 }
 

@@ -25,6 +25,8 @@ type recModel struct {
 	links   map[string]store.InviteLink
 	tokens  map[string]store.Token
 	pols    map[rbac.Ref]store.SecurityPolicy
+	conns   map[string]store.SSOConnection
+	domains map[string]store.Domain // by lower-case name
 	events  map[rbac.Ref][]store.Event
 }
 
@@ -39,7 +41,7 @@ func newRecModel() *recModel {
 		members: map[rbac.Ref]map[string]store.Member{}, grants: map[recGrantKey]store.Grant{},
 		teams: map[string]store.Team{}, teamMem: map[string]map[string]bool{}, invites: map[string]store.Invitation{},
 		links: map[string]store.InviteLink{}, tokens: map[string]store.Token{}, pols: map[rbac.Ref]store.SecurityPolicy{},
-		events: map[rbac.Ref][]store.Event{},
+		conns: map[string]store.SSOConnection{}, domains: map[string]store.Domain{}, events: map[rbac.Ref][]store.Event{},
 	}
 }
 
@@ -143,6 +145,8 @@ func (m *recModel) deleteAccount(ref rbac.Ref) {
 	}
 	maps.DeleteFunc(m.links, func(_ string, l store.InviteLink) bool { return l.Tenant == ref })
 	delete(m.pols, ref)
+	maps.DeleteFunc(m.conns, func(_ string, c store.SSOConnection) bool { return c.Tenant == ref })
+	maps.DeleteFunc(m.domains, func(_ string, d store.Domain) bool { return d.Tenant == ref })
 	delete(m.members, ref)
 	delete(m.accts, ref)
 }
@@ -380,5 +384,27 @@ func (m *recModel) tokensExpiring(from, to time.Time) []store.Token {
 		}
 	}
 	slices.SortFunc(out, func(a, b store.Token) int { return cmp.Or(a.Expires.Compare(b.Expires), strings.Compare(a.ID, b.ID)) })
+	return out
+}
+
+func (m *recModel) connList(tenant rbac.Ref) []store.SSOConnection {
+	var out []store.SSOConnection
+	for _, c := range m.conns {
+		if c.Tenant == tenant {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.SSOConnection) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+func (m *recModel) domainList(tenant rbac.Ref) []store.Domain {
+	var out []store.Domain
+	for _, d := range m.domains {
+		if d.Tenant == tenant {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Domain) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }

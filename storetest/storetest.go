@@ -34,7 +34,7 @@
 // # Groups
 //
 // Tx, Context, Errors, Users, Accounts, Resources, Grants, Reach, Members, Teams,
-// Invitations, InviteLinks, Tokens, Policies, Audit and Feed check the contract clause
+// Invitations, InviteLinks, Tokens, Policies, SSO, Audit and Feed check the contract clause
 // by clause.
 // Model drives random reads and writes, with pgregory.net/rapid, against a small
 // independent model of the contract and compares the store with it after every step;
@@ -191,6 +191,7 @@ var groups = []group{
 	{"InviteLinks", inviteLinksClauses},
 	{"Tokens", tokensClauses},
 	{"Policies", policiesClauses},
+	{"SSO", ssoClauses},
 	{"Audit", auditClauses},
 	{"Feed", feedClauses},
 	{"Model", modelClauses},
@@ -438,7 +439,8 @@ func eqResource(a, b store.Resource) bool {
 }
 
 func eqMember(a, b store.Member) bool {
-	return a.Tenant == b.Tenant && a.User == b.User && a.Created.Equal(b.Created) && a.LastActive.Equal(b.LastActive)
+	return a.Tenant == b.Tenant && a.User == b.User && a.Created.Equal(b.Created) && a.LastActive.Equal(b.LastActive) &&
+		slices.Equal(a.Mapped, b.Mapped)
 }
 
 func eqTeam(a, b store.Team) bool {
