@@ -17,8 +17,10 @@ import (
 // statement), and for k1 (a read transaction of three statements), first with no
 // security policy, then with the policies of organization o1 (an IPv4 and an IPv6
 // range) and account a1 (two-factor authentication required from a later date), an
-// allowlist of the token's own, and an Auth in the context that they all allow; and,
-// beside, the same checks through store.CheckIn.
+// allowlist of the token's own, and an Auth in the context that they all allow; then
+// with o1's policy also enforcing single sign-on for dave's domain, and dave signed in
+// through its connection (the statement then also reads dave's address); and, beside,
+// the same checks through store.CheckIn.
 func BenchmarkCheckPolicies(b *testing.B) {
 	s := openStore(b, pgstore.Options{}, "pool_max_conns=1")
 	checkFixture(b, s)
@@ -57,9 +59,31 @@ func BenchmarkCheckPolicies(b *testing.B) {
 	})
 	b.Run("policies=org+account/user", run(rbac.User("dave"), rbac.RuleRequire2FA))
 	b.Run("policies=org+account/token", run(rbac.Token("k1"), ""))
+	// The organization also enforces single sign-on for dave's domain, and dave signed
+	// in through its connection: the statement also reads dave's address.
+	update(b, s, func(ctx context.Context, w store.Writer) error {
+		u, err := w.User(ctx, "dave")
+		must(b, err)
+		p, err := w.SecurityPolicy(ctx, rbac.Org("o1"))
+		must(b, err)
+		p.SSO, p.EnforceSSO = []string{"okta"}, []string{rbac.EmailDomain(u.Email)}
+		return w.PutSecurityPolicy(ctx, p)
+	})
+	password := ctx
+	ctx = store.WithAuth(b.Context(), rbac.Auth{Method: rbac.AuthSSO, Provider: "okta", ClientIP: netip.MustParseAddr("10.1.2.3")})
+	b.Run("policies=org+account+enforce-sso/user", run(rbac.User("dave"), rbac.RuleRequire2FA))
+	b.Run("policies=org+account+enforce-sso/token", run(rbac.Token("k1"), ""))
 	// The same through store.CheckIn, the reference check in a View: one statement
 	// per Reader call, each policy read on its own.
 	check = inView
+	b.Run("policies=org+account+enforce-sso/user/store.CheckIn", run(rbac.User("dave"), rbac.RuleRequire2FA))
+	update(b, s, func(ctx context.Context, w store.Writer) error {
+		p, err := w.SecurityPolicy(ctx, rbac.Org("o1"))
+		must(b, err)
+		p.SSO, p.EnforceSSO = nil, nil
+		return w.PutSecurityPolicy(ctx, p)
+	})
+	ctx = password
 	b.Run("policies=org+account/user/store.CheckIn", run(rbac.User("dave"), rbac.RuleRequire2FA))
 	b.Run("policies=org+account/token/store.CheckIn", run(rbac.Token("k1"), ""))
 }

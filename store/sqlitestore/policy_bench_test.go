@@ -17,8 +17,10 @@ import (
 // of three statements, never cached), first with no security policy, then with the
 // policies of the account's organization (an IPv4 and an IPv6 range) and of the
 // account (two-factor authentication required from a later date), an allowlist of the
-// token's own, and an Auth in the context that they all allow: from the check cache
-// and with the cache off.
+// token's own, and an Auth in the context that they all allow; then with the
+// organization's policy also enforcing single sign-on for the user's domain, and the
+// user signed in through its connection (the statement then also reads the user's
+// address): from the check cache and with the cache off.
 func BenchmarkCheckPolicies(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "bench.db")
 	const n = 1_000
@@ -71,4 +73,14 @@ func BenchmarkCheckPolicies(b *testing.B) {
 		return w.UpdateToken(ctx, t)
 	})
 	run("policies=org+account", rbac.RuleRequire2FA)
+	update(b, s, func(ctx context.Context, w store.Writer) error {
+		// The world's holder has no user record: it gets one, with an address.
+		must(b, w.InsertUser(ctx, store.User{ID: h.ID, Email: h.ID + "@load.test", Name: "n", Created: now}))
+		p, err := w.SecurityPolicy(ctx, org)
+		must(b, err)
+		p.SSO, p.EnforceSSO = []string{"okta"}, []string{"load.test"}
+		return w.PutSecurityPolicy(ctx, p)
+	})
+	ctx = store.WithAuth(context.Background(), rbac.Auth{Method: rbac.AuthSSO, Provider: "okta", ClientIP: netip.MustParseAddr("10.1.2.3")})
+	run("policies=org+account+enforce-sso", rbac.RuleRequire2FA)
 }
