@@ -49,6 +49,30 @@ func Check(ctx context.Context, r Reader, holder rbac.Holder, action rbac.Action
 	return ApplyPolicies(ctx, r, holder, path, d, now, t.IPAllowlist)
 }
 
+// CheckToken is Check for a token whose path and grants on scope the caller has read,
+// with the security policies of the tenants on the path (root first): it reads the
+// token and its creator's Reach from r, decides with rbac.DecideToken, and applies
+// policies and the token's own allowlist on the Auth of ctx. A store whose Checker
+// reads the path and the policies in one statement answers tokens with it.
+func CheckToken(ctx context.Context, r Reader, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time, path rbac.Path, grants []rbac.Grant, policies []rbac.Policy) (rbac.Decision, error) {
+	t, err := r.Token(ctx, holder.ID)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
+	}
+	live := err == nil && TokenLive(t, now)
+	var creator []rbac.Grant
+	if live {
+		if _, creator, err = r.Reach(ctx, rbac.User(t.CreatedBy), scope, nil, nil); err != nil {
+			return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
+		}
+	}
+	d := rbac.DecideToken(action, path, grants, creator, live)
+	if d.Allowed && (len(policies) > 0 || len(t.IPAllowlist) > 0) {
+		d = rbac.ApplyPolicy(d, holder, AuthFrom(ctx), now, t.IPAllowlist, policies...)
+	}
+	return d, nil
+}
+
 // ApplyPolicies applies to d, a decision for holder on path's leaf, the security
 // policies of the accounts and organizations on path (SecurityPolicy) and tokenIPs, a
 // token's own allowlist, with rbac.ApplyPolicyTo on the Auth of ctx at now (and the

@@ -440,22 +440,8 @@ func (s *Store) checkToken(ctx context.Context, holder rbac.Holder, action rbac.
 		if err != nil {
 			return err
 		}
-		t, err := w.Token(ctx, holder.ID)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return err
-		}
-		live := err == nil && store.TokenLive(t, now)
-		var creator []rbac.Grant
-		if live {
-			if _, creator, err = w.Reach(ctx, rbac.User(t.CreatedBy), scope, nil, nil); err != nil {
-				return err
-			}
-		}
-		d = rbac.DecideToken(action, path, grants, creator, live)
-		if d.Allowed && (pols.n > 0 || len(t.IPAllowlist) > 0) {
-			d = rbac.ApplyPolicy(d, holder, store.AuthFrom(ctx), now, t.IPAllowlist, pols.list()...)
-		}
-		return nil
+		d, err = store.CheckToken(ctx, w, holder, action, scope, now, path, grants, pols.list())
+		return err
 	})
 	if err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
