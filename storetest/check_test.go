@@ -3,6 +3,7 @@ package storetest_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"os/exec"
 	"slices"
@@ -168,5 +169,30 @@ func TestRunReportsThroughTesting(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestModelFindsDefects checks that the Model group's random searches find the
+// defects that modelSearches names, with rapid's
+// default number of runs: each clause alone, in a child process (rapid's flags are
+// the process's), against its broken store, and nothing else.
+func TestModelFindsDefects(t *testing.T) {
+	for _, name := range slices.Sorted(maps.Keys(modelSearches)) {
+		for _, clause := range modelSearches[name] {
+			t.Run(name+"/"+clause, func(t *testing.T) {
+				t.Parallel()
+				group, sub, _ := strings.Cut(clause, "/")
+				cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestRunHelper$/^"+group+"$/^"+sub+"$",
+					"-test.v", "-test.count=1", "-rapid.checks=100", "-rapid.nofailfile", "-rapid.shrinktime=10ms")
+				cmd.Env = append(os.Environ(), runEnv+"="+name)
+				out, _ := cmd.CombinedOutput()
+				if want := "--- FAIL: TestRunHelper/" + clause + " "; !strings.Contains(string(out), want) {
+					t.Errorf("the random search of %s must find the defect of %s in 100 runs: the output has no %q:\n%s", clause, name, want, out)
+				}
+				if want := "store.go: "; !strings.Contains(string(out), want) {
+					t.Errorf("the failure of %s must cite store.go:\n%s", clause, out)
+				}
+			})
+		}
 	}
 }

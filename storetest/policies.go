@@ -459,9 +459,10 @@ func (e *env) checkerAgreesUnderPolicies(ck store.Checker, holders []rbac.Holder
 // own allowlists, users with addresses in and out of the domains that security
 // policies enforce single sign-on for, and those policies — and compares, for every
 // user, team and token on every scope, Checker.Check with store.Check over the
-// store's Reader, for a random action, time and Auth (single sign-on through a
-// policy's connection or another included). It is skipped when the store has no store.Checker.
+// store's Reader, for a random action and time, under three random Auths (single
+// sign-on through a policy's connection or another included). It is skipped when the store has no store.Checker.
 func modelCheckerAgrees(e *env) {
+	const checkAuths = 3
 	if flag.Lookup("test.short") == nil || !flag.Parsed() {
 		e.skipf("pgregory.net/rapid needs the testing package's flags: outside go test, call testing.Init and flag.Parse before Check")
 	}
@@ -485,20 +486,24 @@ func modelCheckerAgrees(e *env) {
 			for _, sc := range scopes {
 				a := rapid.SampledFrom(actions).Draw(rt, "action")
 				now := rapid.SampledFrom(recNows).Draw(rt, "now")
-				auth := drawAuth(rt)
-				ctx := withAuth(e.ctx, auth)
-				var want rbac.Decision
-				var werr error
-				if err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
-					want, werr = store.Check(ctx, r, h, a, sc, now)
-					return nil
-				}); err != nil || werr != nil {
-					rt.Fatalf("store.Check(%v, %v, %v) in a View: %v, %v", h, a, sc, err, werr)
-				}
-				got, err := ck.Check(ctx, h, a, sc, now)
-				if err != nil || !sameDecision(got, want) {
-					rt.Fatalf("store.go: Checker.Check must decide as store.Check, the security policies and the Auth of the context included: Check(%v, %v, %v) at %v with Auth %+v = %+v, %v; want %+v",
-						h, a, sc, now, auth, got, err, want)
+				// Several Auths per check: the policies decide on how the holder signed
+				// in, and a world is dear to build, a check cheap.
+				for range checkAuths {
+					auth := drawAuth(rt)
+					ctx := withAuth(e.ctx, auth)
+					var want rbac.Decision
+					var werr error
+					if err := s.View(ctx, func(ctx context.Context, r store.Reader) error {
+						want, werr = store.Check(ctx, r, h, a, sc, now)
+						return nil
+					}); err != nil || werr != nil {
+						rt.Fatalf("store.Check(%v, %v, %v) in a View: %v, %v", h, a, sc, err, werr)
+					}
+					got, err := ck.Check(ctx, h, a, sc, now)
+					if err != nil || !sameDecision(got, want) {
+						rt.Fatalf("store.go: Checker.Check must decide as store.Check, the security policies and the Auth of the context included: Check(%v, %v, %v) at %v with Auth %+v = %+v, %v; want %+v",
+							h, a, sc, now, auth, got, err, want)
+					}
 				}
 			}
 		}
@@ -561,11 +566,25 @@ func randomWorld(t *rapid.T, ctx context.Context, s store.Store) (holders []rbac
 	}
 	var pols []store.SecurityPolicy
 	for _, tn := range tenants {
-		if rapid.IntRange(0, 2).Draw(t, "has policy") > 0 {
-			pols = append(pols, store.SecurityPolicy{Tenant: tn, Require2FA: drawTime(t, "require 2fa"),
-				IPAllowlist: drawAllowlist(t, "allowlist"), SSO: drawSome(t, "sso", recConnIDs),
-				EnforceSSO: drawSome(t, "enforce sso", recDomainNames), UpdatedBy: users[0], Updated: t0})
+		if rapid.IntRange(0, 2).Draw(t, "has policy") == 0 {
+			continue
 		}
+		// Each rule is on or off by a coin of its own, so that worlds where one rule
+		// alone decides are as common as worlds where several do.
+		p := store.SecurityPolicy{Tenant: tn, UpdatedBy: users[0], Updated: t0}
+		if rapid.Bool().Draw(t, "requires 2fa") {
+			p.Require2FA = drawTime(t, "require 2fa")
+		}
+		if rapid.Bool().Draw(t, "has allowlist") {
+			p.IPAllowlist = drawAllowlist(t, "allowlist")
+		}
+		if rapid.Bool().Draw(t, "has sso") {
+			p.SSO = []string{rapid.SampledFrom(recConnIDs).Draw(t, "sso")}
+		}
+		if rapid.Bool().Draw(t, "enforces sso") {
+			p.EnforceSSO = []string{rapid.SampledFrom(recDomainNames).Draw(t, "enforce sso")}
+		}
+		pols = append(pols, p)
 	}
 	// Users' addresses in a domain that policies may enforce single sign-on for (in
 	// either case), in another, or with no domain.
