@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Feed is the optional change-feed interface of a Store: every audit event of every
 // tenant, in commit order, from a cursor. A consumer keeps the Seq of the last event it
@@ -33,6 +36,34 @@ func FeedOf(s Store) (Feed, bool) {
 	for s != nil {
 		if f, ok := s.(Feed); ok {
 			return f, true
+		}
+		u, ok := s.(Unwrapper)
+		if !ok {
+			return nil, false
+		}
+		s = u.Unwrap()
+	}
+	return nil, false
+}
+
+// ChangeLog is the optional interface of a Store that reads the access changes of its
+// audit log (Event.Changes) on their own, without the rest of each event: what an
+// access history replays. Package account reads them from the Feed when the store has
+// no ChangeLog.
+type ChangeLog interface {
+	// ReadChanges calls fn with the Seq, Time and Changes of every committed event
+	// that has Changes and whose Time is not after at, in Seq order, in one
+	// consistent read. cs is the store's own: fn must neither keep nor modify it,
+	// nor call the store. It returns ctx's error when ctx is done before the end.
+	ReadChanges(ctx context.Context, at time.Time, fn func(seq uint64, t time.Time, cs []Change)) error
+}
+
+// ChangeLogOf returns s's ChangeLog: s itself when it implements ChangeLog, else the
+// ChangeLog of the store s unwraps to (see Unwrapper), and so on down the chain.
+func ChangeLogOf(s Store) (ChangeLog, bool) {
+	for s != nil {
+		if c, ok := s.(ChangeLog); ok {
+			return c, true
 		}
 		u, ok := s.(Unwrapper)
 		if !ok {

@@ -330,10 +330,17 @@ type Event struct {
 	Time   time.Time
 	Tenant rbac.Ref // the account or organization the change happened in; zero for a profile change
 	Actor  rbac.Holder
-	Action string
-	Target string
-	Before string
-	After  string
+	// Auth and ClientIP are how the actor signed in and where it came from, when the
+	// host said so (AuthFrom): rbac.AuthUnknown and the zero Addr otherwise.
+	Auth     rbac.AuthMethod
+	ClientIP netip.Addr
+	Action   string
+	Target   string
+	Before   string // what the target was, for people to read
+	After    string // what it became, for people to read
+	// Changes are the facts about access the operation changed, in the order it
+	// changed them (see Change); none for a change that gave or took no access.
+	Changes []Change
 }
 
 // Reader reads records: the role interfaces below, composed. All methods honour ctx.

@@ -132,6 +132,15 @@ var brokenCases = []brokenCase{
 	{"touch-member-joins", []string{"Members/TouchSetsLastActive", "Errors/NotFoundIsWrapped"}, func() store.Store {
 		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return touchJoins{w} }}
 	}},
+	{"events-drop-typed-fields", []string{"Audit/TypedFieldsKept", "Audit/AppendAssignsSeq", "Audit/OrderedCursor"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, _ *broken) store.Writer { return dropTyped{w} }}
+	}},
+	{"events-alias-changes", []string{"Audit/TypedFieldsKept"}, func() store.Store {
+		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return aliasChanges{w, b} }}
+	}},
+	{"change-log-ignores-time", []string{"Feed/ChangeLogAgreesWithFeed"}, func() store.Store {
+		return changeLogIgnoresTime{memstore.New()}
+	}},
 	{"events-survive-rollback", []string{"Audit/RolledBackEventsInvisible"}, func() store.Store {
 		return &broken{inner: memstore.New(), wrap: func(w store.Writer, b *broken) store.Writer { return sideLog{w, b} }}
 	}},
@@ -205,6 +214,7 @@ type broken struct {
 	wrap         func(store.Writer, *broken) store.Writer // replaces methods of the Reader and Writer
 
 	mu      sync.Mutex
+	aliased []store.Change                    // aliasChanges: the first appended event's Changes, as the caller gave them
 	oauth   map[string][]store.OAuthLink      // aliasing: the caller's slices
 	orphans map[string]store.Token            // orphanTokens: tokens DeleteAccount forgot
 	tokens  map[string]bool                   // zeroExpiry: the IDs of every token inserted
@@ -465,6 +475,52 @@ func (k keepLinks) DeleteUser(ctx context.Context, id string) error {
 		}
 	}
 	return nil
+}
+
+// changeLogIgnoresTime's ReadChanges gives every event with Changes, whatever its
+// time.
+type changeLogIgnoresTime struct{ *memstore.Store }
+
+func (c changeLogIgnoresTime) ReadChanges(ctx context.Context, _ time.Time, fn func(uint64, time.Time, []store.Change)) error {
+	return c.Store.ReadChanges(ctx, time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), fn)
+}
+
+// dropTyped keeps events without their Changes, and returns them as given.
+type dropTyped struct{ store.Writer }
+
+func (d dropTyped) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
+	kept := e
+	kept.Changes = nil
+	got, err := d.Writer.AppendEvent(ctx, kept)
+	got.Changes = e.Changes
+	return got, err
+}
+
+// aliasChanges keeps the appender's Changes slice: the first event's, in place of
+// the copy the store keeps.
+type aliasChanges struct {
+	store.Writer
+	b *broken
+}
+
+func (a aliasChanges) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
+	got, err := a.Writer.AppendEvent(ctx, e)
+	a.b.mu.Lock()
+	defer a.b.mu.Unlock()
+	if err == nil && a.b.aliased == nil {
+		a.b.aliased = e.Changes
+	}
+	return got, err
+}
+
+func (a aliasChanges) Events(ctx context.Context, tenant rbac.Ref, after uint64, limit int) ([]store.Event, error) {
+	evs, err := a.Writer.Events(ctx, tenant, after, limit)
+	a.b.mu.Lock()
+	defer a.b.mu.Unlock()
+	if len(evs) > 0 && a.b.aliased != nil {
+		evs[0].Changes = a.b.aliased
+	}
+	return evs, err
 }
 
 // touchJoins' TouchMember makes the membership when there is none.

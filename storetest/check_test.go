@@ -35,6 +35,7 @@ var feedClauses = []string{
 	"Feed/WaitWakesOnCommit",
 	"Feed/WaitHonoursContext",
 	"Feed/ConcurrentWritersNeverSkip",
+	"Feed/ChangeLogAgreesWithFeed",
 }
 
 // TestCheckSkipsWithoutChecker: a store without store.Checker and store.Feed passes,
@@ -50,7 +51,10 @@ func TestCheckSkipsWithoutChecker(t *testing.T) {
 	for _, s := range skipped {
 		names = append(names, s.Clause)
 		absent := "store.Checker"
-		if slices.Contains(feedClauses, s.Clause) {
+		switch {
+		case s.Clause == "Feed/ChangeLogAgreesWithFeed":
+			absent = "store.ChangeLog"
+		case slices.Contains(feedClauses, s.Clause):
 			absent = "store.Feed"
 		}
 		if !strings.Contains(s.Reason, "does not implement the optional "+absent) {

@@ -45,5 +45,6 @@ func ExampleCheck_withoutChecker() {
 	// skipped Feed/WaitWakesOnCommit
 	// skipped Feed/WaitHonoursContext
 	// skipped Feed/ConcurrentWritersNeverSkip
+	// skipped Feed/ChangeLogAgreesWithFeed
 	// skipped Model/CheckerAgreesInRandomWorlds
 }

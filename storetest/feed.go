@@ -22,6 +22,7 @@ var feedClauses = []clause{
 	{name: "WaitWakesOnCommit", fn: feedWaitWakes},
 	{name: "WaitHonoursContext", fn: feedWaitContext},
 	{name: "ConcurrentWritersNeverSkip", fn: feedConcurrent},
+	{name: "ChangeLogAgreesWithFeed", fn: feedChangeLog},
 }
 
 // feedQuiet is how long a clause watches Wait to see that it does not return: long
@@ -417,4 +418,57 @@ func seqs(evs []store.Event) []uint64 {
 		out[i] = ev.Seq
 	}
 	return out
+}
+
+// feedChangeLog: a store.ChangeLog's ReadChanges gives, for any time, the Seq, Time
+// and Changes of exactly the committed events with Changes not after that time, in
+// Seq order — what the feed says, events without Changes and rolled-back ones left
+// out — and honours a done context. Skipped when the store has no ChangeLog.
+func feedChangeLog(e *env) {
+	cl, ok := store.ChangeLogOf(e.s)
+	if !ok {
+		e.skipf("the store does not implement the optional store.ChangeLog, itself or through store.Unwrapper (%T)", e.s)
+	}
+	f := e.needFeed()
+	e.world()
+	for round := range 3 {
+		e.do("append", func(ctx context.Context, w store.Writer) error {
+			for i := range 4 {
+				if _, err := w.AppendEvent(ctx, newEvent([]rbac.Ref{a1, a2, {}, o1}[i], round*4+i)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	err := e.try(func(ctx context.Context, w store.Writer) error {
+		if _, err := w.AppendEvent(ctx, newEvent(a1, 0)); err != nil {
+			return err
+		}
+		return errBoom
+	})
+	e.wantErr(err, errBoom, "store.go: Store.Update must return the closure's error")
+	all := e.changes(f, 0, 100)
+	for _, at := range []time.Time{t0.Add(-time.Second), t0, t0.Add(5 * time.Second), t0.Add(5*time.Second + time.Millisecond), t0.Add(time.Hour)} {
+		var want, got []store.Event
+		for _, ev := range all {
+			if len(ev.Changes) > 0 && !ev.Time.After(at) {
+				want = append(want, store.Event{Seq: ev.Seq, Time: ev.Time, Changes: ev.Changes})
+			}
+		}
+		err := cl.ReadChanges(e.ctx, at, func(seq uint64, t time.Time, cs []store.Change) {
+			got = append(got, store.Event{Seq: seq, Time: t, Changes: slices.Clone(cs)})
+		})
+		if err != nil {
+			e.Fatalf("ChangeLog.ReadChanges failed: %v", err)
+		}
+		if !slices.EqualFunc(got, want, eqEvent) {
+			e.Errorf("store.go: ChangeLog.ReadChanges(%v) must give the Seq, Time and Changes of the committed events with Changes not after it, in Seq order:\n got %+v\nwant %+v", at, got, want)
+		}
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	cancel()
+	if err := cl.ReadChanges(ctx, t0.Add(time.Hour), func(uint64, time.Time, []store.Change) {}); !errors.Is(err, context.Canceled) {
+		e.Errorf("store.go: ChangeLog.ReadChanges must return the context's error on a done context: got %v", err)
+	}
 }

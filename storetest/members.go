@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -615,13 +616,70 @@ func tokensDelete(e *env) {
 // auditClauses are the clauses of the Audit group.
 var auditClauses = []clause{
 	{name: "AppendAssignsSeq", fn: auditAppend},
+	{name: "TypedFieldsKept", fn: auditTypedFields},
 	{name: "OrderedCursor", fn: auditCursor},
 	{name: "RolledBackEventsInvisible", fn: auditRolledBack},
 }
 
+// newEvent returns the i-th test event of tenant: with an Auth, a client address
+// (IPv4, IPv6 or none) and Changes of every kind, or none, depending on i.
 func newEvent(tenant rbac.Ref, i int) store.Event {
-	return store.Event{Seq: 999, Time: t0.Add(time.Duration(i) * time.Second), Tenant: tenant, Actor: rbac.User(uAnn), Action: "test.action",
+	e := store.Event{Seq: 999, Time: t0.Add(time.Duration(i) * time.Second), Tenant: tenant, Actor: rbac.User(uAnn), Action: "test.action",
 		Target: fmt.Sprintf("target-%d", i), Before: "viewer", After: "admin"}
+	switch i % 3 {
+	case 0:
+		e.Auth, e.ClientIP = rbac.AuthSSO, netip.MustParseAddr("192.0.2.7")
+		e.Changes = eventChanges
+	case 1:
+		e.Auth, e.ClientIP = rbac.AuthToken, netip.MustParseAddr("2001:db8::1")
+		e.Changes = eventChanges[:1]
+	}
+	return e
+}
+
+// eventChanges are changes of every kind, with every field set somewhere.
+var eventChanges = []store.Change{
+	{Kind: store.ChangeGrant, Holder: rbac.User(uBob), Scope: p1, Before: rbac.Viewer, After: rbac.Admin, ViewContent: true},
+	{Kind: store.ChangeGrant, Holder: rbac.Team("t1"), Scope: i1, Before: rbac.Admin},
+	{Kind: store.ChangeScope, Holder: rbac.User(uAnn), Scope: a2, Parent: o1},
+	{Kind: store.ChangeScope, Scope: p1, Removed: true},
+	{Kind: store.ChangeOwner, Holder: rbac.User(uBob), Scope: a1},
+	{Kind: store.ChangeMember, Holder: rbac.User(uBob), Scope: o1, Removed: true},
+	{Kind: store.ChangeTeam, Team: "t1", Scope: a1},
+	{Kind: store.ChangeTeamMember, Holder: rbac.User(uBob), Team: "t1"},
+	{Kind: store.ChangeToken, Holder: rbac.Token("k1"), Scope: a1, Creator: uAnn, Expires: t0.Add(time.Hour).In(time.FixedZone("UTC+3", 3*60*60))},
+	{Kind: store.ChangeUser, Holder: rbac.User(uBob), Removed: true},
+}
+
+// auditTypedFields: an event's Auth, ClientIP and Changes are kept as appended, read
+// back by Events and by the feed, and neither the appender's slice nor a reader's
+// is the store's.
+func auditTypedFields(e *env) {
+	e.world()
+	ev := newEvent(a1, 0)
+	ev.Changes = slices.Clone(eventChanges)
+	var got store.Event
+	e.do("append", func(ctx context.Context, w store.Writer) error {
+		var err error
+		got, err = w.AppendEvent(ctx, ev)
+		return err
+	})
+	ev.Changes[0].Holder = rbac.User("mallory") // the appender's slice, after the append
+	want := newEvent(a1, 0)
+	want.Seq = got.Seq
+	stored := e.events(a1)
+	if len(stored) != 1 || !eqEvent(stored[0], want) {
+		e.Fatalf("store.go: Reader.Events must return an event's Auth, ClientIP and Changes as appended, whatever the appender does with its slice after: got %+v, want %+v", stored, want)
+	}
+	stored[0].Changes[0].Holder = rbac.User("mallory") // a reader's slice
+	if again := e.events(a1); len(again) != 1 || !eqEvent(again[0], want) {
+		e.Errorf("store.go: Reader.Events must return Changes of the caller's own: after a reader changed its copy, got %+v, want %+v", again, want)
+	}
+	if f, ok := store.FeedOf(e.s); ok {
+		if all := e.changes(f, 0, 10); len(all) != 1 || !eqEvent(all[0], want) {
+			e.Errorf("store.go: Feed.Changes must return an event's Auth, ClientIP and Changes as appended: got %+v, want %+v", all, want)
+		}
+	}
 }
 
 func auditAppend(e *env) {

@@ -466,5 +466,14 @@ func eqToken(a, b store.Token) bool {
 
 func eqEvent(a, b store.Event) bool {
 	return a.Seq == b.Seq && a.Time.Equal(b.Time) && a.Tenant == b.Tenant && a.Actor == b.Actor && a.Action == b.Action &&
-		a.Target == b.Target && a.Before == b.Before && a.After == b.After
+		a.Target == b.Target && a.Before == b.Before && a.After == b.After && a.Auth == b.Auth && a.ClientIP == b.ClientIP &&
+		slices.EqualFunc(a.Changes, b.Changes, eqChange)
+}
+
+// eqChange reports whether a and b are the same change, their Expires the same
+// instant.
+func eqChange(a, b store.Change) bool {
+	ae, be := a.Expires, b.Expires
+	a.Expires, b.Expires = time.Time{}, time.Time{}
+	return a == b && ae.Equal(be)
 }

@@ -168,11 +168,12 @@ func (u unwrapper) Unwrap() store.Store { return u.inner }
 type wrapping struct{ inner *memstore.Store }
 
 var (
-	_ store.Store   = wrapping{}
-	_ store.Checker = wrapping{}
-	_ store.Feed    = wrapping{}
-	_ store.Reader  = wrapReader{}
-	_ store.Writer  = wrapWriter{}
+	_ store.Store     = wrapping{}
+	_ store.Checker   = wrapping{}
+	_ store.Feed      = wrapping{}
+	_ store.ChangeLog = wrapping{}
+	_ store.Reader    = wrapReader{}
+	_ store.Writer    = wrapWriter{}
 )
 
 func wrap(err error) error {
@@ -237,6 +238,10 @@ func (s wrapping) Changes(ctx context.Context, after uint64, limit int) ([]store
 
 func (s wrapping) Wait(ctx context.Context, after uint64) error {
 	return wrap(s.inner.Wait(ctx, after))
+}
+
+func (s wrapping) ReadChanges(ctx context.Context, at time.Time, fn func(uint64, time.Time, []store.Change)) error {
+	return wrap(s.inner.ReadChanges(ctx, at, fn))
 }
 
 // wrapReader wraps the errors of every Reader method; it embeds no interface, so that

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/tenantry/tenantry/store"
@@ -68,8 +69,17 @@ func (l *eventLog) after(seq uint64, limit int) []store.Event {
 		chunk := l.chunks[i/eventChunk]
 		lo := i % eventChunk
 		hi := min(len(chunk), lo+limit-len(out))
-		out = append(out, chunk[lo:hi]...)
+		for _, e := range chunk[lo:hi] {
+			out = append(out, copyEvent(e))
+		}
 		i += hi - lo
 	}
 	return out
+}
+
+// copyEvent returns e with a Changes of its own, so that neither the caller of
+// AppendEvent nor a reader shares the log's.
+func copyEvent(e store.Event) store.Event {
+	e.Changes = slices.Clone(e.Changes)
+	return e
 }

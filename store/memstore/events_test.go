@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -38,7 +39,7 @@ func TestEventLog(t *testing.T) {
 					exp = want[i:min(len(want), i+limit)]
 				}
 				got := l.after(after, limit)
-				if !slices.Equal(got, exp) {
+				if !slices.EqualFunc(got, exp, func(a, b store.Event) bool { return reflect.DeepEqual(a, b) }) {
 					t.Fatalf("after(%d, %d): got %d events, want %d (n=%d)", after, limit, len(got), len(exp), l.n)
 				}
 				if len(got) > 0 {

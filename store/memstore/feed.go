@@ -4,11 +4,15 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tenantry/tenantry/store"
 )
 
-var _ store.Feed = (*Store)(nil)
+var (
+	_ store.Feed      = (*Store)(nil)
+	_ store.ChangeLog = (*Store)(nil)
+)
 
 // feedRef locates one event: its tenant's log and its place in that log.
 type feedRef struct {
@@ -56,7 +60,7 @@ func (x *feedIndex) after(seq uint64, limit int) []store.Event {
 	out := make([]store.Event, 0, min(limit, x.n-i))
 	for ; i < x.n && len(out) < limit; i++ {
 		r := x.chunks[i/eventChunk][i%eventChunk]
-		out = append(out, r.log.chunks[r.i/eventChunk][r.i%eventChunk])
+		out = append(out, copyEvent(r.log.chunks[r.i/eventChunk][r.i%eventChunk]))
 	}
 	return out
 }
@@ -130,4 +134,29 @@ func (s *Store) Wait(ctx context.Context, after uint64) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// ReadChanges implements store.ChangeLog: it walks the feed's index under the read
+// lock, calling fn with the log's own Changes of each event that has some and is not
+// after at.
+func (s *Store) ReadChanges(ctx context.Context, at time.Time, fn func(seq uint64, t time.Time, cs []store.Change)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	lk := s.mu.RLock()
+	defer s.mu.RUnlock(lk)
+	x := &s.st.feed
+	for i := range x.n {
+		if i%4096 == 4095 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		r := x.chunks[i/eventChunk][i%eventChunk]
+		e := &r.log.chunks[r.i/eventChunk][r.i%eventChunk]
+		if len(e.Changes) > 0 && !e.Time.After(at) {
+			fn(e.Seq, e.Time, e.Changes)
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/tenantry/tenantry/rbac"
@@ -66,7 +67,7 @@ func TestFeedIndexAcrossChunks(t *testing.T) {
 				t.Fatalf("after(%d, %d): %d events, want %d", after, limit, len(got), len(exp))
 			}
 			for i := range got {
-				if got[i] != exp[i] {
+				if !reflect.DeepEqual(got[i], exp[i]) {
 					t.Fatalf("after(%d, %d)[%d] = %+v, want %+v", after, limit, i, got[i], exp[i])
 				}
 			}

@@ -640,6 +640,7 @@ func (s *state) expiringBetween(from, to time.Time) []string {
 func (s *state) appendEvent(e store.Event) store.Event {
 	s.seq++
 	e.Seq = s.seq
+	e = copyEvent(e)
 	l := s.events[e.Tenant]
 	if l == nil {
 		l = &eventLog{}

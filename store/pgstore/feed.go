@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -245,4 +246,35 @@ func (l *listener) close() {
 	if done != nil {
 		<-done
 	}
+}
+
+var _ store.ChangeLog = (*Store)(nil)
+
+const feedAccess = `SELECT seq, time, changes FROM $schema.events WHERE changes <> '' AND time <= $1 ORDER BY seq`
+
+// ReadChanges implements store.ChangeLog with one statement on the pool, by the
+// events' primary key: the events with Changes up to at, each decoded as it comes.
+func (s *Store) ReadChanges(ctx context.Context, at time.Time, fn func(seq uint64, t time.Time, cs []store.Change)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows, err := s.pool.Query(ctx, s.prefixed(feedAccess), at)
+	if err != nil {
+		return wrapErr(ctx, "read changes", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var t time.Time
+		var text string
+		if err := rows.Scan(&seq, &t, &text); err != nil {
+			return wrapErr(ctx, "read changes", err)
+		}
+		cs, err := store.UnmarshalChanges(text)
+		if err != nil {
+			return err
+		}
+		fn(uint64(seq), dbTime(t), cs)
+	}
+	return wrapErr(ctx, "read changes", rows.Err())
 }

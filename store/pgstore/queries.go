@@ -111,7 +111,7 @@ const (
 	policyCols     = `tenant_kind, tenant_id, require_2fa, ip_allowlist, updated_by, updated, sso, enforce_sso`
 	connectionCols = `id, tenant_kind, tenant_id, name, enforce, no_personal_account, mapping, created_by, created`
 	domainCols     = `name, tenant_kind, tenant_id, verified_by, verified, capture`
-	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
+	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after, auth, client_ip, changes`
 	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
 	tenantKinds = `(1, 2)`
 )
@@ -372,8 +372,8 @@ var queryText = [numQueries]string{
 	qAppendEvent: `WITH l AS MATERIALIZED (
 		SELECT pg_advisory_xact_lock((x'54454e54'::bigint << 32) | '$schema.events'::regclass::oid::bigint)
 	), i AS (
-		INSERT INTO $schema.events (time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after)
-		SELECT coalesce($1, now()), $2, $3, $4, $5, $6, $7, $8, $9 FROM l
+		INSERT INTO $schema.events (time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after, auth, client_ip, changes)
+		SELECT coalesce($1, now()), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM l
 		RETURNING seq, time
 	)
 	SELECT i.seq, i.time FROM i, LATERAL (SELECT pg_notify('$schema.feed', i.seq::text)) n`,

@@ -1042,10 +1042,15 @@ func (w *rw) PutSecurityPolicy(ctx context.Context, p store.SecurityPolicy) erro
 func scanEvent(r scanner) (store.Event, error) {
 	var e store.Event
 	var seq int64
-	var tkind, akind int16
-	err := r.Scan(&seq, &e.Time, &tkind, &e.Tenant.ID, &akind, &e.Actor.ID, &e.Action, &e.Target, &e.Before, &e.After)
-	e.Seq, e.Tenant.Kind, e.Actor.Kind = uint64(seq), rbac.Kind(tkind), rbac.HolderKind(akind)
+	var tkind, akind, auth int16
+	var ip, changes string
+	if err := r.Scan(&seq, &e.Time, &tkind, &e.Tenant.ID, &akind, &e.Actor.ID, &e.Action, &e.Target, &e.Before, &e.After, &auth, &ip, &changes); err != nil {
+		return store.Event{}, err
+	}
+	e.Seq, e.Tenant.Kind, e.Actor.Kind, e.Auth = uint64(seq), rbac.Kind(tkind), rbac.HolderKind(akind), rbac.AuthMethod(auth)
 	e.Time = dbTime(e.Time)
+	var err error
+	e.ClientIP, e.Changes, err = store.DecodeEventFields(ip, changes)
 	return e, err
 }
 
@@ -1054,10 +1059,14 @@ func scanEvent(r scanner) (store.Event, error) {
 // lock from its first AppendEvent until it ends, so transactions that append events
 // commit one at a time from that point on; a rolled-back transaction leaves a gap.
 func (w *rw) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
+	ip, changes, err := store.EncodeEventFields(e)
+	if err != nil {
+		return store.Event{}, fmt.Errorf("pgstore: append event: %w", err)
+	}
 	var seq int64
 	var at time.Time
-	err := w.q.QueryRow(ctx, w.s.sql[qAppendEvent], nullTime(e.Time), int16(e.Tenant.Kind), e.Tenant.ID,
-		int16(e.Actor.Kind), e.Actor.ID, e.Action, e.Target, e.Before, e.After).Scan(&seq, &at)
+	err = w.q.QueryRow(ctx, w.s.sql[qAppendEvent], nullTime(e.Time), int16(e.Tenant.Kind), e.Tenant.ID,
+		int16(e.Actor.Kind), e.Actor.ID, e.Action, e.Target, e.Before, e.After, int16(e.Auth), ip, changes).Scan(&seq, &at)
 	if err != nil {
 		return store.Event{}, w.fail(ctx, "append event", err)
 	}

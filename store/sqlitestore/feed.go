@@ -158,3 +158,38 @@ func (s *Store) Wait(ctx context.Context, after uint64) error {
 		}
 	}
 }
+
+var _ store.ChangeLog = (*Store)(nil)
+
+const feedAccess = `SELECT seq, time, changes FROM events WHERE changes <> '' ORDER BY seq`
+
+// ReadChanges implements store.ChangeLog with one statement on a reader connection,
+// by the events' primary key: the events with Changes, each decoded as it comes and
+// passed on when it is not after at.
+func (s *Store) ReadChanges(ctx context.Context, at time.Time, fn func(seq uint64, t time.Time, cs []store.Change)) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rows, err := s.readers.QueryContext(ctx, feedAccess)
+	if err != nil {
+		return wrapErr(ctx, "read changes", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seq int64
+		var t time.Time
+		var text string
+		if err := rows.Scan(&seq, tm(&t), &text); err != nil {
+			return wrapErr(ctx, "read changes", err)
+		}
+		if t.After(at) {
+			continue
+		}
+		cs, err := store.UnmarshalChanges(text)
+		if err != nil {
+			return err
+		}
+		fn(uint64(seq), t, cs)
+	}
+	return wrapErr(ctx, "read changes", rows.Err())
+}

@@ -119,7 +119,7 @@ const (
 	policyCols     = `tenant_kind, tenant_id, require_2fa, ip_allowlist, updated_by, updated, sso, enforce_sso`
 	connectionCols = `id, tenant_kind, tenant_id, name, enforce, no_personal_account, mapping, created_by, created`
 	domainCols     = `name, tenant_kind, tenant_id, verified_by, verified, capture`
-	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after`
+	eventCols      = `seq, time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after, auth, client_ip, changes`
 	// kinds of accounts and organizations (rbac.KindOrganization, rbac.KindAccount)
 	tenantKinds = `(1, 2)`
 )
@@ -290,8 +290,8 @@ var queryText = [numQueries]string{
 	qDeleteDomain: `DELETE FROM domains WHERE name = ?1`,
 
 	qTenantExists: `SELECT EXISTS (SELECT 1 FROM scopes WHERE kind = ?1 AND id = ?2 AND kind IN ` + tenantKinds + `)`,
-	qAppendEvent: `INSERT INTO events (time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after)
-	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+	qAppendEvent: `INSERT INTO events (time, tenant_kind, tenant_id, actor_kind, actor_id, action, target, before, after, auth, client_ip, changes)
+	VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
 	RETURNING seq`,
 	qEvents: `SELECT ` + eventCols + ` FROM events
 		WHERE tenant_kind = ?1 AND tenant_id = ?2 AND seq > ?3 ORDER BY seq LIMIT ?4`,

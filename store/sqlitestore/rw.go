@@ -1222,9 +1222,14 @@ func (w *rw) PutSecurityPolicy(ctx context.Context, p store.SecurityPolicy) erro
 
 func scanEvent(r scanner) (store.Event, error) {
 	var e store.Event
-	var seq, tkind, akind int64
-	err := r.Scan(&seq, tm(&e.Time), &tkind, &e.Tenant.ID, &akind, &e.Actor.ID, &e.Action, &e.Target, &e.Before, &e.After)
-	e.Seq, e.Tenant.Kind, e.Actor.Kind = uint64(seq), rbac.Kind(tkind), rbac.HolderKind(akind)
+	var seq, tkind, akind, auth int64
+	var ip, changes string
+	if err := r.Scan(&seq, tm(&e.Time), &tkind, &e.Tenant.ID, &akind, &e.Actor.ID, &e.Action, &e.Target, &e.Before, &e.After, &auth, &ip, &changes); err != nil {
+		return store.Event{}, err
+	}
+	e.Seq, e.Tenant.Kind, e.Actor.Kind, e.Auth = uint64(seq), rbac.Kind(tkind), rbac.HolderKind(akind), rbac.AuthMethod(auth)
+	var err error
+	e.ClientIP, e.Changes, err = store.DecodeEventFields(ip, changes)
 	return e, err
 }
 
@@ -1236,9 +1241,13 @@ func (w *rw) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		e.Time = w.now
 	}
 	e.Time = e.Time.UTC()
+	ip, changes, err := store.EncodeEventFields(e)
+	if err != nil {
+		return store.Event{}, fmt.Errorf("sqlitestore: append event: %w", err)
+	}
 	var seq int64
-	err := w.row(ctx, "append event", qAppendEvent, []any{&seq}, dbTime(e.Time), int64(e.Tenant.Kind), e.Tenant.ID,
-		int64(e.Actor.Kind), e.Actor.ID, e.Action, e.Target, e.Before, e.After)
+	err = w.row(ctx, "append event", qAppendEvent, []any{&seq}, dbTime(e.Time), int64(e.Tenant.Kind), e.Tenant.ID,
+		int64(e.Actor.Kind), e.Actor.ID, e.Action, e.Target, e.Before, e.After, int64(e.Auth), ip, changes)
 	if err != nil {
 		return store.Event{}, err
 	}
