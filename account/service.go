@@ -244,14 +244,15 @@ type Tx struct {
 // fails may have written part of its change, which must not be committed.
 func (s *Service) Update(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
 	return s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
-		tx := &Tx{t: txn.Tx{R: w, W: w, Env: &s.env}}
+		rec := txn.Record(w)
+		tx := &Tx{t: txn.Tx{R: w, W: rec, Env: &s.env}}
 		if err := fn(ctx, tx); err != nil {
 			return err
 		}
 		if tx.failed != nil {
 			return fmt.Errorf("%w: %w", ErrFailedOp, tx.failed)
 		}
-		return nil
+		return unaudited(rec)
 	})
 }
 
@@ -269,7 +270,19 @@ func (s *Service) View(ctx context.Context, fn func(ctx context.Context, tx *Tx)
 //
 // An operation that fails may have written part of its change: the host must then
 // roll its transaction back.
-func (s *Service) Join(w store.Writer) *Tx { return &Tx{t: txn.Tx{R: w, W: w, Env: &s.env}} }
+func (s *Service) Join(w store.Writer) *Tx {
+	return &Tx{t: txn.Tx{R: w, W: txn.Record(w), Env: &s.env}}
+}
+
+// unaudited returns an error when rec holds changes to access that no audit event
+// carries: every operation audits after its writes, so this is a defect of the
+// operation, and its transaction must not commit a change the log would not show.
+func unaudited(rec *txn.Recorder) error {
+	if n := rec.Pending(); n > 0 {
+		return fmt.Errorf("account: %d change(s) to access without an audit event", n)
+	}
+	return nil
+}
 
 // Op is a change: a request type of this package or of package profile. Op returns
 // its name, which is both its log name and its audit action ("member.invite"). Apply
@@ -292,9 +305,12 @@ type Query[R any] interface {
 func Do[R any](ctx context.Context, s *Service, actor rbac.Holder, op Op[R]) (R, error) {
 	var out R
 	err := s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
+		rec := txn.Record(w)
 		var err error
-		out, err = op.Apply(ctx, &txn.Tx{R: w, W: w, Env: &s.env, Actor: actor}, actor)
-		return err
+		if out, err = op.Apply(ctx, &txn.Tx{R: w, W: rec, Env: &s.env, Actor: actor}, actor); err != nil {
+			return err
+		}
+		return unaudited(rec)
 	})
 	s.logged(ctx, op.Op(), actor, err)
 	if err != nil {

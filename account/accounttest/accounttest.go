@@ -55,6 +55,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 // D35); after every step each member's last activity, each token's last use, every
 // invitation's expiry, every invite link (D37) and every security policy and token
 // allowlist are compared with the model, and an expired invitation holds no seat.
+//
+// After every step, too, the access history the audit log replays to
+// (account.Service.HostAccessAt) is compared with Check: now, for every holder on a
+// drawn scope and for a drawn holder on every scope of a drawn tenant; and at the
+// time of a drawn earlier step, with what Check said then.
 func StateMachine(t *testing.T, newStore func(t *testing.T) store.Store) {
 	rapid.Check(t, func(rt *rapid.T) {
 		st := newStore(t)

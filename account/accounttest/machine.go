@@ -50,6 +50,8 @@ type machine struct {
 	// acted are the (tenant, actor) pairs of the events written since the last
 	// check, whose activity the model records then (D39).
 	acted []store.Event
+	// past are the snapshots of access that checkHistory took at earlier steps.
+	past []snapshot
 }
 
 func newMachine(ctx context.Context, st store.Store) *machine {
@@ -1525,6 +1527,7 @@ func (w *machine) check(t *rapid.T) {
 		t.Fatal(err)
 	}
 	w.tokensWithinCreators(t)
+	w.checkHistory(t)
 }
 
 // tokensWithinCreators checks invariant 7 on the library's own answers: whatever a

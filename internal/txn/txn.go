@@ -44,12 +44,23 @@ type Tx struct {
 
 // Audit appends one audit event (D31), stamped with the service clock's time, and
 // records the actor's activity in tenant (D39).
+//
+// The event carries how the actor signed in and from where (store.AuthFrom), and the
+// changes to access recorded since the last event, when t.W is a Recorder.
 func (t *Tx) Audit(ctx context.Context, tenant rbac.Ref, actor rbac.Holder, action, target, before, after string) error {
 	now := t.Env.Now()
-	_, err := t.W.AppendEvent(ctx, store.Event{
+	e := store.Event{
 		Time: now, Tenant: tenant, Actor: actor, Action: action,
 		Target: target, Before: before, After: after,
-	})
+	}
+	if a := store.AuthFrom(ctx); a != nil {
+		e.Auth, e.ClientIP = a.Method, a.ClientIP
+	}
+	rec, recording := t.W.(*Recorder)
+	if recording {
+		e.Changes = rec.Take()
+	}
+	_, err := t.W.AppendEvent(ctx, e)
 	if err != nil {
 		return err
 	}
