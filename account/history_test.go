@@ -136,7 +136,7 @@ func TestEventsAreTyped(t *testing.T) {
 		t.Fatal(err)
 	}
 	last := evs.Items[len(evs.Items)-1]
-	if last.Action != "access.set" && last.Action != (account.SetPermissions{}).Op() {
+	if last.Action != (account.SetPermissions{}).Op() {
 		t.Fatalf("last event %q; want SetPermissions's", last.Action)
 	}
 	if last.Auth != rbac.AuthPassword || last.ClientIP != ip {

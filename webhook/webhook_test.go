@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -400,11 +401,19 @@ func TestPayloadForm(t *testing.T) {
 		want string
 	}{
 		{store.Event{Seq: 42, Time: at, Tenant: rbac.Account("acct_1"), Actor: rbac.User("user_1"), Action: "member.invite", Target: "invite:inv_7", After: "viewer"},
-			`{"version":1,"seq":42,"time":"2026-03-01T11:00:00.0000005Z","tenant":{"kind":"account","id":"acct_1"},"actor":{"kind":"user","id":"user_1"},"action":"member.invite","target":"invite:inv_7","before":"","after":"viewer"}`},
+			`{"version":1,"seq":42,"time":"2026-03-01T11:00:00.0000005Z","tenant":{"kind":"account","id":"acct_1"},"actor":{"kind":"user","id":"user_1"},"auth":null,"client_ip":null,"action":"member.invite","target":"invite:inv_7","before":"","after":"viewer","changes":[]}`},
 		{store.Event{Seq: 7, Time: at, Actor: rbac.Token("tok_1"), Action: "profile.rename", Target: "user:u", Before: "A", After: "B"},
-			`{"version":1,"seq":7,"time":"2026-03-01T11:00:00.0000005Z","tenant":null,"actor":{"kind":"token","id":"tok_1"},"action":"profile.rename","target":"user:u","before":"A","after":"B"}`},
+			`{"version":1,"seq":7,"time":"2026-03-01T11:00:00.0000005Z","tenant":null,"actor":{"kind":"token","id":"tok_1"},"auth":null,"client_ip":null,"action":"profile.rename","target":"user:u","before":"A","after":"B","changes":[]}`},
 		{store.Event{Seq: 1, Time: at, Tenant: rbac.Org("org_1"), Action: "profile.register"},
-			`{"version":1,"seq":1,"time":"2026-03-01T11:00:00.0000005Z","tenant":{"kind":"organization","id":"org_1"},"actor":null,"action":"profile.register","target":"","before":"","after":""}`},
+			`{"version":1,"seq":1,"time":"2026-03-01T11:00:00.0000005Z","tenant":{"kind":"organization","id":"org_1"},"actor":null,"auth":null,"client_ip":null,"action":"profile.register","target":"","before":"","after":"","changes":[]}`},
+		{store.Event{Seq: 9, Time: at, Tenant: rbac.Account("acct_1"), Actor: rbac.User("user_1"), Auth: rbac.AuthSSO, ClientIP: netip.MustParseAddr("2001:db8::7"),
+			Action: "permissions.set", Target: "user:user_2", Changes: []store.Change{
+				{Kind: store.ChangeGrant, Holder: rbac.User("user_2"), Scope: rbac.Project("prj_1"), Before: rbac.Viewer, After: rbac.Admin},
+				{Kind: store.ChangeToken, Holder: rbac.Token("tok_2"), Scope: rbac.Account("acct_1"), Creator: "user_1", Expires: at.Add(time.Hour)},
+			}},
+			`{"version":1,"seq":9,"time":"2026-03-01T11:00:00.0000005Z","tenant":{"kind":"account","id":"acct_1"},"actor":{"kind":"user","id":"user_1"},"auth":"sso","client_ip":"2001:db8::7","action":"permissions.set","target":"user:user_2","before":"","after":"","changes":[` +
+				`{"kind":"grant","holder":{"kind":"user","id":"user_2"},"scope":{"kind":"project","id":"prj_1"},"parent":null,"team":"","creator":"","expires":null,"before":"viewer","after":"admin","view_content":false,"removed":false},` +
+				`{"kind":"token","holder":{"kind":"token","id":"tok_2"},"scope":{"kind":"account","id":"acct_1"},"parent":null,"team":"","creator":"user_1","expires":"2026-03-01T12:00:00.0000005Z","before":"","after":"","view_content":false,"removed":false}]}`},
 	} {
 		b, err := webhook.Marshal(c.e)
 		if err != nil || string(b) != c.want {
