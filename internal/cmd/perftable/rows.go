@@ -33,6 +33,8 @@ var tableRows = []row{
 		what: "one page of 100 members as account admin", target: "flat as the account grows"},
 	{pkg: "./account", bench: "BenchmarkInvite", what: "an invitation", target: "≤ 4 µs"},
 	{pkg: "./account", bench: "BenchmarkSetPermissions", what: "one grant changed", target: "≤ 3 µs, ≤ 15 allocs"},
+	{pkg: "./account", bench: "BenchmarkAccessAt", units: []string{"ns/op", "allocs/op"},
+		what: "the access history of one scope, replayed from a log of 100k events", target: "≤ 50 ms"},
 	{pkg: "./account", bench: "BenchmarkCheckParallel", cpu: "1,2", units: []string{"ns/op"},
 		what: "checks from 1 and 2 CPUs (-cpu 1,2)", target: "≥ 1.7× from 2 CPUs"},
 	{pkg: "./store/sqlitestore", bench: "BenchmarkCheck", only: []string{"grants=100k"},
