@@ -2,6 +2,7 @@ package memstore_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,4 +93,55 @@ func BenchmarkCheckFloor(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkCheckRatio measures BenchmarkCheck's checks and BenchmarkCheckFloor's floor
+// on the same stores and arguments, alternating batches of 1000 of each, and reports
+// the medians of the batches' times per operation (check-ns, floor-ns) and their ratio
+// (check/floor): on a machine that other work shares, the two see the same load. Its
+// B/op is its record of the batches; BenchmarkCheck reports the check's allocations.
+func BenchmarkCheckRatio(b *testing.B) {
+	const batch = 1000
+	ctx := context.Background()
+	now := time.Now()
+	for _, sz := range sizes {
+		for _, allow := range []bool{true, false} {
+			name, action := "allow", rbac.InboxRead
+			h, inbox := benchHolder(sz.n)
+			if !allow {
+				name, action, inbox = "deny", rbac.InboxRename, denyInbox(sz.n)
+			}
+			b.Run("grants="+sz.name+"/"+name, func(b *testing.B) {
+				s := benchStore(b, sz.n)
+				var checks, floors []float64
+				var d rbac.Decision
+				b.ReportAllocs()
+				for b.Loop() {
+					t0 := time.Now()
+					for range batch {
+						d, _ = s.Check(ctx, h, action, inbox, now)
+					}
+					t1 := time.Now()
+					for range batch {
+						memstore.CheckFloor(s, h, inbox)
+					}
+					checks = append(checks, float64(t1.Sub(t0).Nanoseconds())/batch)
+					floors = append(floors, float64(time.Since(t1).Nanoseconds())/batch)
+				}
+				if d.Allowed != allow {
+					b.Fatalf("Check = %+v; want allowed=%v", d, allow)
+				}
+				c, f := median(checks), median(floors)
+				b.ReportMetric(c, "check-ns")
+				b.ReportMetric(f, "floor-ns")
+				b.ReportMetric(c/f, "check/floor")
+			})
+		}
+	}
+}
+
+// median returns the median of l, which it sorts.
+func median(l []float64) float64 {
+	slices.Sort(l)
+	return l[len(l)/2]
 }

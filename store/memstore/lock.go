@@ -36,6 +36,7 @@ type shard struct {
 	grants  [8]rbac.Grant
 	path2   [4]rbac.Ref   // a token's creator's path
 	grants2 [8]rbac.Grant // a token's creator's grants
+	sids    checkPath     // the checked scope's path, as scope numbers
 }
 
 // RLock read-locks one shard and returns it, for RUnlock.

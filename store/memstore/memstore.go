@@ -128,39 +128,61 @@ func (s *Store) Reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref, p
 
 // Check implements store.Checker: store.Check's decision under one read lock, on the
 // scratch buffers of the lock's per-processor token. It is the check path of package
-// account and allocates nothing for the scope tree's four levels reached by up to 8
-// grants (for a token, 8 of its own and 8 of its creator's).
-func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (rbac.Decision, error) {
+// account and allocates nothing for a scope tree up to maxCheckDepth levels deep
+// reached by any number of grants of a user or team, or for a token by up to 8 of its
+// own grants and 8 of its creator's.
+func (s *Store) Check(ctx context.Context, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) (d rbac.Decision, err error) {
 	if err := ctx.Err(); err != nil {
 		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
 	}
 	lk := s.mu.RLock()
-	path, grants, err := s.st.reach(holder, scope, lk.path[:0], lk.grants[:0])
-	var d rbac.Decision
-	if err == nil {
-		if holder.Kind == rbac.HolderToken {
-			t, ok := s.st.tokens[holder.ID]
-			live := ok && store.TokenLive(*t, now)
-			var creator []rbac.Grant
-			if live {
-				_, creator, _ = s.st.reach(rbac.User(t.CreatedBy), scope, lk.path2[:0], lk.grants2[:0])
-			}
-			d = rbac.DecideToken(action, path, grants, creator, live)
-			if live {
-				d = s.st.applyPolicies(ctx, holder, path, d, now, t.IPAllowlist)
-			}
-		} else {
-			d = rbac.Decide(action, path, grants)
-			if holder.Kind == rbac.HolderUser {
-				d = s.st.applyPolicies(ctx, holder, path, d, now, nil)
-			}
+	st := s.st
+	sid, ok := st.lookupScope(scope)
+	p := &lk.sids
+	switch {
+	case !ok:
+	case holder.Kind != rbac.HolderToken && st.walk(sid, p):
+		st.decide(holder, action, p, lk, &d)
+		if holder.Kind == rbac.HolderUser && d.Allowed {
+			st.applyPolicies(ctx, holder, p, nil, &d, now, nil)
 		}
+	default:
+		d = s.checkReach(ctx, lk, holder, action, scope, now)
 	}
 	s.mu.RUnlock(lk)
-	if err != nil {
-		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, err
+	if !ok {
+		return rbac.Decision{Action: action, Scope: scope, Rule: rbac.RuleInvalidScope}, errNoScope
 	}
 	return d, nil
+}
+
+// checkReach is Check for a token, or for a scope deeper than maxCheckDepth: the
+// grants that reach, from state.reach, decided by rbac.Decide or rbac.DecideToken.
+// The caller holds the read lock lk.
+func (s *Store) checkReach(ctx context.Context, lk *shard, holder rbac.Holder, action rbac.Action, scope rbac.Ref, now time.Time) rbac.Decision {
+	path, grants, _ := s.st.reach(holder, scope, lk.path[:0], lk.grants[:0])
+	var p *checkPath
+	if sid, _ := s.st.lookupScope(scope); s.st.walk(sid, &lk.sids) {
+		p = &lk.sids
+	}
+	if holder.Kind == rbac.HolderToken {
+		t, ok := s.st.tokens[holder.ID]
+		live := ok && store.TokenLive(*t, now)
+		var creator []rbac.Grant
+		if live {
+			_, creator, _ = s.st.reach(rbac.User(t.CreatedBy), scope, lk.path2[:0], lk.grants2[:0])
+		}
+		d := rbac.DecideToken(action, path, grants, creator, live)
+		if live {
+			s.st.applyPolicies(ctx, holder, p, path, &d, now, t.IPAllowlist)
+		}
+		return d
+	}
+	d := rbac.Decide(action, path, grants)
+	if holder.Kind == rbac.HolderUser {
+		s.st.applyPolicies(ctx, holder, p, path, &d, now, nil)
+	}
+	return d
 }
 
 // Sees implements store.Checker: store.Sees's answer under one read lock, without

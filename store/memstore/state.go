@@ -66,13 +66,15 @@ type state struct {
 	feed   feedIndex // every tenant's events, in Seq order (see feed.go)
 }
 
-// scope is an account, organization or resource.
+// scope is an account, organization or resource. policy is a tenant's security
+// policy, for checks (see policy.go).
 type scope struct {
 	ref      rbac.Ref
 	parent   uint32 // noID for a root
 	tenant   uint32 // the account (or organization) the scope belongs to
 	acct     *store.Account
 	res      *store.Resource
+	policy   *store.SecurityPolicy
 	children []uint32 // scopes directly below, unsorted
 	holders  []uint32 // holders with a grant on this scope, unsorted
 }
@@ -247,7 +249,7 @@ func (s *state) addScope(ref rbac.Ref, parent uint32, acct *store.Account, res *
 		id = uint32(len(s.scopes))
 		s.scopes = append(s.scopes, scope{})
 	}
-	sc := scope{ref: ref, parent: parent, tenant: id, acct: acct, res: res}
+	sc := scope{ref: ref, parent: parent, tenant: id, acct: acct, res: res, policy: s.policies[ref]}
 	if res != nil {
 		sc.tenant = s.scopes[parent].tenant
 	}
