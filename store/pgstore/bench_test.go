@@ -134,6 +134,40 @@ func BenchmarkCheckRoundTrip(b *testing.B) {
 	}
 }
 
+// BenchmarkCheckSideBySide measures a bare round trip (SELECT 1) and Store.Check
+// (dave's inbox.read on i1) alternately on the same pool of one connection, each
+// iteration timing one of each, so that both see the same load of the machine. It
+// reports the median latency of each and their ratio (check-µs / select1-µs); ns/op
+// is the time of the pair.
+func BenchmarkCheckSideBySide(b *testing.B) {
+	s := openStore(b, pgstore.Options{}, "pool_max_conns=1")
+	checkFixture(b, s)
+	ctx := b.Context()
+	var one int
+	var sel, chk []time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		if err := s.Pool().QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		d, err := s.Check(ctx, rbac.User("dave"), rbac.InboxRead, rbac.Inbox("i1"), t1)
+		sel, chk = append(sel, t1.Sub(t0)), append(chk, time.Since(t1))
+		if err != nil || !d.Allowed {
+			b.Fatalf("Check = %+v, %v", d, err)
+		}
+	}
+	median := func(all []time.Duration) float64 {
+		slices.Sort(all)
+		return float64(all[len(all)/2].Nanoseconds()) / 1e3
+	}
+	ms, mc := median(sel), median(chk)
+	b.ReportMetric(ms, "select1-µs")
+	b.ReportMetric(mc, "check-µs")
+	b.ReportMetric(mc/ms, "ratio")
+}
+
 // BenchmarkCheckFirst10 measures the first 10 checks of a fresh connection: each
 // iteration opens a Store of one connection on the fixture's schema (Open pings, so
 // the connection is made before the clock runs), runs 10 checks timing each, and
