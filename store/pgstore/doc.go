@@ -102,8 +102,8 @@
 // that a check costs the same in a database of any size, whatever plan the
 // connection keeps. A Store made by Open prepares and runs the statements of Check on
 // each new connection of its pool (PrepareConn), so that the first check on a
-// connection neither prepares nor plans; give PrepareConn to the AfterConnect of a
-// pool passed to New for the same.
+// connection neither prepares nor plans; for a pool passed to New, call PrepareConn
+// from the pool's AfterConnect for the same.
 //
 // # The change feed
 //
