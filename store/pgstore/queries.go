@@ -128,12 +128,13 @@ var queryText = [numQueries]string{
 		WHERE parent_kind = $1 AND parent_id = $2 AND kind NOT IN ` + tenantKinds + ` ORDER BY kind, id`,
 	qPath: `SELECT path_kinds, path_ids FROM $schema.scopes WHERE kind = $1 AND id = $2`,
 	// qAnyScope returns a scope and a user for PrepareConn: the scope of a team's
-	// grant and a member of the team if there is one, so that a check of the user on
-	// the scope finds rows in each part of qCheck that reads grants, or else any scope
-	// and no user.
-	qAnyScope: `(SELECT g.scope_kind, g.scope_id, tm.user_id FROM $schema.grants g
+	// grant and a member of the team if one of a few team grants has one, so that a
+	// check of the user on the scope finds rows in each part of qCheck that reads
+	// grants, or else any scope and no user.
+	qAnyScope: `(SELECT g.scope_kind, g.scope_id, tm.user_id
+		FROM (SELECT scope_kind, scope_id, holder_id FROM $schema.grants WHERE holder_kind = 2 LIMIT 16) g
 		JOIN $schema.team_members tm ON tm.team_id = g.holder_id
-		WHERE g.holder_kind = 2 LIMIT 1)
+		LIMIT 1)
 	UNION ALL
 	(SELECT kind, id, '' FROM $schema.scopes LIMIT 1)
 	LIMIT 1`,
