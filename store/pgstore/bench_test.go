@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -132,6 +135,80 @@ func BenchmarkCheckRoundTrip(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkCheckSideBySide measures a bare round trip (SELECT 1) and Store.Check
+// (dave's inbox.read on i1) alternately on the same pool of one connection, each
+// iteration timing one of each, so that both see the same load of the machine. It
+// reports the median latency of each and their ratio (check-µs / select1-µs); ns/op
+// is the time of the pair. The sub-benchmarks grants=N load the fixture first with N
+// more inboxes in account a2, a viewer grant of dave on each, and N teams in account
+// a1 (none of which dave belongs to), analyzed: a check still reads only the grants
+// and teams it needs.
+func BenchmarkCheckSideBySide(b *testing.B) {
+	for _, n := range []int{0, 1_000, 100_000} {
+		b.Run(fmt.Sprint("grants=", n), func(b *testing.B) {
+			schema := newSchemaName()
+			s := openStore(b, pgstore.Options{Schema: schema}, "pool_max_conns=1")
+			checkFixture(b, s)
+			if n > 0 {
+				loadChecks(b, s, schema, n)
+			}
+			sideBySide(b, s)
+		})
+	}
+}
+
+// loadChecks adds to the fixture of checkFixture n inboxes below project p2 with a
+// viewer grant of dave on each, and n teams in account a1, and analyzes the tables.
+func loadChecks(b *testing.B, s *pgstore.Store, schema string, n int) {
+	q := strings.NewReplacer("$schema.", pgx.Identifier{schema}.Sanitize()+".")
+	for _, sql := range []string{
+		`INSERT INTO $schema.scopes (kind, id, parent_kind, parent_id, tenant_kind, tenant_id, name, created, path_kinds, path_ids)
+		SELECT 4, 'x' || i, 3, 'p2', 2, 'a2', 'X', now(), '{2,3,4}', ARRAY['a2', 'p2', 'x' || i]
+		FROM generate_series(1, $1) i`,
+		`INSERT INTO $schema.grants (holder_kind, holder_id, scope_kind, scope_id, level, view_content, tenant_kind, tenant_id)
+		SELECT 1, 'dave', 4, 'x' || i, 10, false, 2, 'a2' FROM generate_series(1, $1) i`,
+		`INSERT INTO $schema.teams (id, tenant_kind, tenant_id, name, name_fold, created)
+		SELECT 'tx' || i, 2, 'a1', 'TX' || i, 'tx' || i, now() FROM generate_series(1, $1) i`,
+	} {
+		if _, err := s.Pool().Exec(b.Context(), q.Replace(sql), n); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := s.Pool().Exec(b.Context(), q.Replace(`ANALYZE $schema.scopes, $schema.grants, $schema.teams`)); err != nil {
+		b.Fatal(err)
+	}
+	// The pool's connection prepared its statements before the load: start afresh.
+	s.Pool().Reset()
+}
+
+// sideBySide runs the loop of BenchmarkCheckSideBySide on s.
+func sideBySide(b *testing.B, s *pgstore.Store) {
+	ctx := b.Context()
+	var one int
+	var sel, chk []time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		t0 := time.Now()
+		if err := s.Pool().QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		d, err := s.Check(ctx, rbac.User("dave"), rbac.InboxRead, rbac.Inbox("i1"), t1)
+		sel, chk = append(sel, t1.Sub(t0)), append(chk, time.Since(t1))
+		if err != nil || !d.Allowed {
+			b.Fatalf("Check = %+v, %v", d, err)
+		}
+	}
+	median := func(all []time.Duration) float64 {
+		slices.Sort(all)
+		return float64(all[len(all)/2].Nanoseconds()) / 1e3
+	}
+	ms, mc := median(sel), median(chk)
+	b.ReportMetric(ms, "select1-µs")
+	b.ReportMetric(mc, "check-µs")
+	b.ReportMetric(mc/ms, "ratio")
 }
 
 // BenchmarkCheckFirst10 measures the first 10 checks of a fresh connection: each

@@ -97,6 +97,14 @@
 // stored as cidr[]: their prefixes must be masked, as rbac.NormalizeAllowlist leaves
 // them (a write of another is refused), and read back exactly, IPv6 included.
 //
+// Each read of the statement after the path's is an exact look-up of a key (a grant
+// per holder and element of the path, a user's teams from the user's memberships), so
+// that a check costs the same in a database of any size, whatever plan the
+// connection keeps. A Store made by Open prepares and runs the statements of Check on
+// each new connection of its pool (PrepareConn), so that the first check on a
+// connection neither prepares nor plans; for a pool passed to New, call PrepareConn
+// from the pool's AfterConnect for the same.
+//
 // # The change feed
 //
 // Store implements store.Feed. Changes reads the events of every tenant by Seq, on the

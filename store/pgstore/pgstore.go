@@ -87,6 +87,9 @@ var (
 // Add plan_cache_mode=auto to dsn to keep the server's default. A Store made by New on
 // a caller's pool keeps the pool's settings: set the parameter in the pool's
 // ConnConfig.RuntimeParams for the same effect.
+//
+// Open also prepares the statements of Check on each new connection of the pool (see
+// PrepareConn), so that the first check on a connection costs what later ones do.
 func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
@@ -95,10 +98,16 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if _, set := cfg.ConnConfig.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.ConnConfig.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
 	}
+	s := newStore(opts)
+	cfg.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		s.PrepareConn(ctx, conn)
+		return nil
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
+	s.pool, s.ownPool = pool, true
 	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
 		if ctx.Err() != nil {
@@ -106,15 +115,20 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		}
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
-	s := New(pool, opts)
-	s.ownPool = true
 	return s, nil
 }
 
 // New returns a Store on an existing pool. The caller keeps ownership of the pool:
 // Close does not close it.
 func New(pool *pgxpool.Pool, opts Options) *Store {
-	s := &Store{pool: pool, schema: cmp.Or(opts.Schema, DefaultSchema), maxRetries: opts.MaxRetries, log: opts.Logger}
+	s := newStore(opts)
+	s.pool = pool
+	return s
+}
+
+// newStore returns a Store without its pool.
+func newStore(opts Options) *Store {
+	s := &Store{schema: cmp.Or(opts.Schema, DefaultSchema), maxRetries: opts.MaxRetries, log: opts.Logger}
 	if s.maxRetries == 0 {
 		s.maxRetries = DefaultMaxRetries
 	} else if s.maxRetries < 0 {
@@ -135,6 +149,45 @@ func New(pool *pgxpool.Pool, opts Options) *Store {
 		s.sql[i] = strings.ReplaceAll(q, "$schema.", s.prefix)
 	}
 	return s
+}
+
+// PrepareConn prepares the statements of Check on conn, a new connection, and runs
+// them, on a scope of the database if there is one, so that the server has
+// planned them before the first check: under plan_cache_mode=force_generic_plan, a
+// check on conn then neither prepares nor plans, and finds the server's caches (of the
+// tables' and indexes' descriptions, and of the functions that compare and send
+// values) filled, which on a fresh connection make the first check cost some
+// milliseconds. It takes a few round trips. Open calls it on each connection of the
+// pool it makes; for a Store made by New, call it from the pool's AfterConnect.
+//
+// PrepareConn does nothing when conn's DefaultQueryExecMode does not cache prepared
+// statements (pgx.QueryExecModeCacheStatement, pgx's default), and ignores errors (the
+// schema may not be migrated yet): a check then prepares and plans on first use.
+func (s *Store) PrepareConn(ctx context.Context, conn *pgx.Conn) {
+	if conn.Config().DefaultQueryExecMode != pgx.QueryExecModeCacheStatement {
+		return
+	}
+	// A scope and a user to check, if any: a check that finds them runs the parts of
+	// the statement and sends rows, which also fills the caches of the functions that
+	// compare, send and scan values. Each statement runs twice, as the second check of
+	// a connection still costs more than later ones.
+	var scope rbac.Ref
+	var kind int16
+	var user string
+	if err := conn.QueryRow(ctx, s.sql[qAnyScope]).Scan(&kind, &scope.ID, &user); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return
+	}
+	scope.Kind = rbac.Kind(kind)
+	r := rw{s: s, q: conn}
+	var buf [8]rbac.Grant
+	var pbuf [4]rbac.Ref
+	path, grants := pbuf[:0], buf[:0]
+	for range 2 {
+		var pols pathPolicies
+		path, grants, _ = r.reach(ctx, rbac.User(user), scope, path, grants, &pols)
+		path, grants, _ = r.reach(ctx, rbac.User(user), scope, path, grants, nil)
+		_, _ = r.Token(ctx, "")
+	}
 }
 
 // Close closes the pool when the Store was made by Open, and the change feed's

@@ -10,6 +10,7 @@ const (
 	qResource
 	qChildren
 	qPath
+	qAnyScope
 	qReach
 	qCheck
 	qScopeState
@@ -126,6 +127,17 @@ var queryText = [numQueries]string{
 	qChildren: `SELECT ` + resourceCols + ` FROM $schema.scopes
 		WHERE parent_kind = $1 AND parent_id = $2 AND kind NOT IN ` + tenantKinds + ` ORDER BY kind, id`,
 	qPath: `SELECT path_kinds, path_ids FROM $schema.scopes WHERE kind = $1 AND id = $2`,
+	// qAnyScope returns a scope and a user for PrepareConn: the scope of a team's
+	// grant and a member of the team if one of a few team grants has one, so that a
+	// check of the user on the scope finds rows in each part of qCheck that reads
+	// grants, or else any scope and no user.
+	qAnyScope: `(SELECT g.scope_kind, g.scope_id, tm.user_id
+		FROM (SELECT scope_kind, scope_id, holder_id FROM $schema.grants WHERE holder_kind = 2 LIMIT 16) g
+		JOIN $schema.team_members tm ON tm.team_id = g.holder_id
+		LIMIT 1)
+	UNION ALL
+	(SELECT kind, id, '' FROM $schema.scopes LIMIT 1)
+	LIMIT 1`,
 
 	qReach: reachSQL(false),
 	qCheck: reachSQL(true),
@@ -396,34 +408,55 @@ var queryText = [numQueries]string{
 // look-up of the primary key of security_policies per tenant of the path, in the same
 // round trip. email is the user holder's address, read (by the primary key of users)
 // only in the row of a policy that enforces single sign-on, which needs it.
+//
+// Every read after the path's is an exact look-up of a key, whatever the sizes of
+// the tables, so that the plan that a connection keeps for the statement (a generic
+// plan, under plan_cache_mode=force_generic_plan, made before the parameters are
+// known) never scans all the grants of a holder, all the teams of a tenant or all the
+// tenants: p also carries each element's tenant (the element itself for an account
+// or organization, else the scope's tenant, as grants.tenant is the tenant of the
+// grant's scope), so that a grant is one probe of grants_tenant or of the primary key
+// per element of the path; a user's teams are read from the user's memberships; and
+// each look-up is a LATERAL subquery with OFFSET 0, which the planner runs once per
+// row of p with the row's values as the key instead of joining whole tables.
 func reachSQL(policies bool) string {
 	cols := ""
 	if policies {
 		cols = ", NULL::timestamptz, NULL::cidr[], NULL::text[], NULL::text[], NULL::text"
 	}
 	q := `WITH p AS MATERIALIZED (
-		SELECT u.k, u.i, u.ord
+		SELECT u.k, u.i, u.ord,
+			CASE WHEN u.k IN ` + tenantKinds + ` THEN u.k ELSE s.tenant_kind END AS tk,
+			CASE WHEN u.k IN ` + tenantKinds + ` THEN u.i ELSE s.tenant_id END AS ti
 		FROM $schema.scopes s, unnest(s.path_kinds, s.path_ids) WITH ORDINALITY AS u(k, i, ord)
 		WHERE s.kind = $1 AND s.id = $2
 	)
 	SELECT 0, 0::smallint, ''::text, p.k, p.i, p.ord::smallint, false` + cols + ` FROM p
 	UNION ALL
 	SELECT 1, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content` + cols + `
-	FROM p JOIN $schema.grants g
-		ON g.holder_kind = $3 AND g.holder_id = $4 AND g.scope_kind = p.k AND g.scope_id = p.i
+	FROM p CROSS JOIN LATERAL (
+		SELECT * FROM $schema.grants g
+		WHERE g.holder_kind = $3 AND g.holder_id = $4 AND g.tenant_kind = p.tk AND g.tenant_id = p.ti
+			AND g.scope_kind = p.k AND g.scope_id = p.i
+		OFFSET 0) g
 	UNION ALL
 	SELECT 2, g.holder_kind, g.holder_id, g.scope_kind, g.scope_id, g.level, g.view_content` + cols + `
-	FROM p pt
-	JOIN $schema.teams t ON t.tenant_kind = pt.k AND t.tenant_id = pt.i
-	JOIN $schema.team_members tm ON tm.team_id = t.id AND tm.user_id = $4
+	FROM $schema.team_members tm
+	CROSS JOIN LATERAL (SELECT * FROM $schema.teams t WHERE t.id = tm.team_id OFFSET 0) t
+	JOIN p pt ON pt.k = t.tenant_kind AND pt.i = t.tenant_id
 	CROSS JOIN p
-	JOIN $schema.grants g
-		ON g.holder_kind = 2 AND g.holder_id = t.id AND g.scope_kind = p.k AND g.scope_id = p.i
-	WHERE $3::smallint = 1 AND pt.k IN ` + tenantKinds + `
+	CROSS JOIN LATERAL (
+		SELECT * FROM $schema.grants g
+		WHERE g.holder_kind = 2 AND g.holder_id = t.id AND g.tenant_kind = p.tk AND g.tenant_id = p.ti
+			AND g.scope_kind = p.k AND g.scope_id = p.i
+		OFFSET 0) g
+	WHERE $3::smallint = 1 AND tm.user_id = $4 AND pt.k IN ` + tenantKinds + `
 	UNION ALL
 	SELECT 3, $3::smallint, $4::text, s.kind, s.id, 1000::smallint, false` + cols + `
-	FROM p JOIN $schema.scopes s ON s.kind = p.k AND s.id = p.i
-	WHERE $3::smallint = 1 AND s.kind IN ` + tenantKinds + ` AND s.owner_id = $4`
+	FROM p CROSS JOIN LATERAL (
+		SELECT s.kind, s.id FROM $schema.scopes s WHERE s.kind = p.k AND s.id = p.i AND s.owner_id = $4
+		OFFSET 0) s
+	WHERE $3::smallint = 1 AND p.k IN ` + tenantKinds + ``
 	if policies {
 		q += `
 	UNION ALL
@@ -431,7 +464,9 @@ func reachSQL(policies bool) string {
 		sp.sso, sp.enforce_sso,
 		CASE WHEN $3::smallint = 1 AND sp.enforce_sso IS NOT NULL
 			THEN (SELECT u.email FROM $schema.users u WHERE u.id = $4) END
-	FROM p JOIN $schema.security_policies sp ON sp.tenant_kind = p.k AND sp.tenant_id = p.i
+	FROM p CROSS JOIN LATERAL (
+		SELECT * FROM $schema.security_policies sp WHERE sp.tenant_kind = p.k AND sp.tenant_id = p.i
+		OFFSET 0) sp
 	WHERE p.k IN ` + tenantKinds
 	}
 	return q
