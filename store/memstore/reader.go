@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"slices"
 	"time"
@@ -22,8 +21,31 @@ type reader struct {
 // check path allocates nothing for it.
 var errNoScope error = notFound("scope")
 
-func notFound(what string) error { return fmt.Errorf("memstore: %s: %w", what, store.ErrNotFound) }
-func exists(what string) error   { return fmt.Errorf("memstore: %s: %w", what, store.ErrExists) }
+func notFound(what string) error { return &storeError{what: what, err: store.ErrNotFound} }
+func exists(what string) error   { return &storeError{what: what, err: store.ErrExists} }
+
+// notFoundRef is notFound(what + ref.String()), its text made only when it is read:
+// a look-up that finds nothing, as most policy look-ups do, costs one allocation.
+func notFoundRef(what string, ref rbac.Ref) error {
+	return &storeError{what: what, ref: ref, err: store.ErrNotFound}
+}
+
+// storeError is "memstore: WHAT: " followed by err, which it wraps.
+type storeError struct {
+	what string
+	ref  rbac.Ref // when not zero, its String follows what
+	err  error
+}
+
+func (e *storeError) Error() string {
+	what := e.what
+	if !e.ref.IsZero() {
+		what += e.ref.String()
+	}
+	return "memstore: " + what + ": " + e.err.Error()
+}
+
+func (e *storeError) Unwrap() error { return e.err }
 
 // check returns the error a method must return before doing anything.
 func (r *reader) check(ctx context.Context) error {
