@@ -3,8 +3,8 @@ package account
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
@@ -36,18 +36,26 @@ func validChanges(field string, actor, target rbac.Holder, changes []PermissionC
 	if len(changes) > MaxGrants {
 		return invalid(field, "more than %d entries", MaxGrants)
 	}
-	seen := make(map[rbac.Ref]bool, len(changes))
+	var seen map[rbac.Ref]bool // for a long list; a short one is searched
+	if len(changes) > 16 {
+		seen = make(map[rbac.Ref]bool, len(changes))
+	}
 	for i, c := range changes {
-		f := field + "[" + strconv.Itoa(i) + "]"
-		if err := validRef(f+".scope", c.Scope); err != nil {
-			return err
+		f := func() string { return field + "[" + strconv.Itoa(i) + "]" }
+		if !c.Scope.Kind.Valid() || validIDOf("", c.Scope.ID) != nil {
+			return validRef(f()+".scope", c.Scope)
 		}
-		if seen[c.Scope] {
-			return invalid(f+".scope", "%v appears twice", c.Scope)
+		twice := seen[c.Scope]
+		if seen == nil {
+			twice = slices.ContainsFunc(changes[:i], func(d PermissionChange) bool { return d.Scope == c.Scope })
+		} else {
+			seen[c.Scope] = true
 		}
-		seen[c.Scope] = true
+		if twice {
+			return invalid(f()+".scope", "%v appears twice", c.Scope)
+		}
 		if target.Kind == rbac.HolderToken && !tokenKinds.Has(c.Scope.Kind) {
-			return invalid(f+".scope", "a token holds grants on organizations, accounts, projects, inboxes and domains only (D22)")
+			return invalid(f()+".scope", "a token holds grants on organizations, accounts, projects, inboxes and domains only (D22)")
 		}
 		if c.Destroy {
 			continue
@@ -56,10 +64,10 @@ func validChanges(field string, actor, target rbac.Holder, changes []PermissionC
 			return rbac.DecideChange(rbac.Change{Actor: actor, Target: target, Scope: c.Scope, To: rbac.Owner}).Err()
 		}
 		if c.Level != rbac.Viewer && c.Level != rbac.Admin {
-			return invalid(f+".level", "must be viewer or admin")
+			return invalid(f()+".level", "must be viewer or admin")
 		}
 		if c.ViewContent && c.Scope.Kind != rbac.KindDomain {
-			return invalid(f+".view_content", "only a domain grant carries the flag")
+			return invalid(f()+".view_content", "only a domain grant carries the flag")
 		}
 	}
 	return nil
@@ -127,28 +135,56 @@ func (tx *work) planChange(ctx context.Context, actor rbac.Holder, tenant rbac.R
 // applyChanges checks every change first and then applies them all: all or nothing.
 // It returns before/after summaries for the audit event.
 func (tx *work) applyChanges(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, t target, changes []PermissionChange) (before, after string, err error) {
-	planned := make([]store.Grant, 0, len(changes))
-	var b, a []string
+	type plannedChange struct {
+		g    store.Grant
+		from rbac.Level
+	}
+	var buf [4]plannedChange
+	planned := buf[:0]
 	for _, c := range changes {
 		g, from, err := tx.planChange(ctx, actor, tenant, t, c)
 		if err != nil {
 			return "", "", err
 		}
-		planned = append(planned, g)
-		b = append(b, c.Scope.String()+"="+from.String())
-		a = append(a, c.Scope.String()+"="+g.Level.String())
+		planned = append(planned, plannedChange{g, from})
 	}
-	for _, g := range planned {
-		if g.Level == rbac.None {
-			err = tx.w.DeleteGrant(ctx, g.Holder, g.Scope)
+	for _, p := range planned {
+		if p.g.Level == rbac.None {
+			err = tx.w.DeleteGrant(ctx, p.g.Holder, p.g.Scope)
 		} else {
-			err = tx.w.PutGrant(ctx, g)
+			err = tx.w.PutGrant(ctx, p.g)
 		}
 		if err != nil {
 			return "", "", err
 		}
 	}
-	return strings.Join(b, ","), strings.Join(a, ","), nil
+	// Both summaries, "scope=level,...", in one string.
+	var text [256]byte
+	b := text[:0]
+	for i, p := range planned {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendChange(b, p.g.Scope, p.from)
+	}
+	n := len(b)
+	for i, p := range planned {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendChange(b, p.g.Scope, p.g.Level)
+	}
+	both := string(b)
+	return both[:n], both[n:], nil
+}
+
+// appendChange appends "scope=level" to b.
+func appendChange(b []byte, scope rbac.Ref, l rbac.Level) []byte {
+	b = append(b, scope.Kind.String()...)
+	b = append(b, ':')
+	b = append(b, scope.ID...)
+	b = append(b, '=')
+	return append(b, l.String()...)
 }
 
 // subject resolves holder h as the subject of a change within tenant a: it must exist

@@ -362,6 +362,12 @@ type work struct {
 	s *Service
 	r store.Reader
 	w store.Writer
+
+	// The room that reach hands out to the paths and grants it reads, each part once,
+	// so that the few reaches of an operation allocate nothing of their own.
+	paths  [12]rbac.Ref
+	grants [8]rbac.Grant
+	np, ng int // parts handed out
 }
 
 func open(t *txn.Tx) *work {

@@ -49,13 +49,30 @@ func ValidID(field, id string) error {
 	if id == "" || len(id) > MaxIDLen {
 		return invalid(field, "must be 1 to %d bytes", MaxIDLen)
 	}
+	if !idChars(id) {
+		return invalid(field, "has a character other than letters, digits and _-.:")
+	}
+	return nil
+}
+
+// idChars reports whether id has only letters, digits and "_-.:".
+func idChars(id string) bool {
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
-			return invalid(field, "has a character other than letters, digits and _-.:")
+			return false
 		}
 	}
-	return nil
+	return true
+}
+
+// validIDOf is ValidID for the field field+".id", whose name is made only for an
+// error.
+func validIDOf(field, id string) error {
+	if id != "" && len(id) <= MaxIDLen && idChars(id) {
+		return nil
+	}
+	return ValidID(field+".id", id)
 }
 
 // validRef checks a scope reference.
@@ -63,14 +80,14 @@ func validRef(field string, r rbac.Ref) error {
 	if !r.Kind.Valid() {
 		return invalid(field+".kind", "not a scope kind")
 	}
-	return ValidID(field+".id", r.ID)
+	return validIDOf(field, r.ID)
 }
 
 func validHolder(field string, h rbac.Holder) error {
 	if !h.Kind.Valid() {
 		return invalid(field+".kind", "not a holder kind")
 	}
-	return ValidID(field+".id", h.ID)
+	return validIDOf(field, h.ID)
 }
 
 // NormalizeEmail validates an email address and returns its normal form: trimmed,
