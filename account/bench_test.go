@@ -826,3 +826,128 @@ func BenchmarkLoad1M(b *testing.B) {
 	b.ReportMetric(total/float64(b.N)/grants, "B/grant")
 	b.ReportMetric(grantsOnly/float64(b.N)/grants, "grant-B/grant")
 }
+
+// writeFloor is the least a write can cost: a mutex, one map insert and one audit
+// event appended to a log of fixed-size chunks.
+type writeFloor struct {
+	mu     sync.Mutex
+	grants map[[2]rbac.Ref]rbac.Level
+	log    [][]store.Event
+	seq    uint64
+}
+
+func (f *writeFloor) write(scope rbac.Ref, holder rbac.Holder, l rbac.Level, e store.Event) {
+	f.mu.Lock()
+	f.grants[[2]rbac.Ref{scope, {Kind: rbac.Kind(holder.Kind), ID: holder.ID}}] = l
+	f.seq++
+	e.Seq = f.seq
+	if n := len(f.log); n == 0 || len(f.log[n-1]) == cap(f.log[n-1]) {
+		f.log = append(f.log, make([]store.Event, 0, 256))
+	}
+	last := &f.log[len(f.log)-1]
+	*last = append(*last, e)
+	f.mu.Unlock()
+}
+
+// BenchmarkWrites sets the permissions of a member (one grant) and invites an address
+// (two grants) in an account of 1k members, beside the floor of a write (writeFloor)
+// run on the same grant with the same audit event, so that their ratio is read from
+// one run.
+func BenchmarkWrites(b *testing.B) {
+	ctx := context.Background()
+	ba := getBigAccount(b, 1_000)
+	b.Run("floor", func(b *testing.B) {
+		f := &writeFloor{grants: map[[2]rbac.Ref]rbac.Level{}}
+		e := store.Event{Tenant: ba.acct, Actor: ba.admin, Action: "permissions.set", Target: ba.target.String(),
+			Before: ba.project.String() + "=viewer", After: ba.project.String() + "=admin"}
+		n := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Time = time.Now()
+			f.write(ba.project, ba.target, rbac.Level(1+n%2), e)
+			n++
+		}
+	})
+	b.Run("set-permissions", func(b *testing.B) {
+		changes := [2][]account.PermissionChange{
+			{{Scope: ba.project, Level: rbac.Admin}},
+			{{Scope: ba.project, Level: rbac.Viewer}},
+		}
+		n := 0
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := account.Do(ctx, ba.svc, ba.admin, account.SetPermissions{Tenant: ba.acct, Holder: ba.target, Changes: changes[n%2]}); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+	})
+}
+
+// BenchmarkMembersFloor reads one page of 100 members as an account admin, from the
+// middle of the listing, in accounts of 100 to 100k members, beside its floor: under
+// the read lock, the page of the account's members in key order and each one's grants,
+// straight from the store. Both report ns/member, so that their ratio is read from one
+// run.
+func BenchmarkMembersFloor(b *testing.B) {
+	ctx := context.Background()
+	const pageSize = 100
+	for _, size := range []struct {
+		name    string
+		members int
+	}{{"100", 100}, {"1k", 1_000}, {"10k", 10_000}, {"100k", 100_000}} {
+		ba := getBigAccount(b, size.members)
+		// The cursors of the middle page, found by paging to it: the listing's, and
+		// the last user ID before it for the floor.
+		q := account.Members{Tenant: ba.acct, Page: account.PageRequest{Limit: pageSize}}
+		floorAfter := ""
+		for range size.members / 2 / pageSize {
+			p, err := account.Get(ctx, ba.svc, ba.admin, q)
+			if err != nil {
+				b.Fatal(err)
+			}
+			q.Page.After, floorAfter = p.Next, p.Items[len(p.Items)-1].Holder.ID
+		}
+		b.Run("members="+size.name+"/floor", func(b *testing.B) {
+			var grants []store.Grant
+			b.ReportAllocs()
+			for b.Loop() {
+				grants = grants[:0]
+				err := ba.st.View(ctx, func(ctx context.Context, r store.Reader) error {
+					page, err := r.Members(ctx, ba.acct, floorAfter, pageSize)
+					if err != nil {
+						return err
+					}
+					for _, m := range page {
+						for g, err := range r.HolderGrants(ctx, rbac.User(m.User), ba.acct) {
+							if err != nil {
+								return err
+							}
+							grants = append(grants, g)
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if len(grants) < pageSize-1 {
+				b.Fatalf("the floor read %d grants, want %d or more", len(grants), pageSize-1)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/pageSize, "ns/member")
+		})
+		b.Run("members="+size.name+"/members", func(b *testing.B) {
+			var p account.Page[account.Access]
+			var err error
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err = account.Get(ctx, ba.svc, ba.admin, q)
+			}
+			if err != nil || len(p.Items) != pageSize {
+				b.Fatalf("a page of %d members, %v; want %d", len(p.Items), err, pageSize)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/pageSize, "ns/member")
+		})
+	}
+}

@@ -289,21 +289,35 @@ func (r *reader) Grant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) 
 }
 
 // HolderGrants implements store.Reader.
+//
+// It is read once per member by the member listing: the listing is one closure, and
+// the grants of a holder with few in the tenant are sorted on the stack.
 func (r *reader) HolderGrants(ctx context.Context, holder rbac.Holder, tenant rbac.Ref) iter.Seq2[store.Grant, error] {
-	return list(r, ctx, func() []store.Grant {
+	return func(yield func(store.Grant, error) bool) {
+		if err := r.check(ctx); err != nil {
+			yield(store.Grant{}, err)
+			return
+		}
 		hid, ok := r.st.lookupHolder(holder)
 		tid, ok2 := r.st.lookupScope(tenant)
 		if !ok || !ok2 {
-			return nil
+			return
 		}
 		sids := r.st.holderTenant[gkey(hid, tid)]
-		out := make([]store.Grant, len(sids))
-		for i, sid := range sids {
-			out[i] = r.st.storeGrant(hid, sid, r.st.grants[gkey(hid, sid)])
+		var buf [8]store.Grant
+		out := buf[:0]
+		for _, sid := range sids {
+			out = append(out, r.st.storeGrant(hid, sid, r.st.grants[gkey(hid, sid)]))
 		}
-		slices.SortFunc(out, func(a, b store.Grant) int { return a.Scope.Compare(b.Scope) })
-		return out
-	})
+		if len(out) > 1 {
+			slices.SortFunc(out, func(a, b store.Grant) int { return a.Scope.Compare(b.Scope) })
+		}
+		for _, g := range out {
+			if !yield(g, nil) {
+				return
+			}
+		}
+	}
 }
 
 // ScopeGrants implements store.Reader.
@@ -365,8 +379,25 @@ func (r *reader) TeamMembers(ctx context.Context, team string) iter.Seq2[string,
 }
 
 // UserTeams implements store.Reader.
+//
+// It is read once per member by the member listing: the listing is one closure, and
+// costs nothing more for a user in no team.
 func (r *reader) UserTeams(ctx context.Context, user string, tenant rbac.Ref) iter.Seq2[store.Team, error] {
-	return list(r, ctx, func() []store.Team { return r.teamList(r.st.userTeams[userTenant{user, tenant}]) })
+	return func(yield func(store.Team, error) bool) {
+		if err := r.check(ctx); err != nil {
+			yield(store.Team{}, err)
+			return
+		}
+		ids := r.st.userTeams[userTenant{user, tenant}]
+		if len(ids) == 0 {
+			return
+		}
+		for _, t := range r.teamList(ids) {
+			if !yield(t, nil) {
+				return
+			}
+		}
+	}
 }
 
 // Invitation implements store.Reader.
