@@ -193,6 +193,12 @@ func appendChange(b []byte, scope rbac.Ref, l rbac.Level) []byte {
 // ([rbac.RuleVisibility]), a token or team only to who may manage them. Otherwise
 // ErrNotFound naming h, exactly as for a holder that does not exist.
 func (tx *work) subject(ctx context.Context, actor rbac.Holder, a store.Account, h rbac.Holder) (target, error) {
+	return tx.subjectAt(ctx, actor, a, rbac.None, false, h)
+}
+
+// subjectAt is subject for an actor whose level on a is lvl when known, as
+// tenantLevel returned it in the same read.
+func (tx *work) subjectAt(ctx context.Context, actor rbac.Holder, a store.Account, lvl rbac.Level, known bool, h rbac.Holder) (target, error) {
 	t := target{holder: h, includesActor: h == actor}
 	switch h.Kind {
 	case rbac.HolderUser:
@@ -246,7 +252,7 @@ func (tx *work) subject(ctx context.Context, actor rbac.Holder, a store.Account,
 	if h == actor {
 		return t, nil // one sees oneself (and is refused by D10)
 	}
-	aud, err := tx.audience(ctx, actor, a)
+	aud, err := tx.audienceAt(ctx, actor, a, lvl, known)
 	if err != nil {
 		return t, err
 	}
@@ -294,13 +300,22 @@ func (tx *work) inTeam(ctx context.Context, team, user string) (bool, error) {
 // tenantOf loads the account or organization ref for an operation, after checking
 // the actor: ErrNotFound naming ref when it does not exist or the actor cannot see it.
 func (tx *work) tenantOf(ctx context.Context, actor rbac.Holder, ref rbac.Ref) (store.Account, error) {
+	a, _, err := tx.tenantLevel(ctx, actor, ref)
+	return a, err
+}
+
+// tenantLevel is tenantOf with the actor's effective level on the tenant, as level
+// returns it.
+func (tx *work) tenantLevel(ctx context.Context, actor rbac.Holder, ref rbac.Ref) (store.Account, rbac.Level, error) {
 	if err := tx.checkActor(ctx, actor); err != nil {
-		return store.Account{}, err
+		return store.Account{}, rbac.None, err
 	}
-	if _, _, err := tx.visible(ctx, actor, ref); err != nil {
-		return store.Account{}, err
+	_, lvl, err := tx.visible(ctx, actor, ref)
+	if err != nil {
+		return store.Account{}, rbac.None, err
 	}
-	return tx.r.Account(ctx, ref)
+	a, err := tx.r.Account(ctx, ref)
+	return a, lvl, err
 }
 
 // SetPermissions applies a bulk permissions update to the grants of Holder in the account
@@ -332,11 +347,11 @@ func (o SetPermissions) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder)
 	if err := validChanges("changes", actor, o.Holder, o.Changes); err != nil {
 		return struct{}{}, err
 	}
-	a, err := tx.tenantOf(ctx, actor, o.Tenant)
+	a, lvl, err := tx.tenantLevel(ctx, actor, o.Tenant)
 	if err != nil {
 		return struct{}{}, err
 	}
-	tg, err := tx.subject(ctx, actor, a, o.Holder)
+	tg, err := tx.subjectAt(ctx, actor, a, lvl, true, o.Holder)
 	if err != nil {
 		return struct{}{}, err
 	}
@@ -344,7 +359,7 @@ func (o SetPermissions) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder)
 	if err != nil {
 		return struct{}{}, err
 	}
-	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Holder.String(), before, after)
+	return struct{}{}, tx.Audit(ctx, o.Tenant, actor, o.Op(), o.Holder.String(), before, after)
 }
 
 // RemoveFromResource removes Member's grants on Scope (a project, inbox or domain) and

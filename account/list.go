@@ -71,9 +71,17 @@ type audience struct {
 
 // audience works out what actor may see of a's people.
 func (tx *work) audience(ctx context.Context, actor rbac.Holder, a store.Account) (*audience, error) {
-	lvl, err := tx.level(ctx, actor, a.Ref)
-	if err != nil {
-		return nil, err
+	return tx.audienceAt(ctx, actor, a, rbac.None, false)
+}
+
+// audienceAt is audience for an actor whose level on a is lvl when known, as
+// tenantLevel returned it in the same read.
+func (tx *work) audienceAt(ctx context.Context, actor rbac.Holder, a store.Account, lvl rbac.Level, known bool) (*audience, error) {
+	if !known {
+		var err error
+		if lvl, err = tx.level(ctx, actor, a.Ref); err != nil {
+			return nil, err
+		}
 	}
 	aud := &audience{a: a, actor: actor, level: lvl}
 	aud.all = lvl >= rbac.Admin || a.Ref.Kind == rbac.KindOrganization && lvl >= rbac.Viewer
@@ -85,9 +93,11 @@ func (tx *work) audience(ctx context.Context, actor rbac.Holder, a store.Account
 		aud.all = orgLvl >= rbac.Viewer
 	}
 	if !aud.all {
-		if aud.within, err = tx.administered(ctx, actor, a.Ref); err != nil {
+		within, err := tx.administered(ctx, actor, a.Ref)
+		if err != nil {
 			return nil, err
 		}
+		aud.within = within
 	}
 	return aud, nil
 }
@@ -145,11 +155,11 @@ func (q Members) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page
 	if after != "" && !strings.HasPrefix(after, holderKey(rbac.User(""))) && !strings.HasPrefix(after, holderKey(rbac.Invite(""))) {
 		return Page[Access]{}, invalid("page.after", "not a cursor of this listing")
 	}
-	a, err := tx.tenantOf(ctx, actor, q.Tenant)
+	a, lvl, err := tx.tenantLevel(ctx, actor, q.Tenant)
 	if err != nil {
 		return Page[Access]{}, err
 	}
-	aud, err := tx.audience(ctx, actor, a)
+	aud, err := tx.audienceAt(ctx, actor, a, lvl, true)
 	if err != nil {
 		return Page[Access]{}, err
 	}

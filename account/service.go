@@ -293,7 +293,7 @@ func Do[R any](ctx context.Context, s *Service, actor rbac.Holder, op Op[R]) (R,
 	var out R
 	err := s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
 		var err error
-		out, err = op.Apply(ctx, &txn.Tx{R: w, W: w, Env: &s.env, Actor: actor}, actor)
+		out, err = op.Apply(ctx, s.newWork(txn.Tx{R: w, W: w, Env: &s.env, Actor: actor}).Tx, actor)
 		return err
 	})
 	s.logged(ctx, op.Op(), actor, err)
@@ -327,7 +327,7 @@ func Get[R any](ctx context.Context, s *Service, actor rbac.Holder, q Query[R]) 
 	var out R
 	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
 		var err error
-		out, err = q.Answer(ctx, &txn.Tx{R: r, Env: &s.env, Actor: actor}, actor)
+		out, err = q.Answer(ctx, s.newWork(txn.Tx{R: r, Env: &s.env, Actor: actor}).Tx, actor)
 		return err
 	})
 	if err != nil {
@@ -365,13 +365,29 @@ type work struct {
 
 	// The room that reach hands out to the paths and grants it reads, each part once,
 	// so that the few reaches of an operation allocate nothing of their own.
-	paths  [12]rbac.Ref
-	grants [8]rbac.Grant
+	paths  [8]rbac.Ref
+	grants [4]rbac.Grant
 	np, ng int // parts handed out
+
+	own txn.Tx // the Tx of a work made with it (newWork)
 }
 
+// open returns the work of an operation or query on t: the one made with t by Do or
+// Get, else a new one.
 func open(t *txn.Tx) *work {
+	if w, ok := t.Work.(*work); ok && w.Tx == t {
+		return w
+	}
 	return &work{Tx: t, s: t.Env.Svc.(*Service), r: t.R, w: t.W}
+}
+
+// newWork returns a work on a Tx of its own, t, which open finds again: the
+// transaction and its work in one allocation.
+func (s *Service) newWork(t txn.Tx) *work {
+	w := &work{s: s, r: t.R, w: t.W, own: t}
+	w.Tx = &w.own
+	w.own.Work = w
+	return w
 }
 
 // audit appends op's audit event.
