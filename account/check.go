@@ -154,6 +154,14 @@ func (tx *work) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (
 	return p[:len(p):len(p)], g[:len(g):len(g)], err
 }
 
+// path returns the path to scope (store.Reader.Path), read into the work's room as
+// reach's paths are.
+func (tx *work) path(ctx context.Context, scope rbac.Ref) (rbac.Path, error) {
+	p, err := tx.r.Path(ctx, scope, tx.paths[tx.np:tx.np:len(tx.paths)])
+	tx.np = min(tx.np+len(p), len(tx.paths))
+	return p[:len(p):len(p)], err
+}
+
 // authorize checks that actor is a live holder and may do action on scope, with
 // Authorize's rule: ErrNotFound when the actor cannot see scope, an *rbac.DeniedError
 // when it can see it but may not act. It returns the path to scope, the decision and

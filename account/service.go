@@ -197,7 +197,8 @@ func New(st store.Store, opts Options) *Service {
 			if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
 				panic("account: crypto/rand failed: " + err.Error())
 			}
-			return kind + "_" + hex.EncodeToString(b[:])
+			var id [64]byte
+			return string(hex.AppendEncode(append(append(id[:0], kind...), '_'), b[:]))
 		}
 	}
 	if s.log == nil {
@@ -399,11 +400,16 @@ func (tx *work) audit(ctx context.Context, op interface{ Op() string }, tenant r
 // in order: an organization's change that reaches its sub-accounts is in every one
 // of their logs too.
 func (tx *work) auditIn(ctx context.Context, op interface{ Op() string }, tenants []rbac.Ref, actor rbac.Holder, target, before, after string) error {
+	return tx.auditAllIn(ctx, op.Op(), tenants, actor, target, before, after)
+}
+
+// auditAllIn is auditIn for the audit action action.
+func (tx *work) auditAllIn(ctx context.Context, action string, tenants []rbac.Ref, actor rbac.Holder, target, before, after string) error {
 	for i, t := range tenants {
 		if slices.Contains(tenants[:i], t) {
 			continue
 		}
-		if err := tx.Audit(ctx, t, actor, op.Op(), target, before, after); err != nil {
+		if err := tx.Audit(ctx, t, actor, action, target, before, after); err != nil {
 			return err
 		}
 	}

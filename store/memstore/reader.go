@@ -30,19 +30,28 @@ func notFoundRef(what string, ref rbac.Ref) error {
 	return &storeError{what: what, ref: ref, err: store.ErrNotFound}
 }
 
-// storeError is "memstore: WHAT: " followed by err, which it wraps.
+// storeError is "memstore: WHAT: " followed by err, which it wraps. WHAT is what,
+// then holder's String, then what2, then ref's String, then what3, each of the
+// two when not zero: its text is made only when it is read.
 type storeError struct {
-	what string
-	ref  rbac.Ref // when not zero, its String follows what
-	err  error
+	what   string
+	holder rbac.Holder
+	what2  string
+	ref    rbac.Ref
+	what3  string
+	err    error
 }
 
 func (e *storeError) Error() string {
 	what := e.what
+	if !e.holder.IsZero() {
+		what += e.holder.String()
+	}
+	what += e.what2
 	if !e.ref.IsZero() {
 		what += e.ref.String()
 	}
-	return "memstore: " + what + ": " + e.err.Error()
+	return "memstore: " + what + e.what3 + ": " + e.err.Error()
 }
 
 func (e *storeError) Unwrap() error { return e.err }
@@ -203,7 +212,7 @@ func (r *reader) UserByEmail(ctx context.Context, email string) (store.User, err
 	if id, ok := r.st.emails[store.FoldKey(email)]; ok {
 		return copyUser(r.st.users[id]), nil
 	}
-	return store.User{}, notFound("user with email " + email)
+	return store.User{}, &storeError{what: "user with email ", what3: email, err: store.ErrNotFound}
 }
 
 // UserByOAuth implements store.Reader.
@@ -285,7 +294,7 @@ func (r *reader) Grant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) 
 			return r.st.storeGrant(r.st.hidOf(holder), sid, v), nil
 		}
 	}
-	return store.Grant{}, notFound("grant of " + holder.String() + " on " + scope.String())
+	return store.Grant{}, &storeError{what: "grant of ", holder: holder, what2: " on ", ref: scope, err: store.ErrNotFound}
 }
 
 // HolderGrants implements store.Reader.
