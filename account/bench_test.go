@@ -728,6 +728,7 @@ func BenchmarkInvite(b *testing.B) {
 			ids := make([]string, 0, inviteBatch)
 			n := 0
 			b.ReportAllocs()
+			cpu, off := cpuNow(), time.Duration(0)
 			for b.Loop() {
 				n++
 				req.Email = "new" + strconv.Itoa(n) + "@invite.test"
@@ -737,11 +738,14 @@ func BenchmarkInvite(b *testing.B) {
 				}
 				if ids = append(ids, inv.ID); len(ids) == inviteBatch {
 					b.StopTimer()
+					t := cpuNow()
 					revoke(ids)
 					ids = ids[:0]
+					off += cpuNow() - t
 					b.StartTimer()
 				}
 			}
+			reportCPU(b, cpu, off, "", 0)
 			revoke(ids)
 		})
 	}
@@ -771,14 +775,27 @@ func BenchmarkSetPermissions(b *testing.B) {
 				}
 				n := 0
 				b.ReportAllocs()
+				cpu := cpuNow()
 				for b.Loop() {
 					if _, err := account.Do(ctx, ba.svc, ba.admin, account.SetPermissions{Tenant: ba.acct, Holder: ba.target, Changes: changes[n%2]}); err != nil {
 						b.Fatal(err)
 					}
 					n++
 				}
+				reportCPU(b, cpu, 0, "", 0)
 			})
 		}
+	}
+}
+
+// reportCPU reports the CPU time the process used since start, less off, per
+// operation (cpu-ns/op) and, when per is not empty, per unit of per (cpu-ns/PER, for
+// n units an operation).
+func reportCPU(b *testing.B, start, off time.Duration, per string, n int) {
+	cpu := float64(cpuNow()-start-off) / float64(b.N)
+	b.ReportMetric(cpu, "cpu-ns/op")
+	if per != "" {
+		b.ReportMetric(cpu/float64(n), "cpu-ns/"+per)
 	}
 }
 
@@ -862,11 +879,13 @@ func BenchmarkWrites(b *testing.B) {
 			Before: ba.project.String() + "=viewer", After: ba.project.String() + "=admin"}
 		n := 0
 		b.ReportAllocs()
+		cpu := cpuNow()
 		for b.Loop() {
 			e.Time = time.Now()
 			f.write(ba.project, ba.target, rbac.Level(1+n%2), e)
 			n++
 		}
+		reportCPU(b, cpu, 0, "", 0)
 	})
 	b.Run("set-permissions", func(b *testing.B) {
 		changes := [2][]account.PermissionChange{
@@ -875,12 +894,14 @@ func BenchmarkWrites(b *testing.B) {
 		}
 		n := 0
 		b.ReportAllocs()
+		cpu := cpuNow()
 		for b.Loop() {
 			if _, err := account.Do(ctx, ba.svc, ba.admin, account.SetPermissions{Tenant: ba.acct, Holder: ba.target, Changes: changes[n%2]}); err != nil {
 				b.Fatal(err)
 			}
 			n++
 		}
+		reportCPU(b, cpu, 0, "", 0)
 	})
 }
 
@@ -911,6 +932,7 @@ func BenchmarkMembersFloor(b *testing.B) {
 		b.Run("members="+size.name+"/floor", func(b *testing.B) {
 			var grants []store.Grant
 			b.ReportAllocs()
+			cpu := cpuNow()
 			for b.Loop() {
 				grants = grants[:0]
 				err := ba.st.View(ctx, func(ctx context.Context, r store.Reader) error {
@@ -932,6 +954,7 @@ func BenchmarkMembersFloor(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+			reportCPU(b, cpu, 0, "member", pageSize)
 			if len(grants) < pageSize-1 {
 				b.Fatalf("the floor read %d grants, want %d or more", len(grants), pageSize-1)
 			}
@@ -941,9 +964,11 @@ func BenchmarkMembersFloor(b *testing.B) {
 			var p account.Page[account.Access]
 			var err error
 			b.ReportAllocs()
+			cpu := cpuNow()
 			for b.Loop() {
 				p, err = account.Get(ctx, ba.svc, ba.admin, q)
 			}
+			reportCPU(b, cpu, 0, "member", pageSize)
 			if err != nil || len(p.Items) != pageSize {
 				b.Fatalf("a page of %d members, %v; want %d", len(p.Items), err, pageSize)
 			}
