@@ -190,7 +190,7 @@ func (q Members) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page
 	if aud.all && keep == nil {
 		// Everyone, in key order, straight from the store's keyset-paged listing.
 		l.out = make([]Access, 0, min(limit+1, 128))
-		l.grants = make([]store.Grant, 0, 2*cap(l.out))
+		l.grants = make([]store.Grant, 0, cap(l.out)+cap(l.out)/4)
 		if err := tx.everyone(ctx, q.Tenant, after, limit, l); err != nil {
 			return Page[Access]{}, err
 		}
@@ -245,6 +245,7 @@ type lister struct {
 	// they share: the context of the listing at hand, the teams read, the error met.
 	yieldGrant func(store.Grant, error) bool
 	yieldTeam  func(store.Team, error) bool
+	noTeams    int8 // 0: not known yet; 1: the tenant has no teams; 2: it has some
 	ctx        context.Context
 	teamsRead  []rbac.Holder
 	err        error
@@ -369,6 +370,14 @@ func (tx *work) access(ctx context.Context, l *lister, acc *Access, h rbac.Holde
 
 // teams returns the teams of user in the listed tenant, nil for none.
 func (l *lister) teams(ctx context.Context, user string) ([]rbac.Holder, error) {
+	if l.noTeams == 0 { // whether the tenant has teams at all, learnt once per page
+		if err := l.learnTeams(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if l.noTeams == 1 {
+		return nil, nil
+	}
 	if l.yieldTeam == nil {
 		l.yieldTeam = func(t store.Team, err error) bool {
 			if err != nil {
@@ -384,6 +393,19 @@ func (l *lister) teams(ctx context.Context, user string) ([]rbac.Holder, error) 
 	teams := l.teamsRead
 	l.teamsRead = nil
 	return teams, l.err
+}
+
+// learnTeams sets noTeams.
+func (l *lister) learnTeams(ctx context.Context) error {
+	l.noTeams = 1
+	for _, err := range l.tx.r.Teams(ctx, l.aud.a.Ref) {
+		if err != nil {
+			return err
+		}
+		l.noTeams = 2
+		break
+	}
+	return nil
 }
 
 // holderGrants returns h's grants in the listed tenant that the audience may see, nil

@@ -365,8 +365,21 @@ func (r *reader) Team(ctx context.Context, id string) (store.Team, error) {
 }
 
 // Teams implements store.Reader.
+//
+// Each team is copied as it is yielded: a range that stops at the first one, as the
+// member listing's does to learn whether the tenant has teams, costs one.
 func (r *reader) Teams(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Team, error] {
-	return list(r, ctx, func() []store.Team { return r.teamList(r.st.tenantTeams[tenant]) })
+	return func(yield func(store.Team, error) bool) {
+		if err := r.check(ctx); err != nil {
+			yield(store.Team{}, err)
+			return
+		}
+		for _, id := range r.st.tenantTeams[tenant] {
+			if !yield(r.st.teams[id].rec, nil) {
+				return
+			}
+		}
+	}
 }
 
 func (r *reader) teamList(ids []string) []store.Team {
