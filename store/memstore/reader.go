@@ -442,8 +442,20 @@ func (r *reader) inviteList(ids []string) []store.Invitation {
 }
 
 // Invitations implements store.Reader.
+//
+// Each invitation is copied as it is yielded, as Invite counts the pending ones.
 func (r *reader) Invitations(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Invitation, error] {
-	return list(r, ctx, func() []store.Invitation { return r.inviteList(r.st.tenantInvites[tenant]) })
+	return func(yield func(store.Invitation, error) bool) {
+		if err := r.check(ctx); err != nil {
+			yield(store.Invitation{}, err)
+			return
+		}
+		for _, id := range r.st.tenantInvites[tenant] {
+			if !yield(copyInvite(r.st.invites[id]), nil) {
+				return
+			}
+		}
+	}
 }
 
 // InvitationsByEmail implements store.Reader.
