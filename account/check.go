@@ -140,12 +140,26 @@ func (s *Service) viewReach(ctx context.Context, holder rbac.Holder, scope rbac.
 
 // reach returns the path to scope and the grants that reach it for holder;
 // ErrNotFound naming scope when it does not exist.
+//
+// The path and grants are read into the work's room while it lasts, and are never
+// written again: each is capped at its length, and the next reach reads after them.
 func (tx *work) reach(ctx context.Context, holder rbac.Holder, scope rbac.Ref) (rbac.Path, []rbac.Grant, error) {
-	p, g, err := tx.r.Reach(ctx, holder, scope, nil, nil)
+	p, g, err := tx.r.Reach(ctx, holder, scope, tx.paths[tx.np:tx.np:len(tx.paths)], tx.grants[tx.ng:tx.ng:len(tx.grants)])
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil, notFound(scope)
 	}
-	return p, g, err
+	// Whatever the store read into the room is taken, in the room or not.
+	tx.np = min(tx.np+len(p), len(tx.paths))
+	tx.ng = min(tx.ng+len(g), len(tx.grants))
+	return p[:len(p):len(p)], g[:len(g):len(g)], err
+}
+
+// path returns the path to scope (store.Reader.Path), read into the work's room as
+// reach's paths are.
+func (tx *work) path(ctx context.Context, scope rbac.Ref) (rbac.Path, error) {
+	p, err := tx.r.Path(ctx, scope, tx.paths[tx.np:tx.np:len(tx.paths)])
+	tx.np = min(tx.np+len(p), len(tx.paths))
+	return p[:len(p):len(p)], err
 }
 
 // authorize checks that actor is a live holder and may do action on scope, with

@@ -3,8 +3,8 @@ package account
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/tenantry/tenantry/internal/txn"
 	"github.com/tenantry/tenantry/rbac"
@@ -36,18 +36,26 @@ func validChanges(field string, actor, target rbac.Holder, changes []PermissionC
 	if len(changes) > MaxGrants {
 		return invalid(field, "more than %d entries", MaxGrants)
 	}
-	seen := make(map[rbac.Ref]bool, len(changes))
+	var seen map[rbac.Ref]bool // for a long list; a short one is searched
+	if len(changes) > 16 {
+		seen = make(map[rbac.Ref]bool, len(changes))
+	}
 	for i, c := range changes {
-		f := field + "[" + strconv.Itoa(i) + "]"
-		if err := validRef(f+".scope", c.Scope); err != nil {
-			return err
+		f := func() string { return field + "[" + strconv.Itoa(i) + "]" }
+		if !c.Scope.Kind.Valid() || validIDOf("", c.Scope.ID) != nil {
+			return validRef(f()+".scope", c.Scope)
 		}
-		if seen[c.Scope] {
-			return invalid(f+".scope", "%v appears twice", c.Scope)
+		twice := seen[c.Scope]
+		if seen == nil {
+			twice = slices.ContainsFunc(changes[:i], func(d PermissionChange) bool { return d.Scope == c.Scope })
+		} else {
+			seen[c.Scope] = true
 		}
-		seen[c.Scope] = true
+		if twice {
+			return invalid(f()+".scope", "%v appears twice", c.Scope)
+		}
 		if target.Kind == rbac.HolderToken && !tokenKinds.Has(c.Scope.Kind) {
-			return invalid(f+".scope", "a token holds grants on organizations, accounts, projects, inboxes and domains only (D22)")
+			return invalid(f()+".scope", "a token holds grants on organizations, accounts, projects, inboxes and domains only (D22)")
 		}
 		if c.Destroy {
 			continue
@@ -56,10 +64,10 @@ func validChanges(field string, actor, target rbac.Holder, changes []PermissionC
 			return rbac.DecideChange(rbac.Change{Actor: actor, Target: target, Scope: c.Scope, To: rbac.Owner}).Err()
 		}
 		if c.Level != rbac.Viewer && c.Level != rbac.Admin {
-			return invalid(f+".level", "must be viewer or admin")
+			return invalid(f()+".level", "must be viewer or admin")
 		}
 		if c.ViewContent && c.Scope.Kind != rbac.KindDomain {
-			return invalid(f+".view_content", "only a domain grant carries the flag")
+			return invalid(f()+".view_content", "only a domain grant carries the flag")
 		}
 	}
 	return nil
@@ -127,28 +135,56 @@ func (tx *work) planChange(ctx context.Context, actor rbac.Holder, tenant rbac.R
 // applyChanges checks every change first and then applies them all: all or nothing.
 // It returns before/after summaries for the audit event.
 func (tx *work) applyChanges(ctx context.Context, actor rbac.Holder, tenant rbac.Ref, t target, changes []PermissionChange) (before, after string, err error) {
-	planned := make([]store.Grant, 0, len(changes))
-	var b, a []string
+	type plannedChange struct {
+		g    store.Grant
+		from rbac.Level
+	}
+	var buf [4]plannedChange
+	planned := buf[:0]
 	for _, c := range changes {
 		g, from, err := tx.planChange(ctx, actor, tenant, t, c)
 		if err != nil {
 			return "", "", err
 		}
-		planned = append(planned, g)
-		b = append(b, c.Scope.String()+"="+from.String())
-		a = append(a, c.Scope.String()+"="+g.Level.String())
+		planned = append(planned, plannedChange{g, from})
 	}
-	for _, g := range planned {
-		if g.Level == rbac.None {
-			err = tx.w.DeleteGrant(ctx, g.Holder, g.Scope)
+	for _, p := range planned {
+		if p.g.Level == rbac.None {
+			err = tx.w.DeleteGrant(ctx, p.g.Holder, p.g.Scope)
 		} else {
-			err = tx.w.PutGrant(ctx, g)
+			err = tx.w.PutGrant(ctx, p.g)
 		}
 		if err != nil {
 			return "", "", err
 		}
 	}
-	return strings.Join(b, ","), strings.Join(a, ","), nil
+	// Both summaries, "scope=level,...", in one string.
+	var text [256]byte
+	b := text[:0]
+	for i, p := range planned {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendChange(b, p.g.Scope, p.from)
+	}
+	n := len(b)
+	for i, p := range planned {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendChange(b, p.g.Scope, p.g.Level)
+	}
+	both := string(b)
+	return both[:n], both[n:], nil
+}
+
+// appendChange appends "scope=level" to b.
+func appendChange(b []byte, scope rbac.Ref, l rbac.Level) []byte {
+	b = append(b, scope.Kind.String()...)
+	b = append(b, ':')
+	b = append(b, scope.ID...)
+	b = append(b, '=')
+	return append(b, l.String()...)
 }
 
 // subject resolves holder h as the subject of a change within tenant a: it must exist
@@ -157,6 +193,12 @@ func (tx *work) applyChanges(ctx context.Context, actor rbac.Holder, tenant rbac
 // ([rbac.RuleVisibility]), a token or team only to who may manage them. Otherwise
 // ErrNotFound naming h, exactly as for a holder that does not exist.
 func (tx *work) subject(ctx context.Context, actor rbac.Holder, a store.Account, h rbac.Holder) (target, error) {
+	return tx.subjectAt(ctx, actor, a, rbac.None, false, h)
+}
+
+// subjectAt is subject for an actor whose level on a is lvl when known, as
+// tenantLevel returned it in the same read.
+func (tx *work) subjectAt(ctx context.Context, actor rbac.Holder, a store.Account, lvl rbac.Level, known bool, h rbac.Holder) (target, error) {
 	t := target{holder: h, includesActor: h == actor}
 	switch h.Kind {
 	case rbac.HolderUser:
@@ -210,7 +252,7 @@ func (tx *work) subject(ctx context.Context, actor rbac.Holder, a store.Account,
 	if h == actor {
 		return t, nil // one sees oneself (and is refused by D10)
 	}
-	aud, err := tx.audience(ctx, actor, a)
+	aud, err := tx.audienceAt(ctx, actor, a, lvl, known)
 	if err != nil {
 		return t, err
 	}
@@ -258,13 +300,22 @@ func (tx *work) inTeam(ctx context.Context, team, user string) (bool, error) {
 // tenantOf loads the account or organization ref for an operation, after checking
 // the actor: ErrNotFound naming ref when it does not exist or the actor cannot see it.
 func (tx *work) tenantOf(ctx context.Context, actor rbac.Holder, ref rbac.Ref) (store.Account, error) {
+	a, _, err := tx.tenantLevel(ctx, actor, ref)
+	return a, err
+}
+
+// tenantLevel is tenantOf with the actor's effective level on the tenant, as level
+// returns it.
+func (tx *work) tenantLevel(ctx context.Context, actor rbac.Holder, ref rbac.Ref) (store.Account, rbac.Level, error) {
 	if err := tx.checkActor(ctx, actor); err != nil {
-		return store.Account{}, err
+		return store.Account{}, rbac.None, err
 	}
-	if _, _, err := tx.visible(ctx, actor, ref); err != nil {
-		return store.Account{}, err
+	_, lvl, err := tx.visible(ctx, actor, ref)
+	if err != nil {
+		return store.Account{}, rbac.None, err
 	}
-	return tx.r.Account(ctx, ref)
+	a, err := tx.r.Account(ctx, ref)
+	return a, lvl, err
 }
 
 // SetPermissions applies a bulk permissions update to the grants of Holder in the account
@@ -296,11 +347,11 @@ func (o SetPermissions) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder)
 	if err := validChanges("changes", actor, o.Holder, o.Changes); err != nil {
 		return struct{}{}, err
 	}
-	a, err := tx.tenantOf(ctx, actor, o.Tenant)
+	a, lvl, err := tx.tenantLevel(ctx, actor, o.Tenant)
 	if err != nil {
 		return struct{}{}, err
 	}
-	tg, err := tx.subject(ctx, actor, a, o.Holder)
+	tg, err := tx.subjectAt(ctx, actor, a, lvl, true, o.Holder)
 	if err != nil {
 		return struct{}{}, err
 	}
@@ -308,7 +359,7 @@ func (o SetPermissions) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder)
 	if err != nil {
 		return struct{}{}, err
 	}
-	return struct{}{}, tx.audit(ctx, o, o.Tenant, actor, o.Holder.String(), before, after)
+	return struct{}{}, tx.Audit(ctx, o.Tenant, actor, o.Op(), o.Holder.String(), before, after)
 }
 
 // RemoveFromResource removes Member's grants on Scope (a project, inbox or domain) and

@@ -54,7 +54,7 @@ func (o InviteMany) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) ([]
 	out := make([]NewInvitation, 0, len(o.Emails))
 	for i, email := range o.Emails {
 		one := Invite{Tenant: o.Tenant, Email: email, Grants: o.Grants, Teams: o.Teams, ExpiresIn: o.ExpiresIn}
-		inv, err := one.apply(ctx, tx, actor, o)
+		inv, err := one.apply(ctx, tx, actor, o.Op())
 		if err != nil {
 			return nil, &BatchError{Index: i, Email: email, Err: err}
 		}

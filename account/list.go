@@ -71,9 +71,17 @@ type audience struct {
 
 // audience works out what actor may see of a's people.
 func (tx *work) audience(ctx context.Context, actor rbac.Holder, a store.Account) (*audience, error) {
-	lvl, err := tx.level(ctx, actor, a.Ref)
-	if err != nil {
-		return nil, err
+	return tx.audienceAt(ctx, actor, a, rbac.None, false)
+}
+
+// audienceAt is audience for an actor whose level on a is lvl when known, as
+// tenantLevel returned it in the same read.
+func (tx *work) audienceAt(ctx context.Context, actor rbac.Holder, a store.Account, lvl rbac.Level, known bool) (*audience, error) {
+	if !known {
+		var err error
+		if lvl, err = tx.level(ctx, actor, a.Ref); err != nil {
+			return nil, err
+		}
 	}
 	aud := &audience{a: a, actor: actor, level: lvl}
 	aud.all = lvl >= rbac.Admin || a.Ref.Kind == rbac.KindOrganization && lvl >= rbac.Viewer
@@ -85,9 +93,11 @@ func (tx *work) audience(ctx context.Context, actor rbac.Holder, a store.Account
 		aud.all = orgLvl >= rbac.Viewer
 	}
 	if !aud.all {
-		if aud.within, err = tx.administered(ctx, actor, a.Ref); err != nil {
+		within, err := tx.administered(ctx, actor, a.Ref)
+		if err != nil {
 			return nil, err
 		}
+		aud.within = within
 	}
 	return aud, nil
 }
@@ -145,11 +155,11 @@ func (q Members) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page
 	if after != "" && !strings.HasPrefix(after, holderKey(rbac.User(""))) && !strings.HasPrefix(after, holderKey(rbac.Invite(""))) {
 		return Page[Access]{}, invalid("page.after", "not a cursor of this listing")
 	}
-	a, err := tx.tenantOf(ctx, actor, q.Tenant)
+	a, lvl, err := tx.tenantLevel(ctx, actor, q.Tenant)
 	if err != nil {
 		return Page[Access]{}, err
 	}
-	aud, err := tx.audience(ctx, actor, a)
+	aud, err := tx.audienceAt(ctx, actor, a, lvl, true)
 	if err != nil {
 		return Page[Access]{}, err
 	}
@@ -176,18 +186,12 @@ func (q Members) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page
 			}
 		}
 	}
-	var out []Access
-	add := func(h rbac.Holder) (bool, error) {
-		acc, ok, err := tx.access(ctx, aud, h)
-		if err != nil || !ok {
-			return false, err
-		}
-		out = append(out, acc)
-		return len(out) > limit, nil
-	}
+	l := &lister{tx: tx, aud: aud, limit: limit}
 	if aud.all && keep == nil {
 		// Everyone, in key order, straight from the store's keyset-paged listing.
-		if err := tx.everyone(ctx, q.Tenant, after, limit, add); err != nil {
+		l.out = make([]Access, 0, min(limit+1, 128))
+		l.grants = make([]store.Grant, 0, cap(l.out)+cap(l.out)/4)
+		if err := tx.everyone(ctx, q.Tenant, after, limit, l); err != nil {
 			return Page[Access]{}, err
 		}
 	} else {
@@ -215,19 +219,60 @@ func (q Members) Answer(ctx context.Context, t *txn.Tx, actor rbac.Holder) (Page
 		}
 		slices.SortFunc(holders, rbac.Holder.Compare)
 		for _, h := range holders {
-			if full, err := add(h); err != nil {
+			if full, err := l.add(ctx, h, nil); err != nil {
 				return Page[Access]{}, err
 			} else if full {
 				break
 			}
 		}
 	}
-	return pageOf(out, limit, func(a Access) string { return holderKey(a.Holder) }), nil
+	return pageOf(l.out, limit, func(a Access) string { return holderKey(a.Holder) }), nil
 }
 
-// everyone calls add for the members and then the invitations of tenant whose key is
-// after the cursor, until add reports the page full.
-func (tx *work) everyone(ctx context.Context, tenant rbac.Ref, after string, limit int, add func(rbac.Holder) (bool, error)) error {
+// lister builds the entries of one page of a member listing.
+type lister struct {
+	tx    *work
+	aud   *audience
+	limit int
+	out   []Access
+	// grants holds the entries' grants one after the other, each entry's capped at
+	// its end, so that a page of members with few grants allocates them a few times
+	// rather than once per member.
+	grants []store.Grant
+
+	// The functions that receive each holder's grants and teams from the store's
+	// listings, made once for the page instead of a loop body per holder, and what
+	// they share: the context of the listing at hand, the teams read, the error met.
+	yieldGrant func(store.Grant, error) bool
+	yieldTeam  func(store.Team, error) bool
+	noTeams    int8 // 0: not known yet; 1: the tenant has no teams; 2: it has some
+	ctx        context.Context
+	teamsRead  []rbac.Holder
+	err        error
+}
+
+// add adds h's entry to the page, when h is listed; m is h's membership when the
+// caller has read it already. full reports a page of limit+1 entries.
+func (l *lister) add(ctx context.Context, h rbac.Holder, m *store.Member) (full bool, err error) {
+	// The entry is built in place, an Access being large, in room that is zero: fresh,
+	// or cleared when an entry is dropped.
+	if len(l.out) < cap(l.out) {
+		l.out = l.out[:len(l.out)+1]
+	} else {
+		l.out = append(l.out, Access{})
+	}
+	ok, err := l.tx.access(ctx, l, &l.out[len(l.out)-1], h, m)
+	if err != nil || !ok {
+		l.out[len(l.out)-1] = Access{}
+		l.out = l.out[:len(l.out)-1]
+		return false, err
+	}
+	return len(l.out) > l.limit, nil
+}
+
+// everyone adds the members and then the invitations of tenant whose key is after the
+// cursor to the page, until it is full.
+func (tx *work) everyone(ctx context.Context, tenant rbac.Ref, after string, limit int, l *lister) error {
 	userAfter, inInvites := "", false
 	switch {
 	case after == "":
@@ -242,8 +287,8 @@ func (tx *work) everyone(ctx context.Context, tenant rbac.Ref, after string, lim
 			if err != nil {
 				return err
 			}
-			for _, m := range page {
-				if full, err := add(rbac.User(m.User)); err != nil || full {
+			for i := range page {
+				if full, err := l.add(ctx, rbac.User(page[i].User), &page[i]); err != nil || full {
 					return err
 				}
 			}
@@ -263,74 +308,140 @@ func (tx *work) everyone(ctx context.Context, tenant rbac.Ref, after string, lim
 		}
 	}
 	for _, h := range invites {
-		if full, err := add(h); err != nil || full {
+		if full, err := l.add(ctx, h, nil); err != nil || full {
 			return err
 		}
 	}
 	return nil
 }
 
-// access builds the listing entry of h for aud; ok is false when h is not listed in
-// the tenant (a user with access through the organization only, an invitation made
-// in the organization).
-func (tx *work) access(ctx context.Context, aud *audience, h rbac.Holder) (Access, bool, error) {
+// access builds in acc the listing entry of h for the lister's audience; ok is false
+// when h is not listed in the tenant (a user with access through the organization
+// only, an invitation made in the organization). m, when not nil, is h's membership of
+// the tenant, read already.
+func (tx *work) access(ctx context.Context, l *lister, acc *Access, h rbac.Holder, m *store.Member) (bool, error) {
+	aud := l.aud
 	tenant := aud.a.Ref
-	acc := Access{Holder: h}
+	acc.Holder = h
 	var err error
 	switch h.Kind {
 	case rbac.HolderUser:
-		m, err := tx.r.Member(ctx, tenant, h.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return Access{}, false, nil
-		} else if err != nil {
-			return Access{}, false, err
+		if m == nil {
+			mm, err := tx.r.Member(ctx, tenant, h.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				return false, nil
+			} else if err != nil {
+				return false, err
+			}
+			m = &mm
 		}
 		acc.LastActive = m.LastActive
 		if acc.User, err = tx.r.User(ctx, h.ID); err != nil {
-			return Access{}, false, err
+			return false, err
 		}
 		acc.Owner = aud.a.Owner == h.ID
-		for t, err := range tx.r.UserTeams(ctx, h.ID, tenant) {
-			if err != nil {
-				return Access{}, false, err
-			}
-			acc.Teams = append(acc.Teams, rbac.Team(t.ID))
+		if acc.Teams, err = l.teams(ctx, h.ID); err != nil {
+			return false, err
 		}
 	case rbac.HolderInvite:
 		acc.Invitation, err = tx.r.Invitation(ctx, h.ID)
 		if errors.Is(err, store.ErrNotFound) {
-			return Access{}, false, nil
+			return false, nil
 		} else if err != nil {
-			return Access{}, false, err
+			return false, err
 		}
 		if acc.Invitation.Tenant != tenant {
-			return Access{}, false, nil // made in the organization: listed there
+			return false, nil // made in the organization: listed there
 		}
 		acc.Invitation.Hash = nil
 		acc.Expired = acc.Invitation.Expired(tx.Env.Now())
 	default:
-		return Access{}, false, nil
+		return false, nil
 	}
-	for gr, err := range tx.r.HolderGrants(ctx, h, tenant) {
-		if err != nil {
-			return Access{}, false, err
-		}
-		if !aud.all {
-			rel, err := tx.related(ctx, gr.Scope, aud.within)
-			if err != nil {
-				return Access{}, false, err
-			}
-			if !rel {
-				continue
-			}
-		}
-		acc.Grants = append(acc.Grants, gr)
+	if acc.Grants, err = l.holderGrants(ctx, h); err != nil {
+		return false, err
 	}
 	self := h == aud.actor
 	acc.CanUpdate = !acc.Owner && !self
 	acc.CanDestroy = !acc.Owner && !self && aud.level >= rbac.Admin
 	acc.CanLeave = self && !acc.Owner
-	return acc, true, nil
+	return true, nil
+}
+
+// teams returns the teams of user in the listed tenant, nil for none.
+func (l *lister) teams(ctx context.Context, user string) ([]rbac.Holder, error) {
+	if l.noTeams == 0 { // whether the tenant has teams at all, learnt once per page
+		if err := l.learnTeams(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if l.noTeams == 1 {
+		return nil, nil
+	}
+	if l.yieldTeam == nil {
+		l.yieldTeam = func(t store.Team, err error) bool {
+			if err != nil {
+				l.err = err
+				return false
+			}
+			l.teamsRead = append(l.teamsRead, rbac.Team(t.ID))
+			return true
+		}
+	}
+	l.teamsRead, l.err = nil, nil
+	l.tx.r.UserTeams(ctx, user, l.aud.a.Ref)(l.yieldTeam)
+	teams := l.teamsRead
+	l.teamsRead = nil
+	return teams, l.err
+}
+
+// learnTeams sets noTeams.
+func (l *lister) learnTeams(ctx context.Context) error {
+	l.noTeams = 1
+	for _, err := range l.tx.r.Teams(ctx, l.aud.a.Ref) {
+		if err != nil {
+			return err
+		}
+		l.noTeams = 2
+		break
+	}
+	return nil
+}
+
+// holderGrants returns h's grants in the listed tenant that the audience may see, nil
+// for none, appended to l.grants.
+func (l *lister) holderGrants(ctx context.Context, h rbac.Holder) ([]store.Grant, error) {
+	if l.yieldGrant == nil {
+		l.yieldGrant = func(gr store.Grant, err error) bool {
+			if err != nil {
+				l.err = err
+				return false
+			}
+			if !l.aud.all {
+				rel, err := l.tx.related(l.ctx, gr.Scope, l.aud.within)
+				if err != nil {
+					l.err = err
+					return false
+				}
+				if !rel {
+					return true
+				}
+			}
+			l.grants = append(l.grants, gr)
+			return true
+		}
+	}
+	start := len(l.grants)
+	l.ctx, l.err = ctx, nil
+	l.tx.r.HolderGrants(ctx, h, l.aud.a.Ref)(l.yieldGrant)
+	l.ctx = nil
+	if l.err != nil {
+		return nil, l.err
+	}
+	if len(l.grants) == start {
+		return nil, nil
+	}
+	return l.grants[start:len(l.grants):len(l.grants)], nil
 }
 
 // administered returns the project, inbox and domain scopes of tenant on which actor

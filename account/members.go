@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/tenantry/tenantry/internal/txn"
@@ -45,7 +44,7 @@ func (Invite) Op() string { return "member.invite" }
 
 // Apply runs the operation; call it through Do or Run.
 func (o Invite) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (NewInvitation, error) {
-	return o.apply(ctx, open(t), actor, o)
+	return o.apply(ctx, open(t), actor, o.Op())
 }
 
 // expiry returns when an invitation made now for ttl expires.
@@ -62,7 +61,7 @@ func (tx *work) inviteExpiry(ttl time.Duration) (time.Time, error) {
 }
 
 // apply invites, writing its audit events with op's action.
-func (o Invite) apply(ctx context.Context, tx *work, actor rbac.Holder, op interface{ Op() string }) (NewInvitation, error) {
+func (o Invite) apply(ctx context.Context, tx *work, actor rbac.Holder, action string) (NewInvitation, error) {
 	if err := validTenant("tenant", o.Tenant); err != nil {
 		return NewInvitation{}, err
 	}
@@ -115,17 +114,12 @@ func (o Invite) apply(ctx context.Context, tx *work, actor rbac.Holder, op inter
 		return NewInvitation{}, err
 	}
 	if limit := tx.s.plans[a.Plan].Invitations; limit > 0 {
-		n := 0
-		for inv, err := range tx.r.Invitations(ctx, o.Tenant) {
-			if err != nil {
-				return NewInvitation{}, err
-			}
-			if !inv.Expired(tx.Env.Now()) {
-				n++
-			}
-		}
-		if err := withinLimit("pending invitations", n, limit, o.Tenant, a.Plan); err != nil {
+		n, err := tx.pendingInvitations(ctx, o.Tenant)
+		if err != nil {
 			return NewInvitation{}, err
+		}
+		if n >= limit {
+			return NewInvitation{}, withinLimit("pending invitations", n, limit, o.Tenant, a.Plan)
 		}
 	}
 	limit, err := tx.seatLimit(ctx, a)
@@ -154,10 +148,12 @@ func (o Invite) apply(ctx context.Context, tx *work, actor rbac.Holder, op inter
 		return NewInvitation{}, err
 	}
 	tg := target{holder: rbac.Invite(inv.ID)}
-	var after []string
-	tenants := []rbac.Ref{o.Tenant}
+	var afterBuf [256]byte
+	after := afterBuf[:0] // "scope=level,...,team:id,..."
+	var tenantsBuf [4]rbac.Ref
+	tenants := append(tenantsBuf[:0], o.Tenant)
 	for _, c := range changes {
-		p, err := tx.r.Path(ctx, c.Scope, nil)
+		p, err := tx.path(ctx, c.Scope)
 		if errors.Is(err, store.ErrNotFound) {
 			return NewInvitation{}, notFound(c.Scope)
 		} else if err != nil {
@@ -174,16 +170,42 @@ func (o Invite) apply(ctx context.Context, tx *work, actor rbac.Holder, op inter
 			return NewInvitation{}, err
 		}
 		tenants = append(tenants, g.Tenant)
-		after = append(after, c.Scope.String()+"="+c.Level.String())
+		if len(after) > 0 {
+			after = append(after, ',')
+		}
+		after = appendChange(after, c.Scope, c.Level)
 	}
 	for _, team := range teams {
 		if err := tx.teamPlace(ctx, actor, a, team, rbac.Invite(inv.ID), false); err != nil {
 			return NewInvitation{}, err
 		}
-		after = append(after, rbac.Team(team).String())
+		if len(after) > 0 {
+			after = append(after, ',')
+		}
+		after = append(after, rbac.Team(team).String()...)
 	}
 	inv.Hash = nil
-	return NewInvitation{Invitation: inv, Secret: secret}, tx.auditIn(ctx, op, tenants, actor, rbac.Invite(inv.ID).String(), "", strings.Join(after, ","))
+	return NewInvitation{Invitation: inv, Secret: secret}, tx.auditAllIn(ctx, action, tenants, actor, rbac.Invite(inv.ID).String(), "", string(after))
+}
+
+// pendingInvitations counts the invitations of tenant that have not expired.
+func (tx *work) pendingInvitations(ctx context.Context, tenant rbac.Ref) (int, error) {
+	c := struct {
+		n   int
+		now time.Time
+		err error
+	}{now: tx.Env.Now()}
+	tx.r.Invitations(ctx, tenant)(func(inv store.Invitation, err error) bool {
+		if err != nil {
+			c.err = err
+			return false
+		}
+		if !inv.Expired(c.now) {
+			c.n++
+		}
+		return true
+	})
+	return c.n, c.err
 }
 
 // AcceptInvitation turns an invitation into memberships of the acting user, whose email

@@ -352,3 +352,49 @@ func TestAllStopsAndStartsAfterTheCursor(t *testing.T) {
 		notFound(t, err)
 	}
 }
+
+// TestMembersTeamsAndGrants: the member listing gives each member their own teams and
+// grants, in a tenant with teams and in one without, on every page, and an entry's
+// grants do not share room with the next one's.
+func TestMembersTeamsAndGrants(t *testing.T) {
+	f := newFixture(t)
+	m1 := f.join("m1@acme.test", grant(f.inboxA, rbac.Admin))
+	m2 := f.join("m2@acme.test", grant(f.proj, rbac.Viewer))
+	list := func() map[rbac.Holder]account.Access {
+		t.Helper()
+		out := map[rbac.Holder]account.Access{}
+		for _, limit := range []int{1, 2, 100} {
+			got, err := all(f.env, f.owner, account.Members{Tenant: f.acct, Page: account.PageRequest{Limit: limit}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, a := range got {
+				if i+1 < len(got) && len(got[i+1].Grants) > 0 {
+					next := got[i+1].Grants[0]
+					_ = append(a.Grants, store.Grant{})
+					if got[i+1].Grants[0] != next {
+						t.Fatalf("appending to entry %d's grants changed entry %d's", i, i+1)
+					}
+				}
+				if prev, ok := out[a.Holder]; ok && len(prev.Grants) != len(a.Grants) {
+					t.Fatalf("%v has %d grants on pages of %d, %d on others", a.Holder, len(a.Grants), limit, len(prev.Grants))
+				}
+				out[a.Holder] = a
+			}
+		}
+		return out
+	}
+	got := list()
+	if len(got[m1].Teams) != 0 || len(got[m1].Grants) != 1 || got[m1].Grants[0].Scope != f.inboxA {
+		t.Fatalf("m1 without teams: %+v", got[m1])
+	}
+	team := do(f.env, f.owner, account.CreateTeam{Tenant: f.acct, Name: "QA"})
+	do(f.env, f.owner, account.AddTeamMember{Tenant: f.acct, Team: rbac.Team(team.ID), Member: m2})
+	got = list()
+	if len(got[m1].Teams) != 0 || len(got[m1].Grants) != 1 || got[m1].Grants[0].Scope != f.inboxA {
+		t.Fatalf("m1: %+v", got[m1])
+	}
+	if len(got[m2].Teams) != 1 || got[m2].Teams[0] != rbac.Team(team.ID) || len(got[m2].Grants) != 1 || got[m2].Grants[0].Scope != f.proj {
+		t.Fatalf("m2 in team %s: %+v", team.ID, got[m2])
+	}
+}

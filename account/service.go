@@ -197,7 +197,8 @@ func New(st store.Store, opts Options) *Service {
 			if _, err := io.ReadFull(rand.Reader, b[:]); err != nil {
 				panic("account: crypto/rand failed: " + err.Error())
 			}
-			return kind + "_" + hex.EncodeToString(b[:])
+			var id [64]byte
+			return string(hex.AppendEncode(append(append(id[:0], kind...), '_'), b[:]))
 		}
 	}
 	if s.log == nil {
@@ -305,12 +306,12 @@ type Query[R any] interface {
 func Do[R any](ctx context.Context, s *Service, actor rbac.Holder, op Op[R]) (R, error) {
 	var out R
 	err := s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
-		rec := txn.Record(w)
+		wk := s.newWork(txn.Tx{R: w, W: w, Env: &s.env, Actor: actor})
 		var err error
-		if out, err = op.Apply(ctx, &txn.Tx{R: w, W: rec, Env: &s.env, Actor: actor}, actor); err != nil {
+		if out, err = op.Apply(ctx, wk.Tx, actor); err != nil {
 			return err
 		}
-		return unaudited(rec)
+		return unaudited(&wk.rec)
 	})
 	s.logged(ctx, op.Op(), actor, err)
 	if err != nil {
@@ -343,7 +344,7 @@ func Get[R any](ctx context.Context, s *Service, actor rbac.Holder, q Query[R]) 
 	var out R
 	err := s.st.View(ctx, func(ctx context.Context, r store.Reader) error {
 		var err error
-		out, err = q.Answer(ctx, &txn.Tx{R: r, Env: &s.env, Actor: actor}, actor)
+		out, err = q.Answer(ctx, s.newWork(txn.Tx{R: r, Env: &s.env, Actor: actor}).Tx, actor)
 		return err
 	})
 	if err != nil {
@@ -378,10 +379,39 @@ type work struct {
 	s *Service
 	r store.Reader
 	w store.Writer
+
+	// The room that reach hands out to the paths and grants it reads, each part once,
+	// so that the few reaches of an operation allocate nothing of their own.
+	paths  [8]rbac.Ref
+	grants [4]rbac.Grant
+	np, ng int // parts handed out
+
+	own txn.Tx       // the Tx of a work made with it (newWork)
+	rec txn.Recorder // own's writer, recording the changes to access (newWork)
 }
 
+// open returns the work of an operation or query on t: the one made with t by Do or
+// Get, else a new one.
 func open(t *txn.Tx) *work {
+	if w, ok := t.Work.(*work); ok && w.Tx == t {
+		return w
+	}
 	return &work{Tx: t, s: t.Env.Svc.(*Service), r: t.R, w: t.W}
+}
+
+// newWork returns a work on a Tx of its own, t, which open finds again, t's writer
+// (if any) wrapped in the work's own txn.Recorder: the transaction, its work and its
+// recorder in one allocation.
+func (s *Service) newWork(t txn.Tx) *work {
+	w := &work{s: s, own: t}
+	if t.W != nil {
+		w.rec.Writer = t.W
+		w.own.W = &w.rec
+	}
+	w.r, w.w = w.own.R, w.own.W
+	w.Tx = &w.own
+	w.own.Work = w
+	return w
 }
 
 // audit appends op's audit event.
@@ -393,11 +423,16 @@ func (tx *work) audit(ctx context.Context, op interface{ Op() string }, tenant r
 // in order: an organization's change that reaches its sub-accounts is in every one
 // of their logs too.
 func (tx *work) auditIn(ctx context.Context, op interface{ Op() string }, tenants []rbac.Ref, actor rbac.Holder, target, before, after string) error {
+	return tx.auditAllIn(ctx, op.Op(), tenants, actor, target, before, after)
+}
+
+// auditAllIn is auditIn for the audit action action.
+func (tx *work) auditAllIn(ctx context.Context, action string, tenants []rbac.Ref, actor rbac.Holder, target, before, after string) error {
 	for i, t := range tenants {
 		if slices.Contains(tenants[:i], t) {
 			continue
 		}
-		if err := tx.Audit(ctx, t, actor, op.Op(), target, before, after); err != nil {
+		if err := tx.Audit(ctx, t, actor, action, target, before, after); err != nil {
 			return err
 		}
 	}

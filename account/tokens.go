@@ -171,9 +171,10 @@ func (tx *work) secret(id string) (string, []byte, error) {
 	if _, err := io.ReadFull(tx.Env.Rand, b[:]); err != nil {
 		return "", nil, err
 	}
-	secret := id + "." + hex.EncodeToString(b[:])
-	h := sha256.Sum256([]byte(secret))
-	return secret, h[:], nil
+	var buf [128]byte
+	s := hex.AppendEncode(append(append(buf[:0], id...), '.'), b[:]) // id "." hex
+	h := sha256.Sum256(s)
+	return string(s), h[:], nil
 }
 
 // secretMatches reports, in constant time, whether secret hashes to hash.

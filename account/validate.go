@@ -49,13 +49,30 @@ func ValidID(field, id string) error {
 	if id == "" || len(id) > MaxIDLen {
 		return invalid(field, "must be 1 to %d bytes", MaxIDLen)
 	}
+	if !idChars(id) {
+		return invalid(field, "has a character other than letters, digits and _-.:")
+	}
+	return nil
+}
+
+// idChars reports whether id has only letters, digits and "_-.:".
+func idChars(id string) bool {
 	for i := 0; i < len(id); i++ {
 		c := id[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ':') {
-			return invalid(field, "has a character other than letters, digits and _-.:")
+			return false
 		}
 	}
-	return nil
+	return true
+}
+
+// validIDOf is ValidID for the field field+".id", whose name is made only for an
+// error.
+func validIDOf(field, id string) error {
+	if id != "" && len(id) <= MaxIDLen && idChars(id) {
+		return nil
+	}
+	return ValidID(field+".id", id)
 }
 
 // validRef checks a scope reference.
@@ -63,14 +80,47 @@ func validRef(field string, r rbac.Ref) error {
 	if !r.Kind.Valid() {
 		return invalid(field+".kind", "not a scope kind")
 	}
-	return ValidID(field+".id", r.ID)
+	return validIDOf(field, r.ID)
 }
 
 func validHolder(field string, h rbac.Holder) error {
 	if !h.Kind.Valid() {
 		return invalid(field+".kind", "not a holder kind")
 	}
-	return ValidID(field+".id", h.ID)
+	return validIDOf(field, h.ID)
+}
+
+// simpleAddress reports whether s is local@domain with each side dot-separated words
+// of letters and digits (and "_", "+", "-" in the local part, "-" in the domain), the
+// shape of nearly every address: mail.ParseAddress reads such an s as itself, without
+// a name, and NormalizeEmail does not need to call it.
+func simpleAddress(s string) bool {
+	at := strings.IndexByte(s, '@')
+	if at < 0 {
+		return false
+	}
+	return dotWords(s[:at], "_+-") && dotWords(s[at+1:], "-")
+}
+
+// dotWords reports whether s is one or more words separated by single dots, each of
+// ASCII letters, digits and the bytes of extra.
+func dotWords(s, extra string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+		case c == '.':
+			if s[i-1] == '.' {
+				return false
+			}
+		case strings.IndexByte(extra, c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // NormalizeEmail validates an email address and returns its normal form: trimmed,
@@ -84,9 +134,11 @@ func NormalizeEmail(s string) (string, error) {
 	if len(s) > MaxEmailLen {
 		return "", invalid("email", "longer than %d bytes", MaxEmailLen)
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return "", invalid("email", "not a plain email address")
+	if !simpleAddress(s) {
+		a, err := mail.ParseAddress(s)
+		if err != nil || a.Name != "" || a.Address != s {
+			return "", invalid("email", "not a plain email address")
+		}
 	}
 	at := strings.LastIndexByte(s, '@')
 	if at < 1 || at > 64 || at == len(s)-1 || !strings.Contains(s[at+1:], ".") && s[at+1:] != "localhost" {

@@ -40,6 +40,9 @@ type Tx struct {
 	// Actor is the holder the operation or query at hand acts as: the one the
 	// security policies judge (D32, D35).
 	Actor rbac.Holder
+	// Work is the working state that the package running the operation keeps with
+	// this Tx, allocated with it; nil when it has none.
+	Work any
 }
 
 // Audit appends one audit event (D31), stamped with the service clock's time, and

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"math/bits"
 	"slices"
 	"sort"
 
@@ -11,68 +12,87 @@ import (
 // about 150 bytes, about 36 KiB.
 const eventChunk = 256
 
-// eventLog is a tenant's audit log, in Seq order: a list of chunks, every chunk but the
-// last one holding exactly eventChunk events. It grows by appending to the last chunk
-// or by adding a chunk, and never copies the events of the chunks before the last, so
-// that appending an event costs the same with a million events in the log as with a
-// few: the most an append copies is one chunk (while the first one grows, as a slice
-// does, so that a tenant with few events takes little memory), plus the list of chunks,
-// a slice header per eventChunk events.
+// smallChunks is the number of chunks before the first full one: chunks of 1, 1, 2, 4,
+// ... 128 events, which hold the log's first eventChunk events.
+const smallChunks = 9
+
+// eventLog is a tenant's audit log, in Seq order: a list of chunks that are never
+// moved, grown or copied. Event i lives in chunk c at offset o (see locate) from its
+// append until its pop: the first chunks double in size (1, 1, 2, 4, ... 128 events),
+// so that a tenant with few events takes little memory, and every later chunk holds
+// eventChunk events. Appending an event writes it into its slot, after allocating a
+// chunk when it is the first of one; the events already in the log are never copied,
+// so that an append costs the same with a million events in the log as with a few.
+// Only the list of chunks grows by copying, a slice header per eventChunk events.
 type eventLog struct {
-	chunks [][]store.Event
-	n      int // events held
+	chunks [][]store.Event // each at its full length; slots from n on are zero
+	n      int             // events held
+}
+
+// locate returns the chunk and the offset in it of event i.
+func locate(i int) (c, o int) {
+	if i >= eventChunk {
+		return smallChunks - 1 + i/eventChunk, i % eventChunk
+	}
+	if i == 0 {
+		return 0, 0
+	}
+	b := bits.Len(uint(i)) // i is in [2^(b-1), 2^b): chunk b
+	return b, i - 1<<(b-1)
+}
+
+// chunkSize returns the number of events chunk c holds.
+func chunkSize(c int) int {
+	switch {
+	case c == 0:
+		return 1
+	case c < smallChunks:
+		return 1 << (c - 1)
+	}
+	return eventChunk
+}
+
+// at returns event i, which stays at this address until it is popped.
+func (l *eventLog) at(i int) *store.Event {
+	c, o := locate(i)
+	return &l.chunks[c][o]
 }
 
 // push appends e, whose Seq is greater than every Seq in the log.
 func (l *eventLog) push(e store.Event) {
-	c := l.n / eventChunk
+	c, o := locate(l.n)
 	if c == len(l.chunks) {
-		var chunk []store.Event
-		if c > 0 {
-			chunk = make([]store.Event, 0, eventChunk)
-		}
-		l.chunks = append(l.chunks, chunk)
+		l.chunks = append(l.chunks, make([]store.Event, chunkSize(c)))
 	}
-	l.chunks[c] = append(l.chunks[c], e)
+	l.chunks[c][o] = e
 	l.n++
 }
 
-// pop removes the last event. A chunk that pop empties is kept for the next push.
+// pop removes the last event. Its chunk is kept for the next push.
 func (l *eventLog) pop() {
 	l.n--
-	c := l.n / eventChunk
-	chunk := l.chunks[c]
-	chunk[len(chunk)-1] = store.Event{}
-	l.chunks[c] = chunk[:len(chunk)-1]
+	*l.at(l.n) = store.Event{}
 }
 
-// seq returns the Seq of event i.
-func (l *eventLog) seq(i int) uint64 { return l.chunks[i/eventChunk][i%eventChunk].Seq }
-
 // after returns a copy of up to limit events with Seq greater than seq, in Seq order.
-// It finds the first one by a binary search over the chunks' last events, then one
-// within that chunk.
+// It finds the first one by binary search.
 func (l *eventLog) after(seq uint64, limit int) []store.Event {
 	if l == nil || l.n == 0 || limit <= 0 {
 		return nil
 	}
-	used := (l.n + eventChunk - 1) / eventChunk // chunks holding events
-	// The first chunk whose last event comes after seq.
-	c := sort.Search(used, func(c int) bool { return l.seq(min(l.n, (c+1)*eventChunk)-1) > seq })
-	if c == used {
+	i := sort.Search(l.n, func(i int) bool { return l.at(i).Seq > seq })
+	if i == l.n {
 		return nil
 	}
-	chunk := l.chunks[c]
-	i := c*eventChunk + sort.Search(len(chunk), func(i int) bool { return chunk[i].Seq > seq })
 	out := make([]store.Event, 0, min(limit, l.n-i))
 	for i < l.n && len(out) < limit {
-		chunk := l.chunks[i/eventChunk]
-		lo := i % eventChunk
-		hi := min(len(chunk), lo+limit-len(out))
-		for _, e := range chunk[lo:hi] {
+		c, o := locate(i)
+		chunk := l.chunks[c]
+		hi := min(len(chunk), o+limit-len(out), o+l.n-i)
+		for _, e := range chunk[o:hi] {
 			out = append(out, copyEvent(e))
 		}
-		i += hi - lo
+		i += hi - o
 	}
 	return out
 }

@@ -44,7 +44,7 @@ func TestEventLog(t *testing.T) {
 				}
 				if len(got) > 0 {
 					got[0].Action = "changed"
-					if l.chunks[i/eventChunk][i%eventChunk].Action == "changed" {
+					if l.at(i).Action == "changed" {
 						t.Fatalf("after(%d, %d) aliases the log", after, limit)
 					}
 				}
@@ -64,7 +64,7 @@ func TestEventLog(t *testing.T) {
 			l.push(e)
 			want = append(want, e)
 		}
-		if step%37 == 0 || l.n%eventChunk <= 1 {
+		if step%37 == 0 || l.n%eventChunk <= 1 || l.n&(l.n-1) == 0 {
 			check()
 		}
 	}
@@ -74,4 +74,55 @@ func TestEventLog(t *testing.T) {
 		want = want[:len(want)-1]
 	}
 	check()
+}
+
+// TestEventLogNeverMoves: an event stays at the address it was appended to, with its
+// contents, through appends that fill many chunks and through pops and appends at the
+// end of the log, so that appending never copies the events already in it.
+func TestEventLogNeverMoves(t *testing.T) {
+	const n = 100_000
+	var l eventLog
+	addrs := make([]*store.Event, 0, n)
+	for i := range n {
+		l.push(store.Event{Seq: uint64(i + 1), Action: "a"})
+		addrs = append(addrs, l.at(i))
+		if i%1000 == 999 { // a rolled-back append at the end
+			l.push(store.Event{Seq: uint64(i + 2), Action: "rolled back"})
+			l.pop()
+		}
+	}
+	for i, p := range addrs {
+		if l.at(i) != p {
+			t.Fatalf("event %d moved", i)
+		}
+		if p.Seq != uint64(i+1) || p.Action != "a" {
+			t.Fatalf("event %d at its address is %+v", i, *p)
+		}
+	}
+	// The chunks' sizes add up to no more than twice the events.
+	total := 0
+	for _, c := range l.chunks {
+		total += len(c)
+	}
+	if total > 2*l.n || total < l.n {
+		t.Fatalf("chunks of %d events for %d events", total, l.n)
+	}
+}
+
+// TestLocate: locate numbers the events of consecutive chunks consecutively, each
+// chunk filled from its first offset to its size.
+func TestLocate(t *testing.T) {
+	c, o := 0, 0
+	for i := range 4 * eventChunk {
+		gotC, gotO := locate(i)
+		if gotC != c || gotO != o {
+			t.Fatalf("locate(%d) = %d, %d; want %d, %d", i, gotC, gotO, c, o)
+		}
+		if o++; o == chunkSize(c) {
+			c, o = c+1, 0
+		}
+	}
+	if c != smallChunks+3 {
+		t.Fatalf("the first %d events fill %d chunks, want %d", 4*eventChunk, c, smallChunks+3)
+	}
 }

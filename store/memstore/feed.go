@@ -22,9 +22,10 @@ type feedRef struct {
 
 // feedIndex is the store-wide index of the audit log, in Seq order: entry i locates
 // the event whose Seq is i+1 (Seq numbers are dense in this store: a rolled-back
-// transaction's numbers are used again). Like eventLog it is a list of chunks, every
-// chunk but the last one full, so that an append never copies more than one chunk; an
-// entry is 16 bytes, against about 150 for the event itself.
+// transaction's numbers are used again). Like eventLog it is a list of chunks that are
+// never grown or copied, each of eventChunk entries (there is one index in a store),
+// so that an append copies no entry; an entry is 16 bytes, against about 150 for the
+// event itself.
 type feedIndex struct {
 	chunks [][]feedRef
 	n      int
@@ -33,11 +34,7 @@ type feedIndex struct {
 func (x *feedIndex) push(r feedRef) {
 	c := x.n / eventChunk
 	if c == len(x.chunks) {
-		var chunk []feedRef
-		if c > 0 {
-			chunk = make([]feedRef, 0, eventChunk)
-		}
-		x.chunks = append(x.chunks, chunk)
+		x.chunks = append(x.chunks, make([]feedRef, 0, eventChunk))
 	}
 	x.chunks[c] = append(x.chunks[c], r)
 	x.n++
@@ -60,7 +57,7 @@ func (x *feedIndex) after(seq uint64, limit int) []store.Event {
 	out := make([]store.Event, 0, min(limit, x.n-i))
 	for ; i < x.n && len(out) < limit; i++ {
 		r := x.chunks[i/eventChunk][i%eventChunk]
-		out = append(out, copyEvent(r.log.chunks[r.i/eventChunk][r.i%eventChunk]))
+		out = append(out, copyEvent(*r.log.at(r.i)))
 	}
 	return out
 }
@@ -153,7 +150,7 @@ func (s *Store) ReadChanges(ctx context.Context, at time.Time, fn func(seq uint6
 			}
 		}
 		r := x.chunks[i/eventChunk][i%eventChunk]
-		e := &r.log.chunks[r.i/eventChunk][r.i%eventChunk]
+		e := r.log.at(r.i)
 		if len(e.Changes) > 0 && !e.Time.After(at) {
 			fn(e.Seq, e.Time, e.Changes)
 		}

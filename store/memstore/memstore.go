@@ -60,8 +60,13 @@ import (
 type Store struct {
 	mu     rwlock
 	st     *state
-	signal feedSignal // wakes the change feed's waiters (see feed.go)
+	signal feedSignal  // wakes the change feed's waiters (see feed.go)
+	undo   []undoEntry // the undo log's buffer, kept for the next Update (under the write lock)
 }
+
+// maxKeptUndo is the largest undo log buffer an Update leaves for the next one: a bulk
+// load's is dropped rather than kept for good.
+const maxKeptUndo = 1024
 
 var (
 	_ store.Store   = (*Store)(nil)
@@ -98,7 +103,8 @@ func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, w store
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w := &writer{reader: reader{st: s.st}}
+	w := &writer{reader: reader{st: s.st}, undo: s.undo}
+	s.undo = nil
 	committed := false
 	defer func() {
 		w.closed = true
@@ -106,7 +112,12 @@ func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, w store
 			w.rollback()
 		} else {
 			s.signal.commit(s.st.seq)
+			clear(w.undo)
 		}
+		if cap(w.undo) <= maxKeptUndo {
+			s.undo = w.undo[:0]
+		}
+		w.undo = nil
 	}()
 	err = fn(ctx, w)
 	committed = err == nil

@@ -62,7 +62,7 @@ func (r *reader) SecurityPolicy(ctx context.Context, tenant rbac.Ref) (store.Sec
 	if p, ok := r.st.policies[tenant]; ok {
 		return copyPolicy(p), nil
 	}
-	return store.SecurityPolicy{}, notFound("security policy of " + tenant.String())
+	return store.SecurityPolicy{}, notFoundRef("security policy of ", tenant)
 }
 
 // PutSecurityPolicy implements store.Writer.

@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"fmt"
 	"iter"
 	"slices"
 	"time"
@@ -22,8 +21,40 @@ type reader struct {
 // check path allocates nothing for it.
 var errNoScope error = notFound("scope")
 
-func notFound(what string) error { return fmt.Errorf("memstore: %s: %w", what, store.ErrNotFound) }
-func exists(what string) error   { return fmt.Errorf("memstore: %s: %w", what, store.ErrExists) }
+func notFound(what string) error { return &storeError{what: what, err: store.ErrNotFound} }
+func exists(what string) error   { return &storeError{what: what, err: store.ErrExists} }
+
+// notFoundRef is notFound(what + ref.String()), its text made only when it is read:
+// a look-up that finds nothing, as most policy look-ups do, costs one allocation.
+func notFoundRef(what string, ref rbac.Ref) error {
+	return &storeError{what: what, ref: ref, err: store.ErrNotFound}
+}
+
+// storeError is "memstore: WHAT: " followed by err, which it wraps. WHAT is what,
+// then holder's String, then what2, then ref's String, then what3, each of the
+// two when not zero: its text is made only when it is read.
+type storeError struct {
+	what   string
+	holder rbac.Holder
+	what2  string
+	ref    rbac.Ref
+	what3  string
+	err    error
+}
+
+func (e *storeError) Error() string {
+	what := e.what
+	if !e.holder.IsZero() {
+		what += e.holder.String()
+	}
+	what += e.what2
+	if !e.ref.IsZero() {
+		what += e.ref.String()
+	}
+	return "memstore: " + what + e.what3 + ": " + e.err.Error()
+}
+
+func (e *storeError) Unwrap() error { return e.err }
 
 // check returns the error a method must return before doing anything.
 func (r *reader) check(ctx context.Context) error {
@@ -181,7 +212,7 @@ func (r *reader) UserByEmail(ctx context.Context, email string) (store.User, err
 	if id, ok := r.st.emails[store.FoldKey(email)]; ok {
 		return copyUser(r.st.users[id]), nil
 	}
-	return store.User{}, notFound("user with email " + email)
+	return store.User{}, &storeError{what: "user with email ", what3: email, err: store.ErrNotFound}
 }
 
 // UserByOAuth implements store.Reader.
@@ -263,25 +294,39 @@ func (r *reader) Grant(ctx context.Context, holder rbac.Holder, scope rbac.Ref) 
 			return r.st.storeGrant(r.st.hidOf(holder), sid, v), nil
 		}
 	}
-	return store.Grant{}, notFound("grant of " + holder.String() + " on " + scope.String())
+	return store.Grant{}, &storeError{what: "grant of ", holder: holder, what2: " on ", ref: scope, err: store.ErrNotFound}
 }
 
 // HolderGrants implements store.Reader.
+//
+// It is read once per member by the member listing: the listing is one closure, and
+// the grants of a holder with few in the tenant are sorted on the stack.
 func (r *reader) HolderGrants(ctx context.Context, holder rbac.Holder, tenant rbac.Ref) iter.Seq2[store.Grant, error] {
-	return list(r, ctx, func() []store.Grant {
+	return func(yield func(store.Grant, error) bool) {
+		if err := r.check(ctx); err != nil {
+			yield(store.Grant{}, err)
+			return
+		}
 		hid, ok := r.st.lookupHolder(holder)
 		tid, ok2 := r.st.lookupScope(tenant)
 		if !ok || !ok2 {
-			return nil
+			return
 		}
 		sids := r.st.holderTenant[gkey(hid, tid)]
-		out := make([]store.Grant, len(sids))
-		for i, sid := range sids {
-			out[i] = r.st.storeGrant(hid, sid, r.st.grants[gkey(hid, sid)])
+		var buf [8]store.Grant
+		out := buf[:0]
+		for _, sid := range sids {
+			out = append(out, r.st.storeGrant(hid, sid, r.st.grants[gkey(hid, sid)]))
 		}
-		slices.SortFunc(out, func(a, b store.Grant) int { return a.Scope.Compare(b.Scope) })
-		return out
-	})
+		if len(out) > 1 {
+			slices.SortFunc(out, func(a, b store.Grant) int { return a.Scope.Compare(b.Scope) })
+		}
+		for _, g := range out {
+			if !yield(g, nil) {
+				return
+			}
+		}
+	}
 }
 
 // ScopeGrants implements store.Reader.
@@ -320,8 +365,21 @@ func (r *reader) Team(ctx context.Context, id string) (store.Team, error) {
 }
 
 // Teams implements store.Reader.
+//
+// Each team is copied as it is yielded: a range that stops at the first one, as the
+// member listing's does to learn whether the tenant has teams, costs one.
 func (r *reader) Teams(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Team, error] {
-	return list(r, ctx, func() []store.Team { return r.teamList(r.st.tenantTeams[tenant]) })
+	return func(yield func(store.Team, error) bool) {
+		if err := r.check(ctx); err != nil {
+			yield(store.Team{}, err)
+			return
+		}
+		for _, id := range r.st.tenantTeams[tenant] {
+			if !yield(r.st.teams[id].rec, nil) {
+				return
+			}
+		}
+	}
 }
 
 func (r *reader) teamList(ids []string) []store.Team {
@@ -343,8 +401,25 @@ func (r *reader) TeamMembers(ctx context.Context, team string) iter.Seq2[string,
 }
 
 // UserTeams implements store.Reader.
+//
+// It is read once per member by the member listing: the listing is one closure, and
+// costs nothing more for a user in no team.
 func (r *reader) UserTeams(ctx context.Context, user string, tenant rbac.Ref) iter.Seq2[store.Team, error] {
-	return list(r, ctx, func() []store.Team { return r.teamList(r.st.userTeams[userTenant{user, tenant}]) })
+	return func(yield func(store.Team, error) bool) {
+		if err := r.check(ctx); err != nil {
+			yield(store.Team{}, err)
+			return
+		}
+		ids := r.st.userTeams[userTenant{user, tenant}]
+		if len(ids) == 0 {
+			return
+		}
+		for _, t := range r.teamList(ids) {
+			if !yield(t, nil) {
+				return
+			}
+		}
+	}
 }
 
 // Invitation implements store.Reader.
@@ -367,8 +442,20 @@ func (r *reader) inviteList(ids []string) []store.Invitation {
 }
 
 // Invitations implements store.Reader.
+//
+// Each invitation is copied as it is yielded, as Invite counts the pending ones.
 func (r *reader) Invitations(ctx context.Context, tenant rbac.Ref) iter.Seq2[store.Invitation, error] {
-	return list(r, ctx, func() []store.Invitation { return r.inviteList(r.st.tenantInvites[tenant]) })
+	return func(yield func(store.Invitation, error) bool) {
+		if err := r.check(ctx); err != nil {
+			yield(store.Invitation{}, err)
+			return
+		}
+		for _, id := range r.st.tenantInvites[tenant] {
+			if !yield(copyInvite(r.st.invites[id]), nil) {
+				return
+			}
+		}
+	}
 }
 
 // InvitationsByEmail implements store.Reader.

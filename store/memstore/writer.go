@@ -15,16 +15,39 @@ import (
 // in reverse order.
 type writer struct {
 	reader
-	undo []func()
+	undo []undoEntry
 }
 
-func (w *writer) log(f func()) { w.undo = append(w.undo, f) }
+// undoEntry is the inverse of one change: a function, or, for the changes every
+// operation makes (an audit event, a grant), a record of what to restore, which costs
+// no closure.
+type undoEntry struct {
+	f     func() // when not nil, the inverse
+	event bool   // pop the last event of tenant ref
+	h     rbac.Holder
+	ref   rbac.Ref // the event's tenant, or the grant's scope
+	old   grantVal // the grant of h on ref to restore...
+	had   bool     // ...or, when false, the grant to delete
+}
+
+func (w *writer) log(f func()) { w.undo = append(w.undo, undoEntry{f: f}) }
 
 func (w *writer) rollback() {
+	st := w.st
 	for i := len(w.undo) - 1; i >= 0; i-- {
-		w.undo[i]()
+		switch u := &w.undo[i]; {
+		case u.f != nil:
+			u.f()
+		case u.event:
+			st.popEvent(u.ref)
+		case u.had:
+			st.setGrant(u.h, st.sidOf(u.ref), u.old)
+		default:
+			st.delGrant(u.h, st.sidOf(u.ref))
+		}
 	}
-	w.undo = nil
+	clear(w.undo)
+	w.undo = w.undo[:0]
 }
 
 // ---- logged primitives ----
@@ -69,15 +92,8 @@ func (w *writer) setResource(id uint32, r *store.Resource) {
 func (w *writer) setGrant(h rbac.Holder, sid uint32, v grantVal) {
 	st := w.st
 	old, had := st.grant(h, sid)
-	ref := st.scopes[sid].ref
 	st.setGrant(h, sid, v)
-	w.log(func() {
-		if had {
-			st.setGrant(h, st.sidOf(ref), old)
-		} else {
-			st.delGrant(h, st.sidOf(ref))
-		}
-	})
+	w.undo = append(w.undo, undoEntry{h: h, ref: st.scopes[sid].ref, old: old, had: had})
 }
 
 func (w *writer) delGrant(h rbac.Holder, sid uint32) {
@@ -85,7 +101,7 @@ func (w *writer) delGrant(h rbac.Holder, sid uint32) {
 	old, _ := st.grant(h, sid)
 	ref := st.scopes[sid].ref
 	st.delGrant(h, sid)
-	w.log(func() { st.setGrant(h, st.sidOf(ref), old) })
+	w.undo = append(w.undo, undoEntry{h: h, ref: ref, old: old, had: true})
 }
 
 // dropScopeGrants deletes every grant on scope sid.
@@ -800,8 +816,7 @@ func (w *writer) AppendEvent(ctx context.Context, e store.Event) (store.Event, e
 	if err := w.check(ctx); err != nil {
 		return store.Event{}, err
 	}
-	st := w.st
-	e = st.appendEvent(e)
-	w.log(func() { st.popEvent(e.Tenant) })
+	e = w.st.appendEvent(e)
+	w.undo = append(w.undo, undoEntry{event: true, ref: e.Tenant})
 	return e, nil
 }
