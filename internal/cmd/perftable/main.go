@@ -94,7 +94,7 @@ func run(count int, benchtime, write, only string, stdout, stderr io.Writer) err
 			if res[v] == nil {
 				res[v] = newResults()
 			}
-			if err := res[v].add(&out); err != nil {
+			if err := res[v].add(&out, v.cpu != ""); err != nil {
 				return err
 			}
 			if res[v].cpu != "" {

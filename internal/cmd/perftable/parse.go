@@ -23,11 +23,14 @@ type results struct {
 
 func newResults() *results { return &results{byName: map[string]samples{}} }
 
-// benchLine matches a result line: name, iterations, then value-unit pairs.
-var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+// benchLine matches a result line: name, GOMAXPROCS suffix, iterations, then
+// value-unit pairs.
+var benchLine = regexp.MustCompile(`^(Benchmark\S+?)(?:-(\d+))?\s+\d+\s+(.*)$`)
 
-// add reads the output of one go test -bench run and adds its measurements.
-func (r *results) add(out io.Reader) error {
+// add reads the output of one go test -bench run and adds its measurements. With
+// procs (a run with -cpu), each name gets "/cpu=N" appended, N its GOMAXPROCS (1
+// when go test wrote no suffix), so that the runs of each -cpu value stay apart.
+func (r *results) add(out io.Reader, procs bool) error {
 	sc := bufio.NewScanner(out)
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
@@ -40,11 +43,18 @@ func (r *results) add(out io.Reader) error {
 		if m == nil {
 			continue
 		}
-		fields := strings.Fields(m[2])
+		fields := strings.Fields(m[3])
 		if len(fields)%2 != 0 {
 			continue
 		}
 		name := m[1]
+		if procs {
+			n := m[2]
+			if n == "" {
+				n = "1"
+			}
+			name += "/cpu=" + n
+		}
 		s := r.byName[name]
 		if s == nil {
 			s = samples{}

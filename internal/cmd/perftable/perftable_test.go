@@ -46,7 +46,7 @@ func TestRatioIsMedianOfRoundRatios(t *testing.T) {
 		round("300", "240", "360", "180"), // a slow round: both three times slower
 		round("110", "100", "130", "65"),
 	} {
-		if err := res.add(strings.NewReader(r)); err != nil {
+		if err := res.add(strings.NewReader(r), false); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -71,7 +71,7 @@ func TestRatioIsMedianOfRoundRatios(t *testing.T) {
 
 func TestCustomUnits(t *testing.T) {
 	res := newResults()
-	if err := res.add(strings.NewReader(round("1", "1", "1", "1"))); err != nil {
+	if err := res.add(strings.NewReader(round("1", "1", "1", "1")), false); err != nil {
 		t.Fatal(err)
 	}
 	r := row{bench: "BenchmarkCheckUnderWrites", units: []string{"p50-ns", "p99-ns", "p99.9-ns", "tx/s", "absent-ns"}}
@@ -103,7 +103,7 @@ func TestFormat(t *testing.T) {
 func TestSameBenchmarkBaseline(t *testing.T) {
 	res := newResults()
 	out := "BenchmarkCheckRoundTrip/pool/select1-2 100 60000 ns/op\nBenchmarkCheckRoundTrip/pool/check-2 100 90000 ns/op\n"
-	if err := res.add(strings.NewReader(out)); err != nil {
+	if err := res.add(strings.NewReader(out), false); err != nil {
 		t.Fatal(err)
 	}
 	var r row
@@ -175,5 +175,24 @@ func TestRowsNameBenchmarksThatExist(t *testing.T) {
 	}
 	if _, err := replaceBetween(string(readme), ""); err != nil {
 		t.Errorf("README.md: %v", err)
+	}
+}
+
+// TestCPUValuesKeptApart: in a run with -cpu 1,2 the runs of each value are cases
+// of their own, and the row's ratio is the time at 2 CPUs over the time at 1.
+func TestCPUValuesKeptApart(t *testing.T) {
+	res := newResults()
+	out := "BenchmarkCheckParallel/grants=1k \t100\t114 ns/op\nBenchmarkCheckParallel/grants=1k-2 \t100\t60 ns/op\n"
+	if err := res.add(strings.NewReader(out), true); err != nil {
+		t.Fatal(err)
+	}
+	var r row
+	for _, x := range tableRows {
+		if x.bench == "BenchmarkCheckParallel" {
+			r = x
+		}
+	}
+	if got, want := r.figures(res), "grants=1k/cpu=2: 60.0 ns vs 114 ns: **0.53×**"; got != want {
+		t.Errorf("figures = %q; want %q", got, want)
 	}
 }
