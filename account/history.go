@@ -463,7 +463,7 @@ func (m *replay) access(h rbac.Holder, scope rbac.Ref, at time.Time) (rbac.Level
 	if path == nil {
 		return rbac.None, rbac.Grant{}
 	}
-	action := viewAction(scope.Kind)
+	action := levelAction(scope.Kind)
 	grants := m.reach(h, path)
 	var d rbac.Decision
 	switch h.Kind {
@@ -511,28 +511,4 @@ func (m *replay) holdersReaching(scope rbac.Ref) []rbac.Holder {
 	}
 	slices.SortFunc(out, rbac.Holder.Compare)
 	return out
-}
-
-// viewAction returns the action that asks for viewer access to a scope of kind k
-// and nothing more, which Decide answers with the holder's level and grant.
-func viewAction(k rbac.Kind) rbac.Action {
-	switch k {
-	case rbac.KindOrganization:
-		return rbac.OrgView
-	case rbac.KindAccount:
-		return rbac.AccountView
-	case rbac.KindProject:
-		return rbac.ProjectView
-	case rbac.KindInbox:
-		return rbac.InboxRead
-	case rbac.KindDomain:
-		return rbac.DomainView
-	case rbac.KindBilling:
-		return rbac.BillingView
-	case rbac.KindTemplates:
-		return rbac.TemplatesView
-	case rbac.KindCampaigns:
-		return rbac.CampaignsView
-	}
-	return rbac.AccountView
 }
