@@ -308,6 +308,9 @@ func (m *replay) apply(c store.Change) {
 		}
 		m.tokens[c.Holder.ID] = t
 	case store.ChangeUser:
+		if !c.Removed { // a new address: access is the same
+			return
+		}
 		u := c.Holder.ID
 		for tenant, ms := range m.members {
 			if _, ok := ms[u]; ok {

@@ -39,19 +39,23 @@ const (
 	ChangeTeamMember
 	// ChangeToken: the API token Holder of the tenant Scope, made by the user
 	// Creator, works until Expires (zero: no end); recorded when it is made and when
-	// its creator or expiry changes; with Removed, it was removed with its grants
-	// (InsertToken, UpdateToken, DeleteToken).
+	// its creator, expiry or IP allowlist changes; with Removed, it was removed with
+	// its grants (InsertToken, UpdateToken, DeleteToken).
 	ChangeToken
 	// ChangeUser: with Removed, the user Holder was removed with its memberships,
-	// places in teams and grants (DeleteUser).
+	// places in teams and grants (DeleteUser); without it, the user's email address
+	// changed, which single sign-on enforcement reads (UpdateUser).
 	ChangeUser
+	// ChangePolicy: the security policy of the account or organization Scope was set
+	// (PutSecurityPolicy).
+	ChangePolicy
 )
 
 var changeKindNames = [...]string{ChangeGrant: "grant", ChangeScope: "scope", ChangeOwner: "owner",
-	ChangeMember: "member", ChangeTeam: "team", ChangeTeamMember: "team_member", ChangeToken: "token", ChangeUser: "user"}
+	ChangeMember: "member", ChangeTeam: "team", ChangeTeamMember: "team_member", ChangeToken: "token", ChangeUser: "user", ChangePolicy: "policy"}
 
 // String returns the kind's name in the JSON form of events: "grant", "scope",
-// "owner", "member", "team", "team_member", "token" or "user".
+// "owner", "member", "team", "team_member", "token", "user" or "policy".
 func (k ChangeKind) String() string {
 	if int(k) < len(changeKindNames) && changeKindNames[k] != "" {
 		return changeKindNames[k]

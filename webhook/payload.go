@@ -35,7 +35,7 @@ type Payload struct {
 // Change is a store.Change in a Payload. Fields that do not apply to its kind are
 // null, "", false.
 type Change struct {
-	Kind        string     `json:"kind"` // "grant", "scope", "owner", "member", "team", "team_member", "token", "user"
+	Kind        string     `json:"kind"` // "grant", "scope", "owner", "member", "team", "team_member", "token", "user", "policy"
 	Holder      *Ref       `json:"holder"`
 	Scope       *Ref       `json:"scope"`
 	Parent      *Ref       `json:"parent"`

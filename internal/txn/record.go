@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -11,7 +12,8 @@ import (
 // Recorder is a store.Writer that records, as store.Changes, the facts about access
 // each write changes, for the next audit event to carry (Tx.Audit): the writes of
 // an operation come before its event. It reads what it needs to know before a write
-// (a grant's level before PutGrant, an account's owner before UpdateAccount) from
+// (a grant's level before PutGrant, an account's owner before UpdateAccount, a user's
+// address before UpdateUser) from
 // the same transaction; cascades (DeleteAccount, DeleteMember...) are recorded as the
 // one call that makes them, which a reader of the log replays with the Writer's
 // documented cascade.
@@ -108,6 +110,31 @@ func (r *Recorder) DeleteUser(ctx context.Context, id string) error {
 		return err
 	}
 	r.add(store.Change{Kind: store.ChangeUser, Holder: rbac.User(id), Removed: true})
+	return nil
+}
+
+// UpdateUser implements store.Writer. A change of address is recorded: single
+// sign-on enforcement decides on it.
+func (r *Recorder) UpdateUser(ctx context.Context, u store.User) error {
+	old, err := r.Writer.User(ctx, u.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	if err := r.Writer.UpdateUser(ctx, u); err != nil {
+		return err
+	}
+	if old.Email != u.Email {
+		r.add(store.Change{Kind: store.ChangeUser, Holder: rbac.User(u.ID)})
+	}
+	return nil
+}
+
+// PutSecurityPolicy implements store.Writer.
+func (r *Recorder) PutSecurityPolicy(ctx context.Context, p store.SecurityPolicy) error {
+	if err := r.Writer.PutSecurityPolicy(ctx, p); err != nil {
+		return err
+	}
+	r.add(store.Change{Kind: store.ChangePolicy, Scope: p.Tenant})
 	return nil
 }
 
@@ -230,7 +257,7 @@ func (r *Recorder) UpdateToken(ctx context.Context, t store.Token) error {
 	if err := r.Writer.UpdateToken(ctx, t); err != nil {
 		return err
 	}
-	if old.CreatedBy != t.CreatedBy || !old.Expires.Equal(t.Expires) {
+	if old.CreatedBy != t.CreatedBy || !old.Expires.Equal(t.Expires) || !slices.Equal(old.IPAllowlist, t.IPAllowlist) {
 		c := tokenChange(t)
 		c.Scope = old.Tenant
 		r.add(c)
