@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tenantry/tenantry/account"
+	"github.com/tenantry/tenantry/profile"
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
 	"github.com/tenantry/tenantry/store/memstore"
@@ -247,5 +248,102 @@ func TestAccessAtFromTheFeed(t *testing.T) {
 	}
 	if _, err := account.New(struct{ store.Store }{f.st}, account.Options{}).HostAccessAt(f.ctx, f.acct, f.now); !errors.Is(err, account.ErrNoFeed) {
 		t.Errorf("HostAccessAt on a store without a feed: %v; want ErrNoFeed", err)
+	}
+}
+
+// TestEventsNameWhatChecksRead: besides access, the changes name every record a
+// check reads that an operation changed — a security policy, a token's IP allowlist,
+// a user's address — so that a copy of the store (store/replica) knows to read it.
+func TestEventsNameWhatChecksRead(t *testing.T) {
+	f := newFixture(t)
+	u := f.join("una@acme.test", account.GrantSpec{Scope: f.proj, Level: rbac.Viewer})
+	do(f.env, u, profile.ChangeEmail{Email: "una@example.test"})
+	want := []store.Change{{Kind: store.ChangeUser, Holder: u}}
+	if e := f.lastFeedEvent(); e.Action != (profile.ChangeEmail{}).Op() || !slices.Equal(e.Changes, want) {
+		t.Errorf("the address change's event is %+v; want changes %+v", e, want)
+	}
+	do(f.env, u, profile.Rename{Name: "Una B."})
+	if e := f.lastFeedEvent(); e.Action != (profile.Rename{}).Op() || len(e.Changes) != 0 {
+		t.Errorf("a new name recorded changes: %+v", e)
+	}
+
+	ip := netip.MustParseAddr("198.51.100.4")
+	ctx := account.WithAuth(f.ctx, rbac.Auth{Method: rbac.AuthPassword, SecondFactor: true, ClientIP: ip})
+	do(f.env, f.owner, account.SetPlan{Account: f.acct, Plan: "business"})
+	if _, err := account.Do(ctx, f.svc, f.owner, account.SetSecurityPolicy{Tenant: f.acct, IPAllowlist: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}}); err != nil {
+		t.Fatal(err)
+	}
+	want = []store.Change{{Kind: store.ChangePolicy, Scope: f.acct}}
+	if got := f.lastFeedEvent().Changes; !slices.Equal(got, want) {
+		t.Errorf("policy changes = %+v; want %+v", got, want)
+	}
+
+	tok, err := account.Do(ctx, f.svc, f.owner, account.CreateToken{Tenant: f.acct, Name: "ci", NeverExpires: true, Grants: []account.GrantSpec{{Scope: f.proj, Level: rbac.Viewer}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	th := rbac.Token(tok.ID)
+	if _, err := account.Do(ctx, f.svc, f.owner, account.SetTokenAllowlist{Tenant: f.acct, Token: th, IPAllowlist: []netip.Prefix{netip.MustParsePrefix("198.51.100.4/32")}}); err != nil {
+		t.Fatal(err)
+	}
+	want = []store.Change{{Kind: store.ChangeToken, Holder: th, Scope: f.acct, Creator: f.owner.ID}}
+	if got := f.lastFeedEvent().Changes; !slices.Equal(got, want) {
+		t.Errorf("allowlist changes = %+v; want %+v", got, want)
+	}
+	// The same list again changes nothing a check reads.
+	if _, err := account.Do(ctx, f.svc, f.owner, account.SetTokenAllowlist{Tenant: f.acct, Token: th, IPAllowlist: []netip.Prefix{netip.MustParsePrefix("198.51.100.4/32")}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.lastFeedEvent().Changes; len(got) != 0 {
+		t.Errorf("an unchanged allowlist recorded %+v", got)
+	}
+
+}
+
+// lastFeedEvent returns the last event of the change feed.
+func (f *fixture) lastFeedEvent() store.Event {
+	f.t.Helper()
+	var last store.Event
+	for {
+		evs, err := f.svc.Changes(f.ctx, last.Seq, 1000)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return last
+		}
+		last = evs[len(evs)-1]
+	}
+}
+
+// TestDoRevision: the revision of a write is the Seq of its audit event in the change
+// feed, and a transaction's is that of its last event.
+func TestDoRevision(t *testing.T) {
+	f := newFixture(t)
+	inv, rev, err := account.DoRevision(f.ctx, f.svc, f.owner, account.Invite{Tenant: f.acct, Email: "bo@acme.test", Grants: []account.GrantSpec{{Scope: f.proj, Level: rbac.Viewer}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := f.lastFeedEvent(); rev == 0 || rev != last.Seq || !strings.Contains(last.Target, inv.ID) {
+		t.Errorf("revision %d; want the Seq of the invitation's event %+v", rev, last)
+	}
+	var tx *account.Tx
+	err = f.svc.Update(f.ctx, func(ctx context.Context, t *account.Tx) error {
+		tx = t
+		if _, err := account.Run(ctx, t, f.owner, account.RevokeInvitation{Tenant: f.acct, Invitation: rbac.Invite(inv.ID)}); err != nil {
+			return err
+		}
+		_, err := account.Run(ctx, t, f.owner, account.CreateResource{Parent: f.acct, Kind: rbac.KindProject, Name: "Ops"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.Revision() != rev+2 {
+		t.Errorf("the transaction's revision is %d; want %d, its second event's", tx.Revision(), rev+2)
+	}
+	// A refused write has no revision.
+	if _, rev, err := account.DoRevision(f.ctx, f.svc, f.owner, account.SetPermissions{Tenant: f.acct, Holder: f.owner, Changes: change(f.proj, rbac.Viewer)}); err == nil || rev != 0 {
+		t.Errorf("a refused write: revision %d, error %v", rev, err)
 	}
 }

@@ -304,22 +304,48 @@ type Query[R any] interface {
 // Do runs op as actor in a transaction of its own and returns its result. On error
 // nothing changed.
 func Do[R any](ctx context.Context, s *Service, actor rbac.Holder, op Op[R]) (R, error) {
+	out, _, err := DoRevision(ctx, s, actor, op)
+	return out, err
+}
+
+// DoRevision runs op as Do does and also returns the revision of its commit: the Seq
+// of the audit event it appended in the change feed. A check made elsewhere with a
+// context from WithRevision(ctx, rev), on another instance's replica of the same
+// store say, answers at least as fresh as the change: "grant, then check" reads its
+// own write wherever the check runs.
+func DoRevision[R any](ctx context.Context, s *Service, actor rbac.Holder, op Op[R]) (R, uint64, error) {
 	var out R
+	var rev uint64
 	err := s.st.Update(ctx, func(ctx context.Context, w store.Writer) error {
 		wk := s.newWork(txn.Tx{R: w, W: w, Env: &s.env, Actor: actor})
 		var err error
 		if out, err = op.Apply(ctx, wk.Tx, actor); err != nil {
 			return err
 		}
+		rev = wk.own.Rev
 		return unaudited(&wk.rec)
 	})
 	s.logged(ctx, op.Op(), actor, err)
 	if err != nil {
 		var zero R
-		return zero, err
+		return zero, 0, err
 	}
-	return out, nil
+	return out, rev, nil
 }
+
+// WithRevision returns a copy of ctx whose checks (Check, Authorize, Explain) answer
+// at least as fresh as rev, a revision DoRevision or Tx.Revision returned: a store
+// that answers checks from a copy (a replica) waits until its copy has applied rev,
+// or answers from the store it copies. Stores that answer from their own data are
+// always that fresh. See store.WithRevision.
+func WithRevision(ctx context.Context, rev uint64) context.Context {
+	return store.WithRevision(ctx, rev)
+}
+
+// Revision returns the Seq of the last audit event appended in tx: once the
+// transaction has committed (Update returned nil, or the host committed a Join), the
+// revision of its commit, for WithRevision. Zero when no operation changed anything.
+func (tx *Tx) Revision() uint64 { return tx.t.Rev }
 
 // Run runs op as actor inside tx. When op fails, what it wrote before failing is not
 // undone by Run: Service.Update then rolls the whole transaction back even if its

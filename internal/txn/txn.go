@@ -43,6 +43,9 @@ type Tx struct {
 	// Work is the working state that the package running the operation keeps with
 	// this Tx, allocated with it; nil when it has none.
 	Work any
+	// Rev is the Seq of the last event Audit appended: once the transaction
+	// commits, its revision in the change feed.
+	Rev uint64
 }
 
 // Audit appends one audit event (D31), stamped with the service clock's time, and
@@ -63,10 +66,11 @@ func (t *Tx) Audit(ctx context.Context, tenant rbac.Ref, actor rbac.Holder, acti
 	if recording {
 		e.Changes = rec.Take()
 	}
-	_, err := t.W.AppendEvent(ctx, e)
+	stored, err := t.W.AppendEvent(ctx, e)
 	if err != nil {
 		return err
 	}
+	t.Rev = max(t.Rev, stored.Seq)
 	return t.Touch(ctx, tenant, actor, now)
 }
 
