@@ -73,3 +73,36 @@ func ChangeLogOf(s Store) (ChangeLog, bool) {
 	}
 	return nil, false
 }
+
+// Loader is the optional interface of a Store whose authorization data a replica can
+// copy: everything a check reads, streamed in one consistent read together with the
+// feed's position at that read.
+type Loader interface {
+	// Load inserts into w, in one consistent read of the store, every account and
+	// organization (InsertAccount, an organization before its sub-accounts), resource
+	// (InsertResource, a parent before its children), user (InsertUser), membership
+	// (InsertMember), team (InsertTeam) with its members (InsertTeamMember), API
+	// token (InsertToken), grant held by a user, a team or a token (PutGrant) and
+	// security policy (PutSecurityPolicy), each record before those that name it. It
+	// returns the Seq of the last event committed as of that read (zero when there is
+	// none): the events after it are the changes the copy has not seen. Load stops at
+	// w's first error and returns it; it holds no more than a bounded number of
+	// records in memory at a time.
+	Load(ctx context.Context, w Writer) (uint64, error)
+}
+
+// LoaderOf returns s's Loader: s itself when it implements Loader, else the Loader
+// of the store s unwraps to (see Unwrapper), and so on down the chain.
+func LoaderOf(s Store) (Loader, bool) {
+	for s != nil {
+		if l, ok := s.(Loader); ok {
+			return l, true
+		}
+		u, ok := s.(Unwrapper)
+		if !ok {
+			return nil, false
+		}
+		s = u.Unwrap()
+	}
+	return nil, false
+}
