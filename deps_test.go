@@ -22,6 +22,7 @@ var allowed = map[string][]string{
 	"store/memstore":      {"rbac", "store"},
 	"store/pgstore":       {"rbac", "store", "internal/sqlmigrate", "github.com/jackc/pgx/v5"},
 	"store/sqlitestore":   {"rbac", "store", "internal/sqlmigrate", "modernc.org/sqlite"},
+	"store/replica":       {"rbac", "store", "store/memstore"},
 	"storetest":           {"rbac", "store", "account", "profile", "account/accounttest", "pgregory.net/rapid"},
 	"account/accounttest": {"account", "profile", "rbac", "store", "pgregory.net/rapid"},
 	"account":             {"rbac", "store", "internal/txn"},

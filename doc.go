@@ -31,6 +31,10 @@
 //     in-memory reference store, [github.com/tenantry/tenantry/store/pgstore]
 //     PostgreSQL (pgx), store/sqlitestore SQLite. Stores import store and rbac only (the
 //     SQL stores also internal/sqlmigrate, which reads their goose migration files).
+//   - [github.com/tenantry/tenantry/store/replica]: answers the checks of a
+//     database-backed store from an in-memory copy kept current by its change feed,
+//     with revisions for read-your-writes across instances (imports store, rbac and
+//     memstore, the one library package that may).
 //   - [github.com/tenantry/tenantry/account] and [github.com/tenantry/tenantry/profile]:
 //     the operations and queries (import rbac, store and internal/txn; profile also
 //     imports account). What both share that must stay privileged — the raw
@@ -51,8 +55,8 @@
 //     in order, at least once, from a cursor the host keeps (imports account, store and
 //     rbac).
 //
-// No library package imports memstore or storetest; deps_test.go checks every import
-// against this list.
+// No library package but store/replica imports memstore, and none imports storetest;
+// deps_test.go checks every import against this list.
 package tenantry
 
 //go:generate go run ./internal/policygen -o POLICY.md
