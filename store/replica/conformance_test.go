@@ -11,7 +11,7 @@ import (
 
 // newReplica returns a replica of a new memstore, closed when t ends.
 func newReplica(t *testing.T) store.Store {
-	r, err := replica.Open(t.Context(), memstore.New(), replica.Options{})
+	r, err := replica.Open(t.Context(), memstore.New(), replica.Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,191 @@
+package replica_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/tenantry/tenantry/account"
+	"github.com/tenantry/tenantry/profile"
+	"github.com/tenantry/tenantry/rbac"
+	"github.com/tenantry/tenantry/store"
+	"github.com/tenantry/tenantry/store/replica"
+)
+
+// scenario drives a world through every kind of change, each made on one of the
+// instances or on the backing store itself, and compares after each one every check
+// of instance B (caught up with the feed) with the backing store's.
+type scenario struct {
+	t       *testing.T
+	in      *instances
+	n       int
+	holders []rbac.Holder
+	scopes  []rbac.Ref
+	sso     string // the connection operations sign in through, once there is one
+}
+
+// signedIn is the context of the scenario's requests: signed in with a second
+// factor from a documentation address, through the SSO connection once there is one.
+func (sc *scenario) signedIn() context.Context {
+	a := rbac.Auth{Method: rbac.AuthPassword, SecondFactor: true, ClientIP: netip.MustParseAddr("192.0.2.7")}
+	if sc.sso != "" {
+		a.Method, a.Provider = rbac.AuthSSO, sc.sso
+	}
+	return account.WithAuth(sc.t.Context(), a)
+}
+
+// do runs op as actor on the next writer in turn: instance A, instance B, the
+// backing store.
+func scDo[R any](sc *scenario, actor rbac.Holder, op account.Op[R]) R {
+	sc.t.Helper()
+	sc.n++
+	svc := []*account.Service{sc.in.svcs[0], sc.in.svcs[1], sc.in.host}[sc.n%3]
+	out, err := account.Do(sc.signedIn(), svc, actor, op)
+	if err != nil {
+		sc.t.Fatalf("step %d, %s: %v", sc.n, op.Op(), err)
+	}
+	sc.compare(op.Op())
+	return out
+}
+
+// compare checks every holder on every scope for every action, and Reach and Sees,
+// on B and on the backing store: as the scenario signs in, with a password and a
+// second factor, and with a password alone from another address.
+func (sc *scenario) compare(step string) {
+	t := sc.t
+	t.Helper()
+	ctx := t.Context()
+	head := sc.in.reps[0].Status().Revision
+	for _, r := range sc.in.reps {
+		head = max(head, r.Status().Revision)
+	}
+	evs, err := sc.in.backing.Changes(ctx, head, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) > 0 {
+		head = evs[len(evs)-1].Seq
+	}
+	rb := sc.in.reps[1]
+	if err := rb.WaitFor(ctx, head); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	password := account.WithAuth(ctx, rbac.Auth{Method: rbac.AuthPassword, SecondFactor: true, ClientIP: netip.MustParseAddr("192.0.2.7")})
+	elsewhere := account.WithAuth(ctx, rbac.Auth{Method: rbac.AuthPassword, ClientIP: netip.MustParseAddr("198.51.100.9")})
+	fallbacks := rb.Status().Fallbacks
+	for _, c := range []context.Context{sc.signedIn(), password, elsewhere} {
+		for _, h := range sc.holders {
+			for _, s := range sc.scopes {
+				for _, a := range rbac.Actions() {
+					got, gerr := rb.Check(c, h, a, s, now)
+					want, werr := store.CheckIn(c, sc.in.backing, h, a, s, now)
+					if !errors.Is(gerr, store.ErrNotFound) || !errors.Is(werr, store.ErrNotFound) {
+						if fmt.Sprint(got, gerr) != fmt.Sprint(want, werr) {
+							t.Fatalf("after %s: %s on %s by %s: replica %v, %v; backing store %v, %v", step, a, s, h, got, gerr, want, werr)
+						}
+					}
+				}
+				gp, gg, gerr := rb.Reach(c, h, s, nil, nil)
+				wp, wg, werr := sc.reach(c, h, s)
+				if fmt.Sprint(gp, gg, gerr != nil) != fmt.Sprint(wp, wg, werr != nil) {
+					t.Fatalf("after %s: Reach of %s on %s: replica %v %v %v; backing store %v %v %v", step, h, s, gp, gg, gerr, wp, wg, werr)
+				}
+				gs, _ := rb.Sees(c, h, s)
+				ws, _ := store.SeesIn(c, sc.in.backing, h, s)
+				if gs != ws {
+					t.Fatalf("after %s: Sees of %s on %s: replica %v; backing store %v", step, h, s, gs, ws)
+				}
+			}
+		}
+	}
+	if f := rb.Status().Fallbacks; f != fallbacks {
+		t.Fatalf("after %s: %d checks went to the backing store", step, f-fallbacks)
+	}
+}
+
+func (sc *scenario) reach(ctx context.Context, h rbac.Holder, s rbac.Ref) (rbac.Path, []rbac.Grant, error) {
+	var p rbac.Path
+	var gs []rbac.Grant
+	err := sc.in.backing.View(ctx, func(ctx context.Context, r store.Reader) error {
+		var err error
+		p, gs, err = r.Reach(ctx, h, s, nil, nil)
+		return err
+	})
+	return p, gs, err
+}
+
+func (sc *scenario) register(email string) rbac.Holder {
+	r := scDo(sc, rbac.Holder{}, profile.Register{Email: email, Name: email[:3]})
+	u := rbac.User(r.User.ID)
+	sc.holders = append(sc.holders, u)
+	sc.scopes = append(sc.scopes, r.Account.Ref)
+	return u
+}
+
+func (sc *scenario) join(inviter rbac.Holder, tenant rbac.Ref, email string, grants ...account.GrantSpec) rbac.Holder {
+	u := sc.register(email)
+	inv := scDo(sc, inviter, account.Invite{Tenant: tenant, Email: email, Grants: grants})
+	scDo(sc, u, account.AcceptInvitation{Invitation: rbac.Invite(inv.ID), Secret: inv.Secret})
+	return u
+}
+
+func (sc *scenario) resource(actor rbac.Holder, parent rbac.Ref, kind rbac.Kind, name string) rbac.Ref {
+	r := scDo(sc, actor, account.CreateResource{Parent: parent, Kind: kind, Name: name}).Ref
+	sc.scopes = append(sc.scopes, r)
+	return r
+}
+
+// TestEveryKindOfChange: every kind of change the feed carries reaches instance B's
+// copy as the backing store has it, whichever instance made it.
+func TestEveryKindOfChange(t *testing.T) {
+	sc := &scenario{t: t, in: newInstances(t, replica.Options{})}
+	owner := sc.register("olga@acme.test")
+	org := scDo(sc, owner, account.CreateOrganization{Name: "Acme", Plan: "enterprise"}).Ref
+	sc.scopes = append(sc.scopes, org)
+	acct := scDo(sc, owner, account.CreateSubAccount{Org: org, Name: "Mail"}).Ref
+	sc.scopes = append(sc.scopes, acct)
+	proj := sc.resource(owner, acct, rbac.KindProject, "Web")
+	inbox := sc.resource(owner, proj, rbac.KindInbox, "Support")
+	other := sc.resource(owner, proj, rbac.KindInbox, "Sales")
+	domain := sc.resource(owner, acct, rbac.KindDomain, "mail.acme.test")
+
+	ann := sc.join(owner, acct, "ann@acme.test", account.GrantSpec{Scope: acct, Level: rbac.Admin})
+	dan := sc.join(owner, acct, "dan@acme.test", account.GrantSpec{Scope: proj, Level: rbac.Admin})
+	bob := sc.join(owner, acct, "bob@acme.test", account.GrantSpec{Scope: inbox, Level: rbac.Viewer})
+	cat := sc.join(owner, org, "cat@acme.test", account.GrantSpec{Scope: org, Level: rbac.Viewer})
+
+	team := scDo(sc, owner, account.CreateTeam{Tenant: acct, Name: "Support"})
+	th := rbac.Team(team.ID)
+	sc.holders = append(sc.holders, th)
+	scDo(sc, owner, account.AddTeamMember{Tenant: acct, Team: th, Member: bob})
+	scDo(sc, owner, account.SetPermissions{Tenant: acct, Holder: th, Changes: []account.PermissionChange{{Scope: other, Level: rbac.Admin}}})
+	scDo(sc, owner, account.SetPermissions{Tenant: acct, Holder: bob, Changes: []account.PermissionChange{{Scope: domain, Level: rbac.Viewer, ViewContent: true}}})
+
+	tok := scDo(sc, ann, account.CreateToken{Tenant: acct, Name: "ci", ExpiresIn: 30 * 24 * time.Hour, Grants: []account.GrantSpec{{Scope: inbox, Level: rbac.Admin}}})
+	tk := rbac.Token(tok.ID)
+	sc.holders = append(sc.holders, tk)
+	scDo(sc, ann, account.SetTokenAllowlist{Tenant: acct, Token: tk, IPAllowlist: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}})
+	reset := scDo(sc, ann, account.ResetToken{Tenant: acct, Token: tk, ExpiresIn: 7 * 24 * time.Hour})
+	sc.holders = append(sc.holders, rbac.Token(reset.ID))
+
+	scDo(sc, owner, profile.SetTwoFactor{On: true})
+	scDo(sc, owner, account.SetSecurityPolicy{Tenant: acct, Require2FA: time.Now().Add(-time.Hour)})
+	scDo(sc, owner, account.VerifyDomain{Tenant: acct, Domain: "acme.test"})
+	conn := scDo(sc, owner, account.CreateSSOConnection{Tenant: acct, Name: "Okta", Enforce: true})
+	sc.sso = conn.ID
+	sc.compare("signing in through SSO")
+	scDo(sc, bob, profile.ChangeEmail{Email: "robert@other.test"})
+	scDo(sc, owner, account.RemoveFromResource{Scope: proj, Member: dan})
+	scDo(sc, owner, account.RemoveTeamMember{Tenant: acct, Team: th, Member: bob})
+	scDo(sc, owner, account.DeleteTeam{Tenant: acct, Team: th})
+	scDo(sc, owner, account.DeleteToken{Tenant: acct, Token: rbac.Token(reset.ID)})
+	scDo(sc, owner, account.TransferOwnership{Account: org, To: cat})
+	scDo(sc, cat, account.DeleteResource{Resource: other})
+	scDo(sc, dan, account.Leave{Account: acct})
+	scDo(sc, ann, profile.Delete{Confirm: "ann@acme.test"})
+	scDo(sc, cat, account.DeleteAccount{Account: acct})
+}
