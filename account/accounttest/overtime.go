@@ -309,6 +309,31 @@ func (w *machine) joinLink(t *rapid.T) {
 	l.joined++
 }
 
+// authenticate presents a token's secret, as its holder would: it authenticates
+// exactly while the token lives, a reset token's old secret through the grace
+// period and not after it (D23, D38), and records the token's use at most once a
+// minute (D39), which the next check compares.
+func (w *machine) authenticate(t *rapid.T) {
+	if len(w.m.everTokens) == 0 {
+		return
+	}
+	id := rapid.SampledFrom(w.m.everTokens).Draw(t, "token")
+	want := w.m.alive(w.m.tokens[id])
+	h, err := w.svc.Authenticate(w.ctx, w.tokenSecrets[id])
+	switch {
+	case want && (err != nil || h != rbac.Token(id)):
+		t.Fatalf("Authenticate(secret of live %s) = %v, %v", id, h, err)
+	case !want && !errors.Is(err, account.ErrUnauthenticated):
+		t.Fatalf("Authenticate(secret of expired, reset past its grace or deleted %s) = %v, %v; want ErrUnauthenticated (D38)", id, h, err)
+	}
+	if evs := w.newEvents(t, rbac.Ref{}); len(evs) != 0 {
+		t.Fatalf("Authenticate wrote events in %v", evs)
+	}
+	if want {
+		w.m.touch(rbac.Token(id), rbac.Ref{})
+	}
+}
+
 // sweep deletes the tokens expired for more than 90 days, as the service (D38).
 func (w *machine) sweep(t *rapid.T) {
 	cutoff := w.now.Add(-account.DefaultTokenRetention)
