@@ -253,8 +253,9 @@ func (w *machine) manageLink(t *rapid.T) {
 	}
 }
 
-// joinLink: a signed-in user joins through a link, within the plan and the seats,
-// while the link is enabled and its creator may still give its access (D37).
+// joinLink: a signed-in user joins through a link, within the plan, the seats and the
+// tenant's security policies, while the link is enabled and its creator may still
+// give its access (D37).
 func (w *machine) joinLink(t *rapid.T) {
 	id := w.drawLink(t)
 	l := w.m.links[id]
@@ -282,7 +283,8 @@ func (w *machine) joinLink(t *rapid.T) {
 	var grants []rbac.Ref
 	if want {
 		want = planOf(w.rootPlan(tenant)).UserManagement && !w.m.isMember(tenant, actor.ID) &&
-			w.m.live(rbac.User(l.creator)) && w.m.level(rbac.User(l.creator), tenant) >= rbac.Admin
+			w.m.live(rbac.User(l.creator)) && w.m.level(rbac.User(l.creator), tenant) >= rbac.Admin &&
+			!w.m.blocked(actor, tenant) // the tenant's security policies, as for a member (D32, D35)
 	}
 	if want {
 		for _, s := range l.scopes {
