@@ -211,12 +211,13 @@ func (o DeleteInviteLink) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holde
 
 // JoinByLink makes the acting user a member of an invite link's account or organization
 // with the link's level on its scopes, as an accepted invitation would
-// ([rbac.RuleInviteLink]): within the plan, and within the seats counted at the moment
-// of joining ([rbac.RuleSeats]). A link that does not exist, is disabled, or whose
-// secret is wrong answers ErrNotFound; a member of the tenant gets ErrExists; when the
-// link's creator may no longer give its access (has left, or lost admin), the join is
-// denied under [rbac.RuleInviteLink]. Scopes deleted since the link was made are
-// skipped.
+// ([rbac.RuleInviteLink]): within the plan, within the seats counted at the moment of
+// joining ([rbac.RuleSeats]), and as the tenant's security policies allow a member
+// acting there ([rbac.RuleRequire2FA], [rbac.RuleIPAllowlist], [rbac.RuleSSO]). A link
+// that does not exist, is disabled, or whose secret is wrong answers ErrNotFound; a
+// member of the tenant gets ErrExists; when the link's creator may no longer give its
+// access (has left, or lost admin), the join is denied under [rbac.RuleInviteLink].
+// Scopes deleted since the link was made are skipped.
 type JoinByLink struct {
 	Link   string // the link's ID
 	Secret string // the secret of NewInviteLink
@@ -257,6 +258,17 @@ func (o JoinByLink) Apply(ctx context.Context, t *txn.Tx, actor rbac.Holder) (st
 	}
 	grants, err := tx.linkGrants(ctx, l, actor)
 	if err != nil {
+		return store.Member{}, err
+	}
+	// The tenant's security policies judge the joiner as they would a member acting
+	// there with the link's level: from an address outside the allowlist, without a
+	// required second factor, or outside an enforced single sign-on, the join is
+	// refused under the policy's rule.
+	p, err := tx.path(ctx, l.Tenant)
+	if err != nil {
+		return store.Member{}, err
+	}
+	if err := tx.gate(ctx, actor, p, l.Level); err != nil {
 		return store.Member{}, err
 	}
 	u, err := tx.r.User(ctx, actor.ID)

@@ -336,3 +336,62 @@ func TestAddressedInvitation(t *testing.T) {
 		t.Fatal("not reported expired")
 	}
 }
+
+// D36, D38: the service's options set an invitation's default and longest lifetime,
+// a reset token's grace period (none when negative) and how long the sweep keeps an
+// expired token.
+func TestOvertimeOptions(t *testing.T) {
+	plans := []account.Plan{{Name: "team", Seats: 10, UserManagement: true}}
+	e := newEnvWith(t, account.Options{Plans: plans, InvitationTTL: 2 * day, MaxInvitationTTL: 3 * day, TokenResetGrace: time.Hour, TokenRetention: 10 * day})
+	owner, acct := e.register("owner@acme.test")
+	inv := do(e, owner, account.Invite{Tenant: acct.Ref, Email: "bob@acme.test"})
+	if want := e.now.Add(2 * day); !inv.Expires.Equal(want) {
+		t.Errorf("the default lifetime: expires %v, want %v", inv.Expires, want)
+	}
+	if got := do(e, owner, account.Invite{Tenant: acct.Ref, Email: "cy@acme.test", ExpiresIn: 3 * day}); !got.Expires.Equal(e.now.Add(3 * day)) {
+		t.Errorf("the longest lifetime: expires %v", got.Expires)
+	}
+	invalid(t, try(e, owner, account.Invite{Tenant: acct.Ref, Email: "dee@acme.test", ExpiresIn: 3*day + time.Minute}), "expires_in")
+	invalid(t, try(e, owner, account.ResendInvitation{Tenant: acct.Ref, Invitation: rbac.Invite(inv.ID), ExpiresIn: 4 * day}), "expires_in")
+	if got := do(e, owner, account.ResendInvitation{Tenant: acct.Ref, Invitation: rbac.Invite(inv.ID)}); !got.Expires.Equal(e.now.Add(2 * day)) {
+		t.Errorf("resent with the default lifetime: expires %v", got.Expires)
+	}
+	evs := get(e, owner, account.Events{Tenant: acct.Ref}).Items
+	if last := evs[len(evs)-1]; last.Action != "invitation.resend" || last.Actor != owner || last.Target != rbac.Invite(inv.ID).String() {
+		t.Errorf("the resend's event: %+v", last)
+	}
+
+	// The old secret of a reset token works for the configured hour, then not.
+	tok := do(e, owner, account.CreateToken{Tenant: acct.Ref, Name: "ci", ExpiresIn: day})
+	fresh := do(e, owner, account.ResetToken{Tenant: acct.Ref, Token: rbac.Token(tok.ID)})
+	e.now = e.now.Add(time.Hour - time.Second)
+	if _, err := e.svc.Authenticate(e.ctx, tok.Secret); err != nil {
+		t.Fatalf("the old secret within the configured grace: %v", err)
+	}
+	e.now = e.now.Add(time.Second)
+	if _, err := e.svc.Authenticate(e.ctx, tok.Secret); !errors.Is(err, account.ErrUnauthenticated) {
+		t.Fatalf("the old secret after the configured grace: %v", err)
+	}
+	if _, err := e.svc.Authenticate(e.ctx, fresh.Secret); err != nil {
+		t.Fatal(err)
+	}
+
+	// The sweep keeps expired tokens for the configured 10 days.
+	e.now = fresh.Expires.Add(10 * day)
+	if n := do(e, rbac.Holder{}, account.SweepTokens{}); n != 1 {
+		t.Fatalf("10 days after the new token's expiry the sweep deleted %d, want the old token alone", n)
+	}
+	e.now = e.now.Add(time.Second)
+	if n := do(e, rbac.Holder{}, account.SweepTokens{}); n != 1 {
+		t.Fatalf("past 10 days the sweep deleted %d, want the new token", n)
+	}
+
+	// A negative grace ends the old secret at the reset.
+	e2 := newEnvWith(t, account.Options{Plans: plans, TokenResetGrace: -1})
+	owner2, acct2 := e2.register("owner@acme.test")
+	tok2 := do(e2, owner2, account.CreateToken{Tenant: acct2.Ref, Name: "ci"})
+	do(e2, owner2, account.ResetToken{Tenant: acct2.Ref, Token: rbac.Token(tok2.ID)})
+	if _, err := e2.svc.Authenticate(e2.ctx, tok2.Secret); !errors.Is(err, account.ErrUnauthenticated) {
+		t.Fatalf("the old secret with no grace: %v", err)
+	}
+}

@@ -289,3 +289,42 @@ func TestMyAccountsUnderAPolicy(t *testing.T) {
 		t.Fatal("the refusing account is not listed")
 	}
 }
+
+// D37 with D32 and D35: joining through an invite link is judged by the account's
+// security policies as a member acting there would be: from outside the IP allowlist,
+// or without a second factor once it is required, the join is refused under the
+// policy's rule and changes nothing; the same user joins when the policies allow.
+func TestJoinByLinkUnderSecurityPolicies(t *testing.T) {
+	f := newSecurityFixture(t)
+	strong := rbac.Auth{Method: rbac.AuthPassword, SecondFactor: true, ClientIP: inside}
+	link, err := account.Do(f.as(strong), f.svc, f.owner, account.CreateInviteLink{Tenant: f.acct, Level: rbac.Viewer, Scopes: []rbac.Ref{f.proj}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := account.Do(f.as(strong), f.svc, f.owner, account.SetSecurityPolicy{Tenant: f.acct, IPAllowlist: []netip.Prefix{office}}); err != nil {
+		t.Fatal(err)
+	}
+	dee, _ := f.register("dee@acme.test")
+	join := func(a rbac.Auth) error {
+		_, err := account.Do(f.as(a), f.svc, dee, account.JoinByLink{Link: link.ID, Secret: link.Secret})
+		return err
+	}
+	denied(t, f.unchangedIn([]rbac.Holder{dee}, []rbac.Ref{f.acct}, func() error {
+		return join(rbac.Auth{Method: rbac.AuthPassword, SecondFactor: true, ClientIP: away})
+	}), rbac.RuleIPAllowlist)
+
+	if _, err := account.Do(f.as(strong), f.svc, f.owner, account.SetSecurityPolicy{Tenant: f.acct, IPAllowlist: []netip.Prefix{office}, Require2FA: f.now}); err != nil {
+		t.Fatal(err)
+	}
+	denied(t, f.unchangedIn([]rbac.Holder{dee}, []rbac.Ref{f.acct}, func() error {
+		return join(rbac.Auth{Method: rbac.AuthPassword, ClientIP: inside})
+	}), rbac.RuleRequire2FA)
+
+	if err := join(strong); err != nil {
+		t.Fatalf("joining from inside with a second factor: %v", err)
+	}
+	got, err := account.Get(f.as(strong), f.svc, f.owner, account.InviteLinks{Tenant: f.acct})
+	if err != nil || len(got.Items) != 1 || got.Items[0].Joined != 1 {
+		t.Fatalf("the refused joins were counted: %+v, %v", got.Items, err)
+	}
+}

@@ -29,6 +29,7 @@ type pagesWorld struct {
 	h                 http.Handler
 	acct              rbac.Ref
 	proj, alpha, beta rbac.Ref
+	domain            rbac.Ref
 	users             map[string]string // name → user ID
 	tokenSecret       string
 	deletedCalls      []string
@@ -70,7 +71,7 @@ func newPagesWorld(t *testing.T, opts web.PagesOptions) *pagesWorld {
 	w.proj = create(w.acct, rbac.KindProject, "Web")
 	w.alpha = create(w.proj, rbac.KindInbox, "Alpha")
 	w.beta = create(w.proj, rbac.KindInbox, "Beta")
-	create(w.acct, rbac.KindDomain, "acme.test")
+	w.domain = create(w.acct, rbac.KindDomain, "acme.test")
 	for _, m := range []struct {
 		name  string
 		scope rbac.Ref

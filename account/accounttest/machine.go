@@ -105,6 +105,7 @@ func (w *machine) actions() map[string]func(*rapid.T) {
 		"ManageLink":         w.manageLink,
 		"JoinLink":           w.joinLink,
 		"Sweep":              w.sweep,
+		"AuthenticateToken":  w.authenticate,
 		"Inactive":           w.inactive,
 		"Auth":               w.drawAuth,
 		"SetPolicy":          w.setPolicy,

@@ -253,8 +253,9 @@ func (w *machine) manageLink(t *rapid.T) {
 	}
 }
 
-// joinLink: a signed-in user joins through a link, within the plan and the seats,
-// while the link is enabled and its creator may still give its access (D37).
+// joinLink: a signed-in user joins through a link, within the plan, the seats and the
+// tenant's security policies, while the link is enabled and its creator may still
+// give its access (D37).
 func (w *machine) joinLink(t *rapid.T) {
 	id := w.drawLink(t)
 	l := w.m.links[id]
@@ -282,7 +283,8 @@ func (w *machine) joinLink(t *rapid.T) {
 	var grants []rbac.Ref
 	if want {
 		want = planOf(w.rootPlan(tenant)).UserManagement && !w.m.isMember(tenant, actor.ID) &&
-			w.m.live(rbac.User(l.creator)) && w.m.level(rbac.User(l.creator), tenant) >= rbac.Admin
+			w.m.live(rbac.User(l.creator)) && w.m.level(rbac.User(l.creator), tenant) >= rbac.Admin &&
+			!w.m.blocked(actor, tenant) // the tenant's security policies, as for a member (D32, D35)
 	}
 	if want {
 		for _, s := range l.scopes {
@@ -307,6 +309,31 @@ func (w *machine) joinLink(t *rapid.T) {
 		w.m.grants[gkey{actor, s}] = mGrant{level: l.level, granter: w.m.level(rbac.User(l.creator), s)}
 	}
 	l.joined++
+}
+
+// authenticate presents a token's secret, as its holder would: it authenticates
+// exactly while the token lives, a reset token's old secret through the grace
+// period and not after it (D23, D38), and records the token's use at most once a
+// minute (D39), which the next check compares.
+func (w *machine) authenticate(t *rapid.T) {
+	if len(w.m.everTokens) == 0 {
+		return
+	}
+	id := rapid.SampledFrom(w.m.everTokens).Draw(t, "token")
+	want := w.m.alive(w.m.tokens[id])
+	h, err := w.svc.Authenticate(w.ctx, w.tokenSecrets[id])
+	switch {
+	case want && (err != nil || h != rbac.Token(id)):
+		t.Fatalf("Authenticate(secret of live %s) = %v, %v", id, h, err)
+	case !want && !errors.Is(err, account.ErrUnauthenticated):
+		t.Fatalf("Authenticate(secret of expired, reset past its grace or deleted %s) = %v, %v; want ErrUnauthenticated (D38)", id, h, err)
+	}
+	if evs := w.newEvents(t, rbac.Ref{}); len(evs) != 0 {
+		t.Fatalf("Authenticate wrote events in %v", evs)
+	}
+	if want {
+		w.m.touch(rbac.Token(id), rbac.Ref{})
+	}
 }
 
 // sweep deletes the tokens expired for more than 90 days, as the service (D38).
