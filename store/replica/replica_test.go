@@ -22,14 +22,23 @@ var quiet = slog.New(slog.DiscardHandler)
 
 // gated is one instance's view of a shared backing store, whose change feed a test
 // can hold back (Changes reads nothing new, as if the instance were cut off from
-// the commits of others), break (Changes fails) or make forget its history once.
+// the commits of others), break (Changes fails) or make forget its history once. The
+// backing store's other interfaces are found through Unwrap.
 type gated struct {
-	*memstore.Store
+	store.Store
+	feed   store.Feed
 	mu     sync.Mutex
 	held   bool
 	broken error
 	forget bool
 }
+
+func newGated(st store.Store) *gated {
+	f, _ := store.FeedOf(st)
+	return &gated{Store: st, feed: f}
+}
+
+func (g *gated) Unwrap() store.Store { return g.Store }
 
 func (g *gated) state() (held bool, broken error, forget bool) {
 	g.mu.Lock()
@@ -54,7 +63,7 @@ func (g *gated) Changes(ctx context.Context, after uint64, limit int) ([]store.E
 	case forget && limit == 1:
 		return nil, nil // the event at after+1 is not there: the history was replaced
 	}
-	return g.Store.Changes(ctx, after, limit)
+	return g.feed.Changes(ctx, after, limit)
 }
 
 // Wait waits as the backing store's Wait does once the feed is open again.
@@ -62,7 +71,7 @@ func (g *gated) Wait(ctx context.Context, after uint64) error {
 	for {
 		held, broken, _ := g.state()
 		if !held && broken == nil {
-			return g.Store.Wait(ctx, after)
+			return g.feed.Wait(ctx, after)
 		}
 		select {
 		case <-ctx.Done():
@@ -73,21 +82,29 @@ func (g *gated) Wait(ctx context.Context, after uint64) error {
 }
 
 // instances is two instances of a service on one backing store, each with its
-// replica and its account.Service.
+// replica and its account.Service, and a service on the backing store itself.
 type instances struct {
-	backing *memstore.Store
+	backing store.Store // the host's
 	gates   [2]*gated
 	reps    [2]*replica.Store
 	svcs    [2]*account.Service
-	host    *account.Service // on the backing store itself
+	host    *account.Service
 }
 
+// newInstances opens two instances on a new in-memory store.
 func newInstances(t *testing.T, opts replica.Options) *instances {
+	m := memstore.New()
+	return newInstancesOn(t, opts, m, [2]store.Store{m, m})
+}
+
+// newInstancesOn opens the instances' replicas of stores (two connections to one
+// database, or one store twice), with host as the backing store's own service.
+func newInstancesOn(t *testing.T, opts replica.Options, host store.Store, stores [2]store.Store) *instances {
 	t.Helper()
-	in := &instances{backing: memstore.New()}
-	in.host = account.New(in.backing, account.Options{})
+	in := &instances{backing: host}
+	in.host = account.New(host, account.Options{})
 	for i := range in.reps {
-		in.gates[i] = &gated{Store: in.backing}
+		in.gates[i] = newGated(stores[i])
 		opts.Logger = quiet
 		r, err := replica.Open(t.Context(), in.gates[i], opts)
 		if err != nil {
@@ -98,6 +115,23 @@ func newInstances(t *testing.T, opts replica.Options) *instances {
 		in.svcs[i] = account.New(r, account.Options{})
 	}
 	return in
+}
+
+// head returns the Seq of the last event of the backing store's feed.
+func (in *instances) head(t *testing.T) uint64 {
+	t.Helper()
+	f, _ := store.FeedOf(in.backing)
+	var head uint64
+	for {
+		evs, err := f.Changes(t.Context(), head, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) == 0 {
+			return head
+		}
+		head = evs[len(evs)-1].Seq
+	}
 }
 
 // world is an owner's account with a project and an inbox, and Mallory, an admin of
@@ -148,11 +182,14 @@ func allowed(t *testing.T, svc *account.Service, ctx context.Context, h rbac.Hol
 // answers from its stale copy and lets her in — the new-enemy problem the revision
 // exists to solve.
 func TestNewEnemy(t *testing.T) {
-	in := newInstances(t, replica.Options{RevisionWait: 50 * time.Millisecond})
+	newEnemy(t, newInstances(t, replica.Options{RevisionWait: 50 * time.Millisecond}))
+}
+
+func newEnemy(t *testing.T, in *instances) {
 	ctx := t.Context()
 	w := in.world(t)
 	a, b := in.svcs[0], in.svcs[1]
-	if err := in.reps[1].WaitFor(ctx, in.reps[0].Status().Revision); err != nil {
+	if err := in.reps[1].WaitFor(ctx, in.head(t)); err != nil {
 		t.Fatal(err)
 	}
 	if !allowed(t, b, ctx, w.mallory, rbac.InboxRead, w.inbox) {
@@ -320,7 +357,7 @@ func TestOpenNeedsFeedAndLoader(t *testing.T) {
 // it compares, after every step, the checks of an instance with the model, whatever
 // instance made the change.
 type pair struct {
-	backing store.Store
+	backing store.Store // the host's
 	feed    store.Feed
 	reps    [2]*replica.Store
 	n       int
@@ -371,13 +408,15 @@ func (p *pair) Unwrap() store.Store { return p.backing }
 
 func (p *pair) Close() { p.close() }
 
-// newPair opens two replicas of backing.
-func newPair(t *testing.T, backing store.Store, closeBacking func()) *pair {
+// newPair opens a replica of each of stores (two connections to one database, or
+// one store twice), with host as the backing store seen by reads; closing the pair
+// closes them and then calls closeAll, when not nil.
+func newPair(t *testing.T, host store.Store, stores [2]store.Store, closeAll func()) *pair {
 	t.Helper()
-	p := &pair{backing: backing}
-	p.feed, _ = store.FeedOf(backing)
+	p := &pair{backing: host}
+	p.feed, _ = store.FeedOf(host)
 	for i := range p.reps {
-		r, err := replica.Open(context.Background(), backing, replica.Options{Logger: quiet})
+		r, err := replica.Open(context.Background(), stores[i], replica.Options{Logger: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -388,8 +427,8 @@ func newPair(t *testing.T, backing store.Store, closeBacking func()) *pair {
 		once.Do(func() {
 			p.reps[0].Close()
 			p.reps[1].Close()
-			if closeBacking != nil {
-				closeBacking()
+			if closeAll != nil {
+				closeAll()
 			}
 		})
 	}
@@ -402,5 +441,8 @@ func newPair(t *testing.T, backing store.Store, closeBacking func()) *pair {
 // account/profile state machine, with its invariants after every step, on pairs of
 // replicas.
 func TestInstancesAgree(t *testing.T) {
-	accounttest.StateMachine(t, func(t *testing.T) store.Store { return newPair(t, memstore.New(), nil) })
+	accounttest.StateMachine(t, func(t *testing.T) store.Store {
+		m := memstore.New()
+		return newPair(t, m, [2]store.Store{m, m}, nil)
+	})
 }
