@@ -24,7 +24,7 @@ var checkerClauses = []string{
 }
 
 // modelCheckerClauses are the clauses of the Model group about the optional
-// store.Checker, which come after the Feed group.
+// store.Checker, which come after the Feed and Loader groups.
 var modelCheckerClauses = []string{"Model/CheckerAgreesInRandomWorlds"}
 
 // feedClauses are the clauses about the optional store.Feed.
@@ -38,14 +38,22 @@ var feedClauses = []string{
 	"Feed/ChangeLogAgreesWithFeed",
 }
 
-// TestCheckSkipsWithoutChecker: a store without store.Checker and store.Feed passes,
-// and Check reports the clauses about them as skipped, naming the absent interface.
+// loaderClauses are the clauses about the optional store.Loader.
+var loaderClauses = []string{
+	"Loader/CopyAgrees",
+	"Loader/EmptyStore",
+	"Loader/StopsAtWriterError",
+}
+
+// TestCheckSkipsWithoutChecker: a store without store.Checker, store.Feed and
+// store.Loader passes, and Check reports the clauses about them as skipped, naming the
+// absent interface.
 func TestCheckSkipsWithoutChecker(t *testing.T) {
 	skipped, err := storetest.Check(t.Context(), func() (store.Store, error) {
 		return struct{ store.Store }{memstore.New()}, nil
 	})
 	if err != nil {
-		t.Fatalf("a store without the optional store.Checker and store.Feed must pass:\n%v", err)
+		t.Fatalf("a store without the optional store.Checker, store.Feed and store.Loader must pass:\n%v", err)
 	}
 	var names []string
 	for _, s := range skipped {
@@ -56,12 +64,14 @@ func TestCheckSkipsWithoutChecker(t *testing.T) {
 			absent = "store.ChangeLog"
 		case slices.Contains(feedClauses, s.Clause):
 			absent = "store.Feed"
+		case slices.Contains(loaderClauses, s.Clause):
+			absent = "store.Loader"
 		}
 		if !strings.Contains(s.Reason, "does not implement the optional "+absent) {
 			t.Errorf("the reason to skip %s must name the absent interface, %s: %q", s.Clause, absent, s.Reason)
 		}
 	}
-	if want := slices.Concat(checkerClauses, feedClauses, modelCheckerClauses); !slices.Equal(names, want) {
+	if want := slices.Concat(checkerClauses, feedClauses, loaderClauses, modelCheckerClauses); !slices.Equal(names, want) {
 		t.Errorf("Check skipped %v, want %v", names, want)
 	}
 }

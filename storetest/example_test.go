@@ -22,11 +22,11 @@ func ExampleCheck() {
 	// error: <nil>
 }
 
-// A store without the optional store.Checker and store.Feed passes, and the clauses
-// about them are skipped, each with its reason.
+// A store without the optional store.Checker, store.Feed and store.Loader passes, and
+// the clauses about them are skipped, each with its reason.
 func ExampleCheck_withoutChecker() {
 	skipped, err := storetest.Check(context.Background(), func() (store.Store, error) {
-		// Embedding only store.Store hides memstore's Checker and Feed methods.
+		// Embedding only store.Store hides memstore's Checker, Feed and Load methods.
 		return struct{ store.Store }{memstore.New()}, nil
 	})
 	fmt.Println("error:", err)
@@ -46,5 +46,8 @@ func ExampleCheck_withoutChecker() {
 	// skipped Feed/WaitHonoursContext
 	// skipped Feed/ConcurrentWritersNeverSkip
 	// skipped Feed/ChangeLogAgreesWithFeed
+	// skipped Loader/CopyAgrees
+	// skipped Loader/EmptyStore
+	// skipped Loader/StopsAtWriterError
 	// skipped Model/CheckerAgreesInRandomWorlds
 }

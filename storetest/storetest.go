@@ -34,8 +34,8 @@
 // # Groups
 //
 // Tx, Context, Errors, Users, Accounts, Resources, Grants, Reach, Members, Teams,
-// Invitations, InviteLinks, Tokens, Policies, SSO, Audit and Feed check the contract clause
-// by clause.
+// Invitations, InviteLinks, Tokens, Policies, SSO, Audit, Feed and Loader check the
+// contract clause by clause.
 // Model drives random reads and writes, with pgregory.net/rapid, against a small
 // independent model of the contract and compares the store with it after every step;
 // its number of runs follows rapid's flags (-rapid.checks, default 100). Operations,
@@ -46,9 +46,9 @@
 //
 // # Optional capabilities and skipped clauses
 //
-// A clause about an optional capability, store.Checker or store.Feed (found with
-// store.CheckerOf and store.FeedOf, through store.Unwrapper), is skipped when the
-// store lacks it: Run skips its subtest with t.Skip and the reason, naming the absent
+// A clause about an optional capability, store.Checker, store.Feed, store.ChangeLog
+// or store.Loader (found with store.CheckerOf, store.FeedOf, store.ChangeLogOf and
+// store.LoaderOf, through store.Unwrapper), is skipped when the store lacks it: Run skips its subtest with t.Skip and the reason, naming the absent
 // interface; Check returns no error for it and lists it, with the reason, in its
 // skipped result.
 //
@@ -194,6 +194,7 @@ var groups = []group{
 	{"SSO", ssoClauses},
 	{"Audit", auditClauses},
 	{"Feed", feedClauses},
+	{"Loader", loaderClauses},
 	{"Model", modelClauses},
 }
 

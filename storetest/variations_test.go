@@ -27,8 +27,9 @@ var legalCases = []struct {
 }
 
 // TestLegalVariations checks that Check passes every legal variation, runs every
-// clause (store.Checker's and store.Feed's through store.CheckerOf and store.FeedOf),
-// and that each variation does what it claims to, so that its passing means something.
+// clause (store.Checker's, store.Feed's and store.Loader's through store.CheckerOf,
+// store.FeedOf and store.LoaderOf), and that each variation does what it claims to, so
+// that its passing means something.
 func TestLegalVariations(t *testing.T) {
 	for _, c := range legalCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -38,7 +39,7 @@ func TestLegalVariations(t *testing.T) {
 				t.Errorf("the suite must pass a store that keeps the contract (%s):\n%v", c.name, err)
 			}
 			if len(skipped) != 0 {
-				t.Errorf("the suite must run every clause on a store with a Checker and a Feed (%s); it skipped %v", c.name, skipped)
+				t.Errorf("the suite must run every clause on a store with a Checker, a Feed and a Loader (%s); it skipped %v", c.name, skipped)
 			}
 		})
 	}
@@ -162,7 +163,8 @@ func (u unwrapper) Update(ctx context.Context, fn func(ctx context.Context, w st
 func (u unwrapper) Unwrap() store.Store { return u.inner }
 
 // wrapping wraps every error it returns, from View and Update, every method of the
-// Reader and Writer it gives, their listings, its Checker and its Feed, with
+// Reader and Writer it gives, their listings, its Checker, its Feed and its Loader
+// (the Writer's error too, which Load returns), with
 // fmt.Errorf("wrapped: %w", err); the closure's own error it returns unchanged, as the
 // contract says.
 type wrapping struct{ inner *memstore.Store }
@@ -172,6 +174,7 @@ var (
 	_ store.Checker   = wrapping{}
 	_ store.Feed      = wrapping{}
 	_ store.ChangeLog = wrapping{}
+	_ store.Loader    = wrapping{}
 	_ store.Reader    = wrapReader{}
 	_ store.Writer    = wrapWriter{}
 )
@@ -242,6 +245,10 @@ func (s wrapping) Wait(ctx context.Context, after uint64) error {
 
 func (s wrapping) ReadChanges(ctx context.Context, at time.Time, fn func(uint64, time.Time, []store.Change)) error {
 	return wrap(s.inner.ReadChanges(ctx, at, fn))
+}
+
+func (s wrapping) Load(ctx context.Context, w store.Writer) (uint64, error) {
+	return wrap1(s.inner.Load(ctx, w))
 }
 
 // wrapReader wraps the errors of every Reader method; it embeds no interface, so that

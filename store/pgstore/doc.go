@@ -117,6 +117,11 @@
 // closed by Close. A connection pooler in transaction mode between the Store and the
 // server would not deliver the notifications: give the Store a direct session.
 //
+// Store also implements store.Loader, for a replica (package store/replica): Load
+// streams the authorization data, table by table and parents first, from one
+// REPEATABLE READ snapshot, and returns the greatest Seq that snapshot sees, which by
+// the same lock is the feed's position at that snapshot.
+//
 // # The service's own transaction
 //
 // UpdateTx runs a closure on a pgx.Tx that the service began, so that the service's

@@ -53,8 +53,8 @@ type Options struct {
 }
 
 // Store is a store.Store on PostgreSQL. It is safe for concurrent use, including by
-// several processes sharing one database. It also implements store.Checker and
-// store.Feed.
+// several processes sharing one database. It also implements store.Checker,
+// store.Feed, store.ChangeLog and store.Loader.
 type Store struct {
 	pool       *pgxpool.Pool
 	ownPool    bool

@@ -60,6 +60,9 @@
 //     Store, and sees those of other processes (or other Stores on the file) within
 //     FeedPollInterval (250 ms), reading the database only when the wal-index shows a
 //     commit since its last read.
+//   - Loading a copy (store.Loader): Load streams the authorization data, table by
+//     table and parents first, from one read transaction, and returns the greatest
+//     Seq it sees, the feed's position at that read.
 //   - Records are copied in and out; times are stored in UTC to the nanosecond and
 //     read back in UTC. A zero Event.Time is replaced by the time the transaction
 //     began. IP allowlists are stored as JSON arrays of prefixes in net/netip's text,

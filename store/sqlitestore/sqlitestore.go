@@ -74,7 +74,7 @@ type Options struct {
 
 // Store is a store.Store on an SQLite database file. It is safe for concurrent use,
 // and several Stores (in one process or several) may open the same file. It also
-// implements store.Checker and store.Feed.
+// implements store.Checker, store.Feed, store.ChangeLog and store.Loader.
 type Store struct {
 	path    string
 	writer  *sql.DB // one connection: writes are serialized
