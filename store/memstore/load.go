@@ -54,7 +54,7 @@ func (s *Store) Load(ctx context.Context, w store.Writer) (uint64, error) {
 	}
 	for _, ms := range st.members {
 		for _, u := range ms.users {
-			if err := w.InsertMember(ctx, copyMember(ms.since[u])); err != nil {
+			if err := w.InsertMember(ctx, copyMember(*ms.since[u])); err != nil {
 				return 0, err
 			}
 		}

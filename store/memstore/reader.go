@@ -233,7 +233,7 @@ func (r *reader) Member(ctx context.Context, tenant rbac.Ref, user string) (stor
 	}
 	if ms := r.st.members[tenant]; ms != nil {
 		if m, ok := ms.since[user]; ok {
-			return copyMember(m), nil
+			return copyMember(*m), nil
 		}
 	}
 	return store.Member{}, notFound("member " + user + " of " + tenant.String())
@@ -255,7 +255,7 @@ func (r *reader) Members(ctx context.Context, tenant rbac.Ref, after string, lim
 	page := ms.users[i:min(len(ms.users), i+limit)]
 	out := make([]store.Member, len(page))
 	for j, u := range page {
-		out[j] = copyMember(ms.since[u])
+		out[j] = copyMember(*ms.since[u])
 	}
 	return out, nil
 }
@@ -277,7 +277,7 @@ func (r *reader) Memberships(ctx context.Context, user string) iter.Seq2[store.M
 		tenants := r.st.memberships[user]
 		out := make([]store.Member, len(tenants))
 		for i, t := range tenants {
-			out[i] = copyMember(r.st.members[t].since[user])
+			out[i] = copyMember(*r.st.members[t].since[user])
 		}
 		slices.SortFunc(out, func(a, b store.Member) int { return a.Tenant.Compare(b.Tenant) })
 		return out

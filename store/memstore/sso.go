@@ -42,8 +42,9 @@ func (w *writer) SetMapped(ctx context.Context, tenant rbac.Ref, user string, ma
 	if !ok {
 		return notFound("member " + user + " of " + tenant.String())
 	}
-	m.Mapped = mapped
-	w.setMember(copyMember(m))
+	c := *m
+	c.Mapped = mapped
+	w.setMember(copyMember(c))
 	return nil
 }
 

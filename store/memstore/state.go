@@ -110,7 +110,7 @@ type grantVal struct {
 }
 
 type memberSet struct {
-	since map[string]store.Member
+	since map[string]*store.Member // by pointer: a Member is large, and sets are many
 	users []string // sorted
 }
 
@@ -423,17 +423,17 @@ func (s *state) removeUser(id string) *store.User {
 func (s *state) addMember(m store.Member) {
 	ms := s.members[m.Tenant]
 	if ms == nil {
-		ms = &memberSet{since: map[string]store.Member{}}
+		ms = &memberSet{since: map[string]*store.Member{}}
 		s.members[m.Tenant] = ms
 	}
-	ms.since[m.User] = m
+	ms.since[m.User] = &m
 	ms.users = insertSorted(ms.users, m.User)
 	s.memberships[m.User] = append(s.memberships[m.User], m.Tenant)
 }
 
 func (s *state) removeMember(tenant rbac.Ref, user string) store.Member {
 	ms := s.members[tenant]
-	m := ms.since[user]
+	m := *ms.since[user]
 	delete(ms.since, user)
 	ms.users = removeSorted(ms.users, user)
 	if len(ms.users) == 0 {
@@ -450,8 +450,8 @@ func (s *state) removeMember(tenant rbac.Ref, user string) store.Member {
 // setMember replaces user's membership of m.Tenant, which exists.
 func (s *state) setMember(m store.Member) store.Member {
 	ms := s.members[m.Tenant]
-	old := ms.since[m.User]
-	ms.since[m.User] = m
+	old := *ms.since[m.User]
+	ms.since[m.User] = &m
 	return old
 }
 

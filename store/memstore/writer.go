@@ -561,8 +561,9 @@ func (w *writer) TouchMember(ctx context.Context, tenant rbac.Ref, user string, 
 	if !ok {
 		return notFound("member " + user + " of " + tenant.String())
 	}
-	m.LastActive = at
-	w.setMember(m)
+	c := *m
+	c.LastActive = at
+	w.setMember(c)
 	return nil
 }
 

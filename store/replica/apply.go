@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/tenantry/tenantry/rbac"
 	"github.com/tenantry/tenantry/store"
@@ -15,18 +16,53 @@ func checked(k rbac.HolderKind) bool {
 	return k == rbac.HolderUser || k == rbac.HolderTeam || k == rbac.HolderToken
 }
 
-// copyWriter is the copy's writer as the copy keeps records: a team named by its ID
-// (names are not checked, and renames are not in the feed), a user without OAuth
-// links, and no grants of holders whose checks go to the backing store.
+// copyWriter is the copy's writer as the copy keeps records: only what a check
+// reads. A team is named by its ID (names are not checked, and renames are not in the
+// feed); a user keeps its ID and address; accounts, resources and tokens lose their
+// names, a token its hash; there are no grants of holders whose checks go to the
+// backing store.
 type copyWriter struct{ store.Writer }
+
+func (w copyWriter) InsertAccount(ctx context.Context, a store.Account) error {
+	a.Name = ""
+	return w.Writer.InsertAccount(ctx, a)
+}
+
+func (w copyWriter) UpdateAccount(ctx context.Context, a store.Account) error {
+	a.Name = ""
+	return w.Writer.UpdateAccount(ctx, a)
+}
+
+func (w copyWriter) InsertResource(ctx context.Context, r store.Resource) error {
+	r.Name = ""
+	return w.Writer.InsertResource(ctx, r)
+}
+
+func (w copyWriter) InsertMember(ctx context.Context, m store.Member) error {
+	m.Mapped, m.LastActive = nil, time.Time{}
+	return w.Writer.InsertMember(ctx, m)
+}
 
 func (w copyWriter) InsertTeam(ctx context.Context, t store.Team) error {
 	t.Name = t.ID
 	return w.Writer.InsertTeam(ctx, t)
 }
 
+func (w copyWriter) InsertToken(ctx context.Context, t store.Token) error {
+	return w.Writer.InsertToken(ctx, bareToken(t))
+}
+
+func (w copyWriter) UpdateToken(ctx context.Context, t store.Token) error {
+	return w.Writer.UpdateToken(ctx, bareToken(t))
+}
+
+// bareToken is what the copy keeps of t.
+func bareToken(t store.Token) store.Token {
+	return store.Token{ID: t.ID, Tenant: t.Tenant, CreatedBy: t.CreatedBy, Expires: t.Expires, IPAllowlist: t.IPAllowlist}
+}
+
 func (w copyWriter) InsertUser(ctx context.Context, u store.User) error {
-	u.OAuth = nil
+	u = store.User{ID: u.ID, Email: u.Email}
 	if err := freeEmail(ctx, w.Writer, u); err != nil {
 		return err
 	}
@@ -34,7 +70,7 @@ func (w copyWriter) InsertUser(ctx context.Context, u store.User) error {
 }
 
 func (w copyWriter) UpdateUser(ctx context.Context, u store.User) error {
-	u.OAuth = nil
+	u = store.User{ID: u.ID, Email: u.Email}
 	if err := freeEmail(ctx, w.Writer, u); err != nil {
 		return err
 	}
