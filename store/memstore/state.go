@@ -111,7 +111,7 @@ type grantVal struct {
 
 type memberSet struct {
 	since map[string]*store.Member // by pointer: a Member is large, and sets are many
-	users []string // sorted
+	users []string                 // sorted
 }
 
 type team struct {
