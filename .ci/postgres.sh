@@ -7,6 +7,7 @@
 #
 #   eval "$(.ci/postgres.sh start)"   # the same without sourcing: start prints export lines
 #   .ci/postgres.sh stop [DIR]        # DIR defaults to $TENANTRY_PG_DIR
+#   .ci/postgres.sh restart [DIR]     # a fast restart with the same options
 #
 # The server listens on 127.0.0.1 only (port $TENANTRY_PG_PORT, default 54329, or the
 # next free one) and on a Unix socket in its temporary directory, with trust
@@ -128,10 +129,23 @@ _tenantry_pg() (
 		echo "unset TENANTRY_PG_DSN TENANTRY_PG_DIR"
 	}
 
+	# restart stops the server (fast: its connections are cut) and starts it again
+	# with the same options, as a server restart in production would.
+	restart() {
+		local dir="${1:-${TENANTRY_PG_DIR:-}}"
+		[[ -n "$dir" ]] || die "restart: no directory given and TENANTRY_PG_DIR is not set"
+		[[ -d "$dir/data" ]] || die "restart: $dir is not a server directory"
+		local bin
+		bin="$(find_bin)"
+		as_owner timeout 90 "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >"$dir/pg_ctl.log" 2>&1 ||
+			{ cat "$dir/pg_ctl.log" >&2; die "restart failed"; }
+	}
+
 	case "${1:-}" in
 	start) start ;;
 	stop) stop "${2:-}" ;;
-	*) die "usage: postgres.sh start|stop [DIR]" ;;
+	restart) restart "${2:-}" ;;
+	*) die "usage: postgres.sh start|stop|restart [DIR]" ;;
 	esac
 )
 

@@ -127,10 +127,10 @@ func TestPostgresNewEnemy(t *testing.T) {
 }
 
 // TestPostgresEveryKindOfChange is TestEveryKindOfChange on two instances of one
-// PostgreSQL database.
+// PostgreSQL database, comparing on each scope one action of each level and rules.
 func TestPostgresEveryKindOfChange(t *testing.T) {
 	stores, _ := pgInstances(t, 2)
-	everyKindOfChange(t, newInstancesOn(t, replica.Options{}, stores[0], [2]store.Store{stores[0], stores[1]}))
+	everyKindOfChange(t, newInstancesOn(t, replica.Options{}, stores[0], [2]store.Store{stores[0], stores[1]}), true)
 }
 
 // TestPostgresInstancesAgree is TestInstancesAgree on two instances of one
