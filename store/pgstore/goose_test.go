@@ -113,24 +113,34 @@ func openOn(t *testing.T, cfg *pgx.ConnConfig) *pgstore.Store {
 }
 
 // TestMigrationsWithGoose runs the conformance suite on stores whose schema goose
-// made from the files of Migrations, as they are, and not Migrate: in a database of
-// the test's own, each store gets a fresh schema "tenantry" (the previous store's
-// dropped, with goose's record of it), which the Store, with default options, finds.
+// made from the files of Migrations, as they are, and not Migrate: each store gets a
+// fresh schema "tenantry" (the previous one there dropped, with goose's record of
+// it), which the Store, with default options, finds. The stores take turns between
+// two databases of the test's own, so that a clause may hold two stores at once (the
+// Loader's copies one into the other).
 func TestMigrationsWithGoose(t *testing.T) {
 	testDSN(t)
-	cfg := freshDatabase(t)
-	conn, err := pgx.ConnectConfig(t.Context(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close(context.Background()) })
-	storetest.Run(t, func(t *testing.T) store.Store {
-		_, err := conn.Exec(t.Context(), "DROP SCHEMA IF EXISTS "+pgstore.DefaultSchema+" CASCADE; DROP TABLE IF EXISTS goose_db_version")
+	var cfgs [2]*pgx.ConnConfig
+	var conns [2]*pgx.Conn
+	for i := range cfgs {
+		cfgs[i] = freshDatabase(t)
+		conn, err := pgx.ConnectConfig(t.Context(), cfgs[i])
 		if err != nil {
 			t.Fatal(err)
 		}
-		gooseUp(t, cfg)
-		return openOn(t, cfg)
+		t.Cleanup(func() { conn.Close(context.Background()) })
+		conns[i] = conn
+	}
+	n := 0
+	storetest.Run(t, func(t *testing.T) store.Store {
+		i := n % 2
+		n++
+		_, err := conns[i].Exec(t.Context(), "DROP SCHEMA IF EXISTS "+pgstore.DefaultSchema+" CASCADE; DROP TABLE IF EXISTS goose_db_version")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gooseUp(t, cfgs[i])
+		return openOn(t, cfgs[i])
 	})
 }
 

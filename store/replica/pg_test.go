@@ -79,7 +79,8 @@ func pgParams(dsn string) string {
 }
 
 // fewerChecks makes the property tests of t run rapid's runs as pgstore's suite does
-// on PostgreSQL, where every step costs round trips: 25 unless -rapid.checks or
+// on PostgreSQL, where every step costs round trips: 25, and 5 under the race
+// detector (pgstore's own suite runs them in full), unless -rapid.checks or
 // RAPID_CHECKS says otherwise.
 func fewerChecks(t *testing.T) {
 	set := false
@@ -88,7 +89,11 @@ func fewerChecks(t *testing.T) {
 		return
 	}
 	old := flag.Lookup("rapid.checks").Value.String()
-	if err := flag.Set("rapid.checks", "25"); err != nil {
+	n := "25"
+	if raceEnabled {
+		n = "5"
+	}
+	if err := flag.Set("rapid.checks", n); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = flag.Set("rapid.checks", old) })
