@@ -32,19 +32,7 @@ type Feed interface {
 
 // FeedOf returns s's Feed: s itself when it implements Feed, else the Feed of the
 // store s unwraps to (see Unwrapper), and so on down the chain.
-func FeedOf(s Store) (Feed, bool) {
-	for s != nil {
-		if f, ok := s.(Feed); ok {
-			return f, true
-		}
-		u, ok := s.(Unwrapper)
-		if !ok {
-			return nil, false
-		}
-		s = u.Unwrap()
-	}
-	return nil, false
-}
+func FeedOf(s Store) (Feed, bool) { return find[Feed](s) }
 
 // ChangeLog is the optional interface of a Store that reads the access changes of its
 // audit log (Event.Changes) on their own, without the rest of each event: what an
@@ -60,19 +48,7 @@ type ChangeLog interface {
 
 // ChangeLogOf returns s's ChangeLog: s itself when it implements ChangeLog, else the
 // ChangeLog of the store s unwraps to (see Unwrapper), and so on down the chain.
-func ChangeLogOf(s Store) (ChangeLog, bool) {
-	for s != nil {
-		if c, ok := s.(ChangeLog); ok {
-			return c, true
-		}
-		u, ok := s.(Unwrapper)
-		if !ok {
-			return nil, false
-		}
-		s = u.Unwrap()
-	}
-	return nil, false
-}
+func ChangeLogOf(s Store) (ChangeLog, bool) { return find[ChangeLog](s) }
 
 // Loader is the optional interface of a Store whose authorization data a replica can
 // copy: everything a check reads, streamed in one consistent read together with the
@@ -93,16 +69,4 @@ type Loader interface {
 
 // LoaderOf returns s's Loader: s itself when it implements Loader, else the Loader
 // of the store s unwraps to (see Unwrapper), and so on down the chain.
-func LoaderOf(s Store) (Loader, bool) {
-	for s != nil {
-		if l, ok := s.(Loader); ok {
-			return l, true
-		}
-		u, ok := s.(Unwrapper)
-		if !ok {
-			return nil, false
-		}
-		s = u.Unwrap()
-	}
-	return nil, false
-}
+func LoaderOf(s Store) (Loader, bool) { return find[Loader](s) }

@@ -114,18 +114,23 @@ type Unwrapper interface {
 
 // CheckerOf returns s's Checker: s itself when it implements Checker, else the
 // Checker of the store s unwraps to, and so on down the chain.
-func CheckerOf(s Store) (Checker, bool) {
+func CheckerOf(s Store) (Checker, bool) { return find[Checker](s) }
+
+// find returns the first store of the chain from s down through Unwrap that
+// implements T.
+func find[T any](s Store) (T, bool) {
 	for s != nil {
-		if c, ok := s.(Checker); ok {
-			return c, true
+		if t, ok := s.(T); ok {
+			return t, true
 		}
 		u, ok := s.(Unwrapper)
 		if !ok {
-			return nil, false
+			break
 		}
 		s = u.Unwrap()
 	}
-	return nil, false
+	var zero T
+	return zero, false
 }
 
 // Account is an account or an organization: a tenant, the root of a tree of scopes,
