@@ -351,50 +351,37 @@ func (s *Store) fetch(ctx context.Context, evs []store.Event) (*fetched, error) 
 	if err != nil || len(users)+len(tokens)+len(policies) == 0 {
 		return f, err
 	}
-	f.users, f.tokens, f.policies = map[string]*store.User{}, map[string]*store.Token{}, map[rbac.Ref]*store.SecurityPolicy{}
 	err = s.backing.View(ctx, func(ctx context.Context, r store.Reader) error {
-		for _, id := range users {
-			if _, ok := f.users[id]; ok {
-				continue
-			}
-			u, err := r.User(ctx, id)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			f.users[id] = nil
-			if err == nil {
-				f.users[id] = &u
-			}
+		var err error
+		if f.users, err = readAll(ctx, users, r.User); err != nil {
+			return err
 		}
-		for _, id := range tokens {
-			if _, ok := f.tokens[id]; ok {
-				continue
-			}
-			t, err := r.Token(ctx, id)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			f.tokens[id] = nil
-			if err == nil {
-				f.tokens[id] = &t
-			}
+		if f.tokens, err = readAll(ctx, tokens, r.Token); err != nil {
+			return err
 		}
-		for _, ref := range policies {
-			if _, ok := f.policies[ref]; ok {
-				continue
-			}
-			p, err := r.SecurityPolicy(ctx, ref)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			f.policies[ref] = nil
-			if err == nil {
-				f.policies[ref] = &p
-			}
-		}
-		return nil
+		f.policies, err = readAll(ctx, policies, r.SecurityPolicy)
+		return err
 	})
 	return f, err
+}
+
+// readAll reads each of keys with read, nil for one that is not found.
+func readAll[K comparable, V any](ctx context.Context, keys []K, read func(context.Context, K) (V, error)) (map[K]*V, error) {
+	out := make(map[K]*V, len(keys))
+	for _, k := range keys {
+		if _, ok := out[k]; ok {
+			continue
+		}
+		v, err := read(ctx, k)
+		if errors.Is(err, store.ErrNotFound) {
+			out[k] = nil
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		out[k] = &v
+	}
+	return out, nil
 }
 
 // apply applies the changes of evs to the copy, in one transaction of the copy.
